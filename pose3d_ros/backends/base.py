@@ -1,0 +1,56 @@
+"""The backend interface: named float32 tensors in, named tensors out."""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+
+import numpy as np
+
+from pose3d_ros.core.errors import ConfigError
+
+BACKEND_KINDS = ("onnxruntime", "tensorrt")
+
+
+class InferenceBackend(abc.ABC):
+    """One loaded model. Allocates in the constructor, frees in close(); run() is the hot path.
+
+    Input/output shapes may have a dynamic leading batch dimension (reported as -1).
+    """
+
+    @property
+    @abc.abstractmethod
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Input tensor name -> shape (-1 for dynamic dims)."""
+
+    @property
+    @abc.abstractmethod
+    def output_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Output tensor name -> shape (-1 for dynamic dims)."""
+
+    @abc.abstractmethod
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run once. Raises ModelError on failure (the caller drops the frame)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release runtime resources; idempotent."""
+
+    def __enter__(self) -> "InferenceBackend":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def create_backend(model_path: str | Path, kind: str = "onnxruntime", threads: int = 1) -> InferenceBackend:
+    """Load `model_path` with the backend `kind` (onnxruntime | tensorrt)."""
+    if kind == "onnxruntime":
+        from pose3d_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
+
+        return OnnxRuntimeBackend(model_path, threads=threads)
+    if kind == "tensorrt":
+        from pose3d_ros.backends.tensorrt_backend import TensorRTBackend
+
+        return TensorRTBackend(model_path)
+    raise ConfigError(f"unknown backend {kind!r}; expected one of {BACKEND_KINDS}")

@@ -1,0 +1,67 @@
+"""ONNX Runtime backend (CPU everywhere; CUDA EP when onnxruntime-gpu is installed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.core.errors import ConfigError, ModelError
+
+
+def _shape(dims) -> tuple[int, ...]:
+    return tuple(d if isinstance(d, int) else -1 for d in dims)
+
+
+class OnnxRuntimeBackend(InferenceBackend):
+    """Wraps one onnxruntime.InferenceSession."""
+
+    def __init__(self, model_path: str | Path, threads: int = 1, providers: list[str] | None = None):
+        import onnxruntime as ort
+
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelError(f"model file not found: {path} (run `pose3d_models` to generate engines/)")
+        if threads < 0:
+            raise ConfigError(f"threads must be >= 0, got {threads}")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        avail = ort.get_available_providers()
+        chosen = [p for p in (providers or ["CUDAExecutionProvider", "CPUExecutionProvider"]) if p in avail]
+        try:
+            self._session = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
+        except Exception as exc:  # onnxruntime raises several private types
+            raise ModelError(f"cannot load ONNX model {path}: {exc}") from exc
+        self._inputs = {i.name: _shape(i.shape) for i in self._session.get_inputs()}
+        self._outputs = {o.name: _shape(o.shape) for o in self._session.get_outputs()}
+        self._output_names = list(self._outputs)
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        return dict(self._inputs)
+
+    @property
+    def output_shapes(self) -> dict[str, tuple[int, ...]]:
+        return dict(self._outputs)
+
+    @property
+    def providers(self) -> list[str]:
+        return list(self._session.get_providers()) if self._session else []
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self._session is None:
+            raise ModelError("backend is closed")
+        missing = set(self._inputs) - set(feeds)
+        if missing:
+            raise ModelError(f"missing input tensors: {sorted(missing)}")
+        try:
+            outs = self._session.run(self._output_names, {k: np.ascontiguousarray(v, np.float32) for k, v in feeds.items()})
+        except Exception as exc:
+            raise ModelError(f"onnxruntime inference failed: {exc}") from exc
+        return dict(zip(self._output_names, outs))
+
+    def close(self) -> None:
+        self._session = None

@@ -1,0 +1,97 @@
+"""Plain data types passed between pipeline stages. Units and frames are in the field names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose3d_ros.core.errors import InputError
+
+
+@dataclass(frozen=True)
+class CameraIntrinsics:
+    """Pinhole intrinsics of the (rectified) image; REP-103 optical frame (x right, y down, z forward)."""
+
+    fx_px: float
+    fy_px: float
+    cx_px: float
+    cy_px: float
+    width_px: int
+    height_px: int
+
+    def __post_init__(self) -> None:
+        vals = np.array([self.fx_px, self.fy_px, self.cx_px, self.cy_px], dtype=np.float64)
+        if not np.all(np.isfinite(vals)):
+            raise InputError(f"camera intrinsics contain NaN/inf: {vals.tolist()}")
+        if self.fx_px <= 0 or self.fy_px <= 0:
+            raise InputError(f"focal lengths must be > 0, got fx={self.fx_px}, fy={self.fy_px}")
+        if self.width_px <= 0 or self.height_px <= 0:
+            raise InputError(f"image size must be > 0, got {self.width_px}x{self.height_px}")
+
+    @classmethod
+    def default_for(cls, width_px: int, height_px: int, hfov_deg: float = 60.0) -> "CameraIntrinsics":
+        """Fallback when no camera_info is available: principal point at the centre, given horizontal FOV."""
+        fx = 0.5 * width_px / np.tan(np.deg2rad(hfov_deg) / 2.0)
+        return cls(fx, fx, (width_px - 1) / 2.0, (height_px - 1) / 2.0, int(width_px), int(height_px))
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(3, 3) K matrix."""
+        return np.array([[self.fx_px, 0.0, self.cx_px], [0.0, self.fy_px, self.cy_px], [0.0, 0.0, 1.0]])
+
+
+@dataclass(frozen=True)
+class Roi:
+    """Rotated square region of the image a landmark crop is taken from."""
+
+    center_px: np.ndarray  # (2,) x, y image px
+    size_px: float  # side length of the square, image px
+    rotation_rad: float  # counter-clockwise rotation of the crop's up axis
+
+
+@dataclass(frozen=True)
+class Pose2D:
+    """One person's 2D result from the keypoint stage.
+
+    keypoints_px: (33, 2) BlazePose landmarks, image px.
+    depth_rel: (33,) BlazePose relative z (same scale as x px), smaller is closer.
+    visibility, presence: (33,) probabilities in [0, 1].
+    score: person presence probability.
+    roi: the crop the landmarks were computed in.
+    aux_px: (2, 2) auxiliary landmarks 33 and 34 (for the next frame's ROI).
+    """
+
+    keypoints_px: np.ndarray
+    depth_rel: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    score: float
+    roi: Roi
+    aux_px: np.ndarray
+
+    @property
+    def bbox_px(self) -> np.ndarray:
+        """(4,) x0, y0, x1, y1 of the 33 landmarks."""
+        k = self.keypoints_px
+        return np.array([k[:, 0].min(), k[:, 1].min(), k[:, 0].max(), k[:, 1].max()])
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person, 2D and metric 3D, in the camera optical frame.
+
+    joints2d_px: (17, 2) H36M-17 joints, image px.
+    joints2d_conf: (17,) in [0, 1].
+    joints3d_m: (17, 3) metres, camera optical frame (absolute, root translation applied).
+    joints3d_conf: (17,) in [0, 1].
+    pose2d: the 33-landmark result it came from.
+    track_id: REP-155 style id once tracked, else None.
+    """
+
+    joints2d_px: np.ndarray
+    joints2d_conf: np.ndarray
+    joints3d_m: np.ndarray
+    joints3d_conf: np.ndarray
+    pose2d: Pose2D
+    track_id: str | None = None
