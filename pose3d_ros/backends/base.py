@@ -44,7 +44,11 @@ class InferenceBackend(abc.ABC):
 
 
 def create_backend(model_path: str | Path, kind: str = "onnxruntime", threads: int = 1) -> InferenceBackend:
-    """Load `model_path` with the backend `kind` (onnxruntime | tensorrt)."""
+    """Load a model with the backend `kind` (onnxruntime | tensorrt).
+
+    `model_path` names the ONNX file; the tensorrt backend loads the engine built from it
+    beside it (same stem, `.engine`, made by `pose3d_engines`).
+    """
     if kind == "onnxruntime":
         from pose3d_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
 
@@ -52,5 +56,5 @@ def create_backend(model_path: str | Path, kind: str = "onnxruntime", threads: i
     if kind == "tensorrt":
         from pose3d_ros.backends.tensorrt_backend import TensorRTBackend
 
-        return TensorRTBackend(model_path)
+        return TensorRTBackend(Path(model_path).with_suffix(".engine"))
     raise ConfigError(f"unknown backend {kind!r}; expected one of {BACKEND_KINDS}")
