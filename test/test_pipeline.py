@@ -1,0 +1,120 @@
+"""Pose3DPipeline wiring, with small stand-in stages defined here (test-only, never in the product)."""
+
+import numpy as np
+import pytest
+
+from pose3d_ros.core.errors import InputError
+from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
+from pose3d_ros.core.skeleton import blazepose_to_h36m
+from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D, Roi
+
+INTR = CameraIntrinsics(500.0, 500.0, 319.5, 239.5, 640, 480)
+
+
+def make_pose2d(offset_px=0.0, score=0.9) -> Pose2D:
+    rng = np.random.default_rng(int(offset_px) + 7)
+    kp = rng.uniform(100, 300, size=(33, 2)) + offset_px
+    return Pose2D(keypoints_px=kp, depth_rel=np.zeros(33), visibility=np.full(33, 0.8),
+                  presence=np.full(33, 0.9), score=score,
+                  roi=Roi(np.array([200.0, 200.0]), 200.0, 0.0), aux_px=np.zeros((2, 2)))
+
+
+def make_person(z_m=3.0, track_id=None, offset_px=0.0) -> Person:
+    p2 = make_pose2d(offset_px)
+    j2d = blazepose_to_h36m(p2.keypoints_px)
+    j3d = np.column_stack([np.linspace(-0.5, 0.5, 17), np.linspace(-0.9, 0.9, 17), np.full(17, z_m)])
+    return Person(j2d, np.full(17, 0.8), j3d, np.full(17, 0.8), p2, track_id)
+
+
+class Stub2D:
+    def __init__(self, poses):
+        self.poses, self.resets, self.frames = poses, 0, 0
+
+    def process(self, frame_rgb):
+        self.frames += 1
+        return list(self.poses)
+
+    def reset(self):
+        self.resets += 1
+
+
+class StubLifter:
+    """Root-relative pose = 2D joints scaled to metres (so each person's result is distinguishable)."""
+
+    def __init__(self):
+        self.batches = []
+
+    def lift(self, j2d, conf, intrinsics):
+        self.batches.append(j2d.shape[0])
+        rel = np.concatenate([j2d / 1000.0, np.zeros(j2d.shape[:2] + (1,))], axis=-1)
+        return rel - rel[:, :1]
+
+
+def place_at(z_m):
+    def place(rel_m, j2d, conf, intr, depth_m):
+        return rel_m + np.array([0.0, 0.0, z_m])
+    return place
+
+
+def frame(w=640, h=480):
+    return np.zeros((h, w, 3), np.uint8)
+
+
+def test_people_sorted_filtered_batched_and_placed():
+    poses = [make_pose2d(0, 0.6), make_pose2d(50, 0.95), make_pose2d(90, 0.3)]
+    lifter = StubLifter()
+    pipe = Pose3DPipeline(Stub2D(poses), lifter, PipelineConfig(max_people=4, min_score=0.5), place=place_at(4.0))
+    people = pipe.process(frame(), INTR)
+    assert [p.pose2d.score for p in people] == [0.95, 0.6]  # best first, 0.3 dropped
+    assert lifter.batches == [2]  # lifted in one batch
+    p = people[0]
+    assert p.joints2d_px.shape == (17, 2) and p.joints3d_m.shape == (17, 3)
+    np.testing.assert_allclose(p.joints2d_px, blazepose_to_h36m(poses[1].keypoints_px))
+    assert p.joints3d_m[0, 2] == pytest.approx(4.0)
+    np.testing.assert_allclose(p.joints2d_conf, 0.8)
+    assert p.track_id is None
+    assert set(pipe.last_timings_s) == {"pose2d", "lift", "place"}
+    assert all(v >= 0 for v in pipe.last_timings_s.values())
+
+
+def test_max_people_and_empty_frame():
+    poses = [make_pose2d(i * 10, 0.9 - i * 0.01) for i in range(5)]
+    pipe = Pose3DPipeline(Stub2D(poses), StubLifter(), PipelineConfig(max_people=2), place=place_at(3.0))
+    assert len(pipe.process(frame(), INTR)) == 2
+    empty = Pose3DPipeline(Stub2D([]), StubLifter(), place=place_at(3.0))
+    assert empty.process(frame(), INTR) == []
+
+
+def test_nan_or_behind_camera_people_are_dropped():
+    def bad_place(rel_m, j2d, conf, intr, depth_m):
+        out = rel_m + np.array([0.0, 0.0, 3.0])
+        out[0, 3, 0] = np.nan  # first person NaN
+        out[1] -= np.array([0.0, 0.0, 3.0])  # second at the camera origin
+        return out
+    poses = [make_pose2d(0, 0.9), make_pose2d(40, 0.8), make_pose2d(80, 0.7)]
+    pipe = Pose3DPipeline(Stub2D(poses), StubLifter(), place=bad_place)
+    people = pipe.process(frame(), INTR)
+    assert [p.pose2d.score for p in people] == [0.7]
+    assert pipe.rejected_count == 2
+
+
+def test_bad_frames_raise_input_error():
+    pipe = Pose3DPipeline(Stub2D([]), StubLifter(), place=place_at(3.0))
+    with pytest.raises(InputError):
+        pipe.process(np.zeros((480, 640), np.uint8), INTR)
+    with pytest.raises(InputError):
+        pipe.process(np.zeros((480, 640, 3), np.float32), INTR)
+    with pytest.raises(InputError):
+        pipe.process(frame(320, 240), INTR)
+    with pytest.raises(InputError):
+        pipe.process(frame(), INTR, depth_m=np.zeros((10, 10), np.float32))
+
+
+def test_inputs_are_not_modified():
+    poses = [make_pose2d(0, 0.9)]
+    kp = poses[0].keypoints_px.copy()
+    f = frame()
+    f[0, 0] = 7
+    Pose3DPipeline(Stub2D(poses), StubLifter(), place=place_at(3.0)).process(f, INTR)
+    np.testing.assert_array_equal(poses[0].keypoints_px, kp)
+    assert f[0, 0, 0] == 7
