@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.core.errors import ConfigError, InputError
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.skeleton import blazepose_to_h36m
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D, Roi
@@ -60,14 +60,14 @@ def frame(w=640, h=480):
     return np.zeros((h, w, 3), np.uint8)
 
 
-def test_people_sorted_filtered_batched_and_placed():
+def test_people_batched_and_placed_in_order():
     poses = [make_pose2d(0, 0.6), make_pose2d(50, 0.95), make_pose2d(90, 0.3)]
     lifter = StubLifter()
-    pipe = Pose3DPipeline(Stub2D(poses), lifter, PipelineConfig(max_people=4, min_score=0.5), place=place_at(4.0))
+    pipe = Pose3DPipeline(Stub2D(poses), lifter, PipelineConfig(), place=place_at(4.0))
     people = pipe.process(frame(), INTR)
-    assert [p.pose2d.score for p in people] == [0.95, 0.6]  # best first, 0.3 dropped
-    assert lifter.batches == [2]  # lifted in one batch
-    p = people[0]
+    assert [p.pose2d.score for p in people] == [0.6, 0.95, 0.3]  # the 2D stage's order and choice
+    assert lifter.batches == [3]  # lifted in one batch
+    p = people[1]
     assert p.joints2d_px.shape == (17, 2) and p.joints3d_m.shape == (17, 3)
     np.testing.assert_allclose(p.joints2d_px, blazepose_to_h36m(poses[1].keypoints_px))
     assert p.joints3d_m[0, 2] == pytest.approx(4.0)
@@ -77,10 +77,9 @@ def test_people_sorted_filtered_batched_and_placed():
     assert all(v >= 0 for v in pipe.last_timings_s.values())
 
 
-def test_max_people_and_empty_frame():
-    poses = [make_pose2d(i * 10, 0.9 - i * 0.01) for i in range(5)]
-    pipe = Pose3DPipeline(Stub2D(poses), StubLifter(), PipelineConfig(max_people=2), place=place_at(3.0))
-    assert len(pipe.process(frame(), INTR)) == 2
+def test_empty_frame_and_config():
+    with pytest.raises(ConfigError):
+        PipelineConfig(min_depth_m=0.0)
     empty = Pose3DPipeline(Stub2D([]), StubLifter(), place=place_at(3.0))
     assert empty.process(frame(), INTR) == []
 

@@ -42,20 +42,14 @@ PlaceFn = Callable[[np.ndarray, np.ndarray, np.ndarray, CameraIntrinsics, "np.nd
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """max_people: keep at most this many (best score first); min_score: least person presence.
+    """min_depth_m: a placed root closer than this to the camera is treated as a failure.
 
-    min_depth_m: a placed root closer than this to the camera is treated as a failure.
+    (How many people, and how sure, is the 2D stage's configuration: Pose2DConfig.)
     """
 
-    max_people: int = 4
-    min_score: float = 0.5
     min_depth_m: float = 0.2
 
     def __post_init__(self) -> None:
-        if not 1 <= self.max_people <= 64:
-            raise ConfigError(f"max_people must be in [1, 64], got {self.max_people}")
-        if not 0.0 <= self.min_score <= 1.0:
-            raise ConfigError(f"min_score must be in [0, 1], got {self.min_score}")
         if not (np.isfinite(self.min_depth_m) and self.min_depth_m > 0.0):
             raise ConfigError(f"min_depth_m must be > 0, got {self.min_depth_m}")
 
@@ -103,8 +97,6 @@ class Pose3DPipeline:
         _check_frame(frame_rgb, intrinsics, depth_m)
         t0 = time.perf_counter()
         poses = self._pose2d.process(frame_rgb)
-        poses = sorted((p for p in poses if p.score >= self._config.min_score), key=lambda p: -p.score)
-        poses = poses[: self._config.max_people]
         t1 = time.perf_counter()
         if not poses:
             self._timings_s = {"pose2d": t1 - t0, "lift": 0.0, "place": 0.0}

@@ -1,0 +1,1 @@
+"""The ROS 2 adapter: message conversions, naming, parameters, markers, TF, the node."""

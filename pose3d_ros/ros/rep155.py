@@ -1,0 +1,53 @@
+"""REP-155 (ROS4HRI) messages: tracked body ids, normalised 2D skeletons (COCO-18) and ROIs.
+
+hri_msgs is imported lazily: `available()` is False where it is not installed, and the node then
+skips these topics with one warning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pose3d_ros.core.skeleton import blazepose_to_coco18
+from pose3d_ros.core.types import Person
+
+
+def available() -> bool:
+    try:
+        import hri_msgs.msg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ids_list(ids, header):
+    """hri_msgs/IdsList of the ids tracked in this frame."""
+    from hri_msgs.msg import IdsList
+
+    return IdsList(header=header, ids=list(ids))
+
+
+def _normalised_xy(points_px: np.ndarray, width_px: int, height_px: int) -> np.ndarray:
+    """(K, 2) px -> (K, 2) in [0, 1] of the image (points outside are clipped to the border)."""
+    return np.clip(points_px / np.array([width_px, height_px], dtype=np.float64), 0.0, 1.0)
+
+
+def skeleton2d(person: Person, width_px: int, height_px: int, header):
+    """hri_msgs/Skeleton2D: 18 COCO/OpenPose keypoints, normalised, c = landmark visibility."""
+    from hri_msgs.msg import NormalizedPointOfInterest2D, Skeleton2D
+
+    p2 = person.pose2d
+    xy = _normalised_xy(blazepose_to_coco18(p2.keypoints_px), width_px, height_px)
+    conf = np.clip(blazepose_to_coco18(p2.visibility[:, None])[:, 0], 0.0, 1.0)
+    pts = [NormalizedPointOfInterest2D(x=float(x), y=float(y), c=float(c)) for (x, y), c in zip(xy, conf)]
+    return Skeleton2D(header=header, skeleton=pts)
+
+
+def roi(person: Person, width_px: int, height_px: int, header):
+    """hri_msgs/NormalizedRegionOfInterest2D: the box of the 33 landmarks, normalised; c = person score."""
+    from hri_msgs.msg import NormalizedRegionOfInterest2D
+
+    box = person.pose2d.bbox_px
+    (x0, y0), (x1, y1) = _normalised_xy(box.reshape(2, 2), width_px, height_px)
+    return NormalizedRegionOfInterest2D(header=header, xmin=float(x0), ymin=float(y0), xmax=float(x1),
+                                        ymax=float(y1), c=float(np.clip(person.pose2d.score, 0.0, 1.0)))
