@@ -1,0 +1,190 @@
+"""The 2D stage: frame -> every person's 33 BlazePose landmarks, with MediaPipe-style ROI tracking.
+
+Per frame: the ROIs of tracked people (from last frame's auxiliary landmarks) are cropped and run
+through the landmark model in one batch. The detector runs only when nobody is tracked, when a
+track was lost on the previous frame, or every `detect_every_n` frames to find newcomers; its
+detections that overlap a tracked person are dropped. With `tracking` off it runs every frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.core.decode import DECODER_METHODS
+from pose3d_ros.core.detect import PoseDetector
+from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.core.keypoints2d import LandmarkEstimator
+from pose3d_ros.core.preprocess import validate_frame
+from pose3d_ros.core.roi_tracking import Track, roi_from_aux, roi_iou, suppress_duplicates, tile_regions
+from pose3d_ros.core.types import Pose2D
+
+LOG = logging.getLogger(__name__)
+
+DETECTOR_FILE = "pose_detection.onnx"
+LANDMARK_FILE = "pose_landmark_full.onnx"
+
+
+@dataclass(frozen=True)
+class Pose2DConfig:
+    """Validated settings of the 2D stage (probabilities in [0, 1]).
+
+    min_detection_score: detector score threshold. nms_iou: weighted-NMS IoU threshold.
+    min_presence: landmark-model person presence needed to report / keep tracking a person.
+    max_people: at most this many people per frame (best detections first).
+    tracking: crop the next frame from this frame's landmarks (False: detect every frame).
+    detect_every_n: with tracking, also run the detector every N frames to find newcomers (0: only
+    when nobody is tracked or a track was lost).
+    detect_tiles: grid sizes of extra detector passes: for each G in it (2..4) the detector also runs
+    on a G x G grid of overlapping zoomed tiles, in the same batch as the letterboxed whole frame
+    (finds small people); all candidates are merged by one weighted NMS. () = whole frame only.
+    decoder: "regression" | "refine" | "softargmax" (core/decode.py). refine_kernel: odd window side
+    in heatmap cells. heatmap_min_confidence: min peak sigmoid to use a heatmap. softargmax_beta: softmax
+    sharpness over the heatmap logits.
+    duplicate_iou: IoU above which two ROIs / keypoint boxes are taken as the same person.
+    """
+
+    min_detection_score: float = 0.5
+    nms_iou: float = 0.3
+    min_presence: float = 0.5
+    max_people: int = 8
+    tracking: bool = True
+    detect_every_n: int = 15
+    detect_tiles: tuple[int, ...] = (2, 3)
+    decoder: str = "refine"
+    refine_kernel: int = 7
+    heatmap_min_confidence: float = 0.5
+    softargmax_beta: float = 2.0
+    duplicate_iou: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("min_detection_score", "nms_iou", "min_presence", "heatmap_min_confidence", "duplicate_iou"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
+                raise ConfigError(f"Pose2DConfig.{name} must be a number in [0, 1], got {v!r}")
+        for name, lo, hi in (("max_people", 1, 64), ("detect_every_n", 0, 100000), ("refine_kernel", 1, 63)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ConfigError(f"Pose2DConfig.{name} must be an integer in [{lo}, {hi}], got {v!r}")
+        tiles = self.detect_tiles
+        if not isinstance(tiles, tuple) or not all(isinstance(g, int) and not isinstance(g, bool) and 2 <= g <= 4
+                                                   for g in tiles):
+            raise ConfigError(f"Pose2DConfig.detect_tiles must be a tuple of grid sizes in [2, 4], got {tiles!r}")
+        if self.refine_kernel % 2 == 0:
+            raise ConfigError(f"Pose2DConfig.refine_kernel must be odd, got {self.refine_kernel}")
+        if not isinstance(self.tracking, bool):
+            raise ConfigError(f"Pose2DConfig.tracking must be a bool, got {self.tracking!r}")
+        if self.decoder not in DECODER_METHODS:
+            raise ConfigError(f"Pose2DConfig.decoder must be one of {DECODER_METHODS}, got {self.decoder!r}")
+        if not isinstance(self.softargmax_beta, (int, float)) or not 0.0 < float(self.softargmax_beta) <= 100.0:
+            raise ConfigError(f"Pose2DConfig.softargmax_beta must be in (0, 100], got {self.softargmax_beta!r}")
+
+
+class Pose2DEstimator:
+    """Frame (H, W, 3) uint8 RGB -> list of Pose2D, one per person, with ROI tracking between calls.
+
+    Not thread-safe (it holds the tracks). `detector_calls` / `landmark_calls` count model runs.
+    """
+
+    def __init__(self, detector_backend: InferenceBackend, landmark_backend: InferenceBackend,
+                 config: Pose2DConfig | None = None):
+        self.config = config or Pose2DConfig()
+        c = self.config
+        self._detector = PoseDetector(detector_backend, c.min_detection_score, c.nms_iou)
+        self._landmarks = LandmarkEstimator(landmark_backend, c.decoder, c.refine_kernel,
+                                            c.heatmap_min_confidence, c.softargmax_beta)
+        self._backends = (detector_backend, landmark_backend)
+        self._tracks: list[Track] = []
+        self._next_id = 0
+        self._frames_since_detect = 0
+        self._lost = False
+        self.last_track_ids: list[int] = []
+
+    @classmethod
+    def from_engines(cls, engines_dir: str | Path, backend_kind: str = "onnxruntime", threads: int = 1,
+                     config: Pose2DConfig | None = None) -> "Pose2DEstimator":
+        """Load engines_dir/pose_detection.onnx and pose_landmark_full.onnx with create_backend()."""
+        from pose3d_ros.backends.base import create_backend
+
+        d = Path(engines_dir)
+        det = create_backend(d / DETECTOR_FILE, backend_kind, threads)
+        try:
+            lm = create_backend(d / LANDMARK_FILE, backend_kind, threads)
+        except Exception:
+            det.close()
+            raise
+        return cls(det, lm, config)
+
+    @property
+    def detector_calls(self) -> int:
+        return self._detector.calls
+
+    @property
+    def landmark_calls(self) -> int:
+        return self._landmarks.calls
+
+    def reset(self) -> None:
+        """Forget every track (next frame runs the detector)."""
+        self._tracks = []
+        self._frames_since_detect = 0
+        self._lost = False
+        self.last_track_ids = []
+
+    def close(self) -> None:
+        for b in self._backends:
+            b.close()
+
+    def process(self, frame_rgb: np.ndarray) -> list[Pose2D]:
+        """People in this frame (presence >= min_presence), each with its landmarks in image px.
+
+        Raises InputError for a frame that is not (H, W, 3) uint8 with sides >= 32 px; ModelError
+        when a backend fails (tracks are then reset).
+        """
+        validate_frame(frame_rgb)
+        c = self.config
+        tracks = self._tracks if c.tracking else []
+        rois = [t.next_roi for t in tracks]
+        ids = [t.track_id for t in tracks]
+        if self._should_detect(tracks):
+            for det in self._detect(frame_rgb):
+                if len(rois) >= c.max_people:
+                    break
+                if rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou):
+                    continue
+                rois.append(det.roi)
+                ids.append(self._new_id())
+            self._frames_since_detect = 0
+        else:
+            self._frames_since_detect += 1
+        try:
+            poses = self._landmarks.estimate(frame_rgb, rois)
+        except Exception:
+            self.reset()
+            raise
+        present = [i for i, p in enumerate(poses) if p.score >= c.min_presence]
+        keep = [present[i] for i in suppress_duplicates([poses[i] for i in present], c.duplicate_iou)]
+        self._lost = any(i not in keep for i in range(len(tracks)))
+        self._tracks = [Track(ids[i], roi_from_aux(poses[i].aux_px)) for i in keep]
+        self.last_track_ids = [ids[i] for i in keep]
+        return [poses[i] for i in keep]
+
+    def _should_detect(self, tracks: list[Track]) -> bool:
+        c = self.config
+        if not c.tracking or not tracks or self._lost:
+            return True
+        return c.detect_every_n > 0 and self._frames_since_detect + 1 >= c.detect_every_n
+
+    def _detect(self, frame_rgb: np.ndarray):
+        h, w = frame_rgb.shape[:2]
+        regions = [None]
+        for grid in self.config.detect_tiles:
+            regions += tile_regions(w, h, grid)
+        return self._detector.detect(frame_rgb, regions)
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id

@@ -1,0 +1,97 @@
+"""ROI geometry for tracking people across frames: next-frame ROIs, overlap tests, detector tiles.
+
+MediaPipe tracks one person by cropping the next frame where the auxiliary landmarks 33 (centre)
+and 34 (size/rotation point) of this frame say the body is, with the same rule the detector ROI
+uses. We do that for every tracked person, and use overlaps to keep one track per person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose3d_ros.core.detect import alignment_roi, box_iou
+from pose3d_ros.core.preprocess import Letterbox
+from pose3d_ros.core.types import Pose2D, Roi
+
+
+def roi_from_aux(aux_px: np.ndarray) -> Roi:
+    """Next-frame ROI from (2, 2) auxiliary landmarks (33: centre, 34: scale/rotation point), image px."""
+    return alignment_roi(aux_px[0], aux_px[1])
+
+
+def roi_bounds(roi: Roi) -> np.ndarray:
+    """(4,) xmin, ymin, xmax, ymax (image px) of the axis-aligned box around the rotated square."""
+    half = 0.5 * roi.size_px * (abs(np.cos(roi.rotation_rad)) + abs(np.sin(roi.rotation_rad)))
+    c = np.asarray(roi.center_px, dtype=np.float64)
+    return np.array([c[0] - half, c[1] - half, c[0] + half, c[1] + half])
+
+
+def roi_iou(a: Roi, others: list[Roi]) -> np.ndarray:
+    """(M,) IoU of the axis-aligned bounds of ROI `a` with each ROI in `others`."""
+    if not others:
+        return np.zeros((0,))
+    return box_iou(roi_bounds(a), np.stack([roi_bounds(o) for o in others]))
+
+
+def keypoint_box(pose: Pose2D, min_visibility: float = 0.5) -> np.ndarray:
+    """(4,) box of the landmarks with visibility >= min_visibility (all 33 if fewer than 4 qualify)."""
+    k = pose.keypoints_px[pose.visibility >= min_visibility]
+    if k.shape[0] < 4:
+        k = pose.keypoints_px
+    return np.array([k[:, 0].min(), k[:, 1].min(), k[:, 0].max(), k[:, 1].max()])
+
+
+def same_person(a: Pose2D, b: Pose2D, dist_frac: float = 0.1, min_agree: float = 0.5) -> bool:
+    """True when two poses describe one person: of the landmarks visible (>= 0.5) in both (all 33 if
+    fewer than 4), at least `min_agree` lie within dist_frac x the larger keypoint box's longer side.
+
+    Works where box IoU does not: a zoomed tile that saw only the upper body gives a second, smaller
+    pose whose shoulders, elbows and face coincide with the full-body pose's.
+    """
+    both = (a.visibility >= 0.5) & (b.visibility >= 0.5)
+    if both.sum() < 4:
+        both = np.ones_like(both)
+    boxes = np.stack([keypoint_box(a), keypoint_box(b)])
+    scale = float(np.max(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
+    d = np.linalg.norm(a.keypoints_px[both] - b.keypoints_px[both], axis=-1)
+    return bool(np.mean(d <= dist_frac * max(scale, 1.0)) >= min_agree)
+
+
+def suppress_duplicates(poses: list[Pose2D], iou_threshold: float) -> list[int]:
+    """Indices of `poses` to keep (ascending): best presence first, a pose that is the same person as a
+    kept one (same_person, or keypoint-box IoU > iou_threshold) is dropped."""
+    order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
+    kept: list[int] = []
+    for i in order:
+        if kept:
+            ious = box_iou(keypoint_box(poses[i]), np.stack([keypoint_box(poses[j]) for j in kept]))
+            if np.any(ious > iou_threshold) or any(same_person(poses[i], poses[j]) for j in kept):
+                continue
+        kept.append(i)
+    return sorted(kept)
+
+
+def tile_regions(width_px: int, height_px: int, grid: int, overlap: float = 0.25) -> list[Letterbox]:
+    """Square detector regions: a grid x grid cover of the frame with `overlap` (fraction of a tile),
+    each tile a square of side max(tile w, tile h) so small people appear larger to the detector."""
+    if grid <= 1:
+        return []
+    tw = width_px / (grid - (grid - 1) * overlap)
+    th = height_px / (grid - (grid - 1) * overlap)
+    regions = []
+    for r in range(grid):
+        for c in range(grid):
+            x0 = c * tw * (1.0 - overlap)
+            y0 = r * th * (1.0 - overlap)
+            regions.append(Letterbox.for_region(x0, y0, tw, th))
+    return regions
+
+
+@dataclass(frozen=True)
+class Track:
+    """A tracked person: stable id and the ROI to crop on the next frame."""
+
+    track_id: int
+    next_roi: Roi
