@@ -41,7 +41,8 @@ class Pose2DConfig:
     when nobody is tracked or a track was lost).
     detect_tiles: grid sizes of extra detector passes: for each G in it (2..4) the detector also runs
     on a G x G grid of overlapping zoomed tiles, in the same batch as the letterboxed whole frame
-    (finds small people); all candidates are merged by one weighted NMS. () = whole frame only.
+    (finds small people); all candidates are merged by one weighted NMS. () = whole frame only; an
+    int G is read as (G,), and 0 or 1 as ().
     decoder: "regression" | "refine" | "softargmax" (core/decode.py). refine_kernel: odd window side
     in heatmap cells. heatmap_min_confidence: min peak sigmoid to use a heatmap. softargmax_beta: softmax
     sharpness over the heatmap logits.
@@ -71,6 +72,11 @@ class Pose2DConfig:
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise ConfigError(f"Pose2DConfig.{name} must be an integer in [{lo}, {hi}], got {v!r}")
         tiles = self.detect_tiles
+        if isinstance(tiles, int) and not isinstance(tiles, bool):  # a single grid size; 0 or 1 = none
+            tiles = (tiles,) if tiles >= 2 else ()
+        if isinstance(tiles, list):
+            tiles = tuple(tiles)
+        object.__setattr__(self, "detect_tiles", tiles)
         if not isinstance(tiles, tuple) or not all(isinstance(g, int) and not isinstance(g, bool) and 2 <= g <= 4
                                                    for g in tiles):
             raise ConfigError(f"Pose2DConfig.detect_tiles must be a tuple of grid sizes in [2, 4], got {tiles!r}")

@@ -1,0 +1,171 @@
+"""Pose2DEstimator with scripted fake backends: multi-person, batching, tracking, config errors."""
+
+import numpy as np
+import pytest
+
+from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.core.detect import ssd_anchors
+from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+
+FRAME = np.zeros((448, 448, 3), np.uint8)  # square: letterbox is a plain 2x scale
+
+
+class FakeDetector(InferenceBackend):
+    """Finds people at fixed hip/scale points (image px) in the whole-frame pass, nothing in tiles."""
+
+    def __init__(self, people_px):
+        self.people_px = people_px  # list of (hip (2,), scale point (2,))
+        self.anchors = ssd_anchors()
+        self.batches = []
+
+    input_shapes = property(lambda self: {"input_1": (-1, 224, 224, 3)})
+    output_shapes = property(lambda self: {"Identity": (-1, 2254, 12), "Identity_1": (-1, 2254, 1)})
+
+    def run(self, feeds):
+        x = feeds["input_1"]
+        self.batches.append(x.shape[0])
+        boxes = np.zeros((x.shape[0], 2254, 12), np.float32)
+        scores = np.full((x.shape[0], 2254, 1), -10.0, np.float32)
+        for k, (hip, scale_pt) in enumerate(self.people_px):
+            a = 100 + 400 * k  # one anchor per person
+            hip_n, sc_n = np.asarray(hip) / 448.0, np.asarray(scale_pt) / 448.0
+            boxes[0, a, 0:2] = (sc_n - self.anchors[a]) * 224  # face box centred at the scale point
+            boxes[0, a, 2:4] = 20.0
+            boxes[0, a, 4:6] = (hip_n - self.anchors[a]) * 224
+            boxes[0, a, 6:8] = (sc_n - self.anchors[a]) * 224
+            scores[0, a, 0] = 5.0
+        return {"Identity": boxes, "Identity_1": scores}
+
+    def close(self):
+        pass
+
+
+class FakeLandmarks(InferenceBackend):
+    """Body landmarks on a fixed crop pattern; aux 33/34 reproduce the input ROI (a still person)."""
+
+    def __init__(self, presence=0.99):
+        self.presence = presence
+        self.batches = []
+
+    input_shapes = property(lambda self: {"input_1": (-1, 256, 256, 3)})
+    output_shapes = property(lambda self: {"Identity": (-1, 195), "Identity_1": (-1, 1),
+                                           "Identity_3": (-1, 64, 64, 39)})
+
+    def run(self, feeds):
+        n = feeds["input_1"].shape[0]
+        self.batches.append(n)
+        lm = np.zeros((n, 39, 5), np.float32)
+        t = np.linspace(0.2, 0.8, 39)
+        lm[:, :, 0] = 256 * t
+        lm[:, :, 1] = 256 * t[::-1]
+        lm[:, :, 3:] = 5.0
+        lm[:, 33, :2] = [128.0, 128.0]
+        lm[:, 34, :2] = [128.0, 128.0 - 128.0 / 1.25]
+        presence = np.resize(np.asarray(self.presence, np.float32), n)
+        return {"Identity": lm.reshape(n, 195), "Identity_1": presence.reshape(n, 1),
+                "Identity_3": np.full((n, 64, 64, 39), -20.0, np.float32)}
+
+    def close(self):
+        pass
+
+
+ONE = [(np.array([200.0, 250.0]), np.array([200.0, 150.0]))]
+TWO = ONE + [(np.array([350.0, 250.0]), np.array([350.0, 170.0]))]
+
+
+def _est(people, presence=0.99, **cfg):
+    det, lm = FakeDetector(people), FakeLandmarks(presence)
+    cfg.setdefault("detect_tiles", ())
+    return Pose2DEstimator(det, lm, Pose2DConfig(**cfg)), det, lm
+
+
+def test_one_person_roi_and_back_projection():
+    est, _, _ = _est(ONE)
+    (p,) = est.process(FRAME)
+    assert p.roi.size_px == pytest.approx(2 * 100 * 1.25, rel=1e-4)
+    np.testing.assert_allclose(p.roi.center_px, [200, 250], atol=1e-3)
+    assert p.roi.rotation_rad == pytest.approx(0.0, abs=1e-5)
+    # crop (0.2, 0.8) of a 250 px ROI centred at (200, 250) -> (200 - 75, 250 + 75)
+    np.testing.assert_allclose(p.keypoints_px[0], [125, 325], atol=1e-2)
+    np.testing.assert_allclose(p.aux_px[0], [200, 250], atol=1e-2)
+    assert p.keypoints_px.shape == (33, 2) and p.visibility.shape == (33,)
+    assert p.visibility[0] == pytest.approx(1 / (1 + np.exp(-5.0)))
+    assert p.score == pytest.approx(0.99)
+
+
+def test_two_people_one_batched_landmark_run():
+    est, det, lm = _est(TWO)
+    poses = est.process(FRAME)
+    assert len(poses) == 2
+    assert lm.batches == [2]
+    centres = sorted(p.roi.center_px[0] for p in poses)
+    np.testing.assert_allclose(centres, [200, 350], atol=1e-2)
+    assert len(set(est.last_track_ids)) == 2
+
+
+def test_tracking_keeps_detector_off_on_repeated_frames():
+    est, det, lm = _est(ONE, detect_every_n=0)
+    rois = [est.process(FRAME)[0].roi for _ in range(5)]
+    assert est.detector_calls == 1 and est.landmark_calls == 5
+    np.testing.assert_allclose(rois[-1].center_px, rois[0].center_px, atol=1e-3)
+    assert rois[-1].size_px == pytest.approx(rois[0].size_px, rel=1e-4)
+
+
+def test_detect_every_n_finds_newcomers_without_duplicates():
+    est, det, lm = _est(ONE, detect_every_n=3)
+    for _ in range(7):
+        assert len(est.process(FRAME)) == 1  # the re-detected person is not added twice
+    assert est.detector_calls == 3  # frames 1, 4, 7
+    ids = est.last_track_ids
+    det.people_px = TWO  # someone walks in: found on the next detection frame (frame 10)
+    counts = [len(est.process(FRAME)) for _ in range(3)]
+    assert counts == [1, 1, 2]
+    assert est.last_track_ids[0] == ids[0]
+
+
+def test_tracking_off_detects_every_frame():
+    est, _, _ = _est(ONE, tracking=False)
+    for _ in range(3):
+        est.process(FRAME)
+    assert est.detector_calls == 3
+
+
+def test_lost_track_runs_detector_next_frame():
+    est, det, lm = _est(ONE, detect_every_n=0)
+    est.process(FRAME)
+    lm.presence = 0.1
+    assert est.process(FRAME) == []
+    lm.presence = 0.99
+    assert len(est.process(FRAME)) == 1
+    assert est.detector_calls == 2
+
+
+def test_max_people_and_reset():
+    est, _, _ = _est(TWO, max_people=1)
+    assert len(est.process(FRAME)) == 1
+    est.reset()
+    est.process(FRAME)
+    assert est.detector_calls == 2
+
+
+def test_bad_frames_raise_input_error():
+    est, _, _ = _est(ONE)
+    for bad in (np.zeros((100, 100), np.uint8), np.zeros((100, 100, 3), np.float32), np.zeros((10, 10, 3), np.uint8)):
+        with pytest.raises(InputError):
+            est.process(bad)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"min_detection_score": 1.5}, {"nms_iou": -0.1}, {"min_presence": "high"}, {"max_people": 0},
+    {"detect_every_n": -1}, {"detect_tiles": (5,)}, {"decoder": "argmax"}, {"refine_kernel": 4},
+    {"tracking": "yes"}, {"softargmax_beta": 0.0}, {"max_people": True},
+])
+def test_config_errors(kwargs):
+    with pytest.raises(ConfigError):
+        Pose2DConfig(**kwargs)
+
+
+def test_config_tiles_accepts_int():
+    assert Pose2DConfig(detect_tiles=0).detect_tiles == ()
+    assert Pose2DConfig(detect_tiles=3).detect_tiles == (3,)
