@@ -1,0 +1,258 @@
+"""pose3d_bench2d: latency and throughput of the 2D stage on this machine, and MediaPipe's in the same run.
+
+A benchmark script, not a test: it prints numbers (and can write them into docs/benchmarks.md
+between the bench2d markers). Three parts:
+1. Per-stage latency p50/p95 (ms) on one frame, each stage timed on its own with 1 and 2 ONNX
+   Runtime threads: detector (letterbox + model + decode + NMS; its model alone), ROI crop,
+   landmark model (batch = people found), 2D decode per decoder, and the whole static frame.
+2. Frames per second over two clips, tracking on and off: the street clip (5 frames, several
+   people, looped) and a single-person clip (the COCO skier photo shifted by 0..8 px, back and forth).
+3. MediaPipe 0.10.21's own pipeline (`mp.solutions.pose`, tracking and static) on the same frames,
+   timed inside the oracle venv's process (needs `.venv-mediapipe`).
+Frame decoding is never timed. Run it under `nice` on a quiet machine; numbers on a shared VM vary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pose3d_ros.backends.base import InferenceBackend, create_backend
+from pose3d_ros.tools import oracle_client
+from pose3d_ros.tools.eval2d import write_marked_section
+
+BEGIN, END = "<!-- bench2d:begin -->", "<!-- bench2d:end -->"
+
+
+class TimedBackend(InferenceBackend):
+    """Pass-through backend that records the wall time of every run() in `times_s`."""
+
+    def __init__(self, inner: InferenceBackend):
+        self._inner = inner
+        self.times_s: list[float] = []
+
+    @property
+    def input_shapes(self):
+        return self._inner.input_shapes
+
+    @property
+    def output_shapes(self):
+        return self._inner.output_shapes
+
+    def run(self, feeds):
+        t0 = time.perf_counter()
+        out = self._inner.run(feeds)
+        self.times_s.append(time.perf_counter() - t0)
+        return out
+
+    def close(self):
+        self._inner.close()
+
+
+def _pct(samples_s: list[float]) -> tuple[float, float]:
+    a = np.asarray(samples_s) * 1e3
+    return float(np.percentile(a, 50)), float(np.percentile(a, 95))
+
+
+def _timeit(fn, reps: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def load_clips(shared: Path) -> dict[str, list[np.ndarray]]:
+    """{"street (multi-person)": 5 frames 960x540, "skier (1 person)": 16 shifted frames 640x425}, RGB."""
+    cap = cv2.VideoCapture(str(shared / "data" / "real_images" / "video" / "street_walk_5frames.mp4"))
+    street = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        street.append(np.ascontiguousarray(bgr[:, :, ::-1]))
+    cap.release()
+    skier = cv2.imread(str(shared / "data" / "real_images" / "coco" / "000000000785.jpg"), cv2.IMREAD_COLOR)
+    if not street or skier is None:
+        raise FileNotFoundError(f"clip data missing under {shared}/data/real_images")
+    skier = skier[:, :, ::-1]
+    shifts_px = [0, 1, 2, 3, 4, 5, 6, 7, 8, 7, 6, 5, 4, 3, 2, 1]  # loops without a jump
+    single = [np.ascontiguousarray(np.pad(skier, ((0, 0), (s, 0), (0, 0)), mode="edge")[:, :skier.shape[1]])
+              for s in shifts_px]
+    return {"street (multi-person)": street, "skier (1 person)": single}
+
+
+def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, decoders: list[str]) -> dict:
+    """Per-stage p50/p95 ms on `frame` (static): see the module docstring."""
+    from pose3d_ros.core.decode import decode_xy
+    from pose3d_ros.core.detect import PoseDetector
+    from pose3d_ros.core.pose2d import DETECTOR_FILE, LANDMARK_FILE, Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.core.preprocess import crop_rois, crop_to_image
+
+    det_b = TimedBackend(create_backend(engines / DETECTOR_FILE, "onnxruntime", threads))
+    lm_b = TimedBackend(create_backend(engines / LANDMARK_FILE, "onnxruntime", threads))
+    rows = {}
+    try:
+        cfg = Pose2DConfig(tracking=False)
+        est = Pose2DEstimator(det_b, lm_b, cfg)
+        poses = est.process(frame)
+        rois = [p.roi for p in poses]
+        detector = PoseDetector(det_b, cfg.min_detection_score, cfg.nms_iou)
+        det_b.times_s.clear()
+        rows["detector, whole frame only (total)"] = _pct(_timeit(lambda: detector.detect(frame), reps))
+        rows["  detector model"] = _pct(det_b.times_s[-reps:])
+        if rois:
+            crops = crop_rois(frame, rois, 256)
+            rows[f"ROI crop ({len(rois)} people)"] = _pct(_timeit(lambda: crop_rois(frame, rois, 256), reps))
+            lm_in = next(iter(lm_b.input_shapes))
+            rows[f"landmark model (batch {len(rois)})"] = _pct(_timeit(lambda: lm_b.run({lm_in: crops}), reps))
+            out = lm_b.run({lm_in: crops})
+            raw = next(v for v in out.values() if v.ndim == 2 and v.shape[-1] == 195)
+            hm = next((v for v in out.values() if v.ndim == 4 and v.shape[-1] == 39), None)
+            reg = raw.reshape(len(rois), 39, 5)[..., :2].astype(np.float64) / 256.0
+            for dec in decoders:
+                def _decode(dec=dec):
+                    xy = decode_xy(reg, hm, dec, cfg.refine_kernel, cfg.heatmap_min_confidence, cfg.softargmax_beta)
+                    return [crop_to_image(xy[i], r) for i, r in enumerate(rois)]
+                rows[f"decode + back-project ({dec})"] = _pct(_timeit(_decode, reps))
+        rows[f"whole frame, static (detector tiles={cfg.detect_tiles})"] = _pct(
+            _timeit(lambda: (est.reset(), est.process(frame)), reps))
+    finally:
+        det_b.close()
+        lm_b.close()
+    return {"people": len(rois), "rows": rows}
+
+
+def clip_fps(engines: Path, frames: list[np.ndarray], n_frames: int, threads: int, **config) -> dict:
+    """Our 2D stage over `frames` looped to n_frames (after a 5-frame warm-up): fps, people, model calls."""
+    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+
+    est = Pose2DEstimator.from_engines(engines, "onnxruntime", threads, Pose2DConfig(**config))
+    try:
+        for i in range(5):
+            est.process(frames[i % len(frames)])
+        est.reset()
+        det0, lm0 = est.detector_calls, est.landmark_calls
+        people, lat = 0, []
+        t_start = time.perf_counter()
+        for i in range(n_frames):
+            t0 = time.perf_counter()
+            people += len(est.process(frames[i % len(frames)]))
+            lat.append(time.perf_counter() - t0)
+        total_s = time.perf_counter() - t_start
+        p50, p95 = _pct(lat)
+        return {"fps": n_frames / total_s, "p50_ms": p50, "p95_ms": p95, "people_per_frame": people / n_frames,
+                "detector_runs": est.detector_calls - det0, "landmark_runs": est.landmark_calls - lm0}
+    finally:
+        est.close()
+
+
+def mediapipe_fps(frames: list[np.ndarray], n_frames: int, mode: str) -> dict | None:
+    """mp.solutions.pose over the same frames, timed inside the oracle process (None without the venv)."""
+    if oracle_client.oracle_python() is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="pose3d_bench_") as tmp:
+        path = Path(tmp) / "frames.npy"
+        np.save(path, np.stack(frames))
+        r = oracle_client.run_oracle(["bench", "--mode", mode, "--frames", str(n_frames), str(path)])
+    return {"fps": r["fps"], "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"],
+            "people_per_frame": r["frames_with_person"] / r["frames"], "detector_runs": None, "landmark_runs": None}
+
+
+def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
+    lines = [BEGIN, "## 2D stage (BlazePose detector + landmark model, ONNX Runtime CPU)", "",
+             f"Made by `{command}`.", ""] + notes + ["", "### Per-stage latency (ms, p50 / p95)", ""]
+    threads = list(stages)
+    first = stages[threads[0]]
+    lines.append(f"Frame: {first['frame']}. Each stage timed on its own.")
+    lines += ["", "| stage | " + " | ".join(f"{t} thread{'s' if t > 1 else ''}" for t in threads) + " |",
+              "|---" * (len(threads) + 1) + "|"]
+    for name in first["rows"]:
+        cells = [f"{stages[t]['rows'][name][0]:.1f} / {stages[t]['rows'][name][1]:.1f}" if name in stages[t]["rows"]
+                 else "n/a" for t in threads]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "### Throughput over clips (frames per second; p50 / p95 ms per frame)", "",
+              "| clip | pipeline | threads | fps | ms p50 / p95 | people / frame | detector runs | landmark runs |",
+              "|---|---|---|---|---|---|---|---|"]
+    for (clip, name, thr), r in fps.items():
+        dr = "-" if r["detector_runs"] is None else r["detector_runs"]
+        lr = "-" if r["landmark_runs"] is None else r["landmark_runs"]
+        lines.append(f"| {clip} | {name} | {thr} | {r['fps']:.1f} | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | "
+                     f"{r['people_per_frame']:.2f} | {dr} | {lr} |")
+    ratio_lines = []
+    for (clip, name, thr), r in fps.items():
+        mp = fps.get((clip, "MediaPipe, tracking", "own"))
+        if mp and name.startswith("ours, tracking"):
+            ratio_lines.append(f"- {clip}, {name}, {thr} thread(s): **{r['fps'] / mp['fps']:.2f}x** MediaPipe "
+                               "(tracking)")
+    if ratio_lines:
+        lines += ["", "### Ours / MediaPipe throughput", ""] + ratio_lines
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pose3d_bench2d", description=__doc__.split("\n")[0])
+    p.add_argument("--engines", type=Path, default=None)
+    p.add_argument("--threads", default="1,2", help="ONNX Runtime thread counts for the per-stage table")
+    p.add_argument("--fps-threads", default="1", help="thread counts for the clip runs")
+    p.add_argument("--reps", type=int, default=50, help="repetitions per stage")
+    p.add_argument("--frames", type=int, default=150, help="frames per clip run")
+    p.add_argument("--no-mediapipe", action="store_true")
+    p.add_argument("--write-docs", type=Path, default=None, help="write the section into this markdown file")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    engines = args.engines or oracle_client.default_engines_dir()
+    clips = load_clips(oracle_client.shared_dir())
+    single_clip, street_clip = "skier (1 person)", "street (multi-person)"
+    decoders = ["regression", "refine", "softargmax"]
+    stages = {}
+    for t in [int(x) for x in args.threads.split(",")]:
+        stages[t] = stage_latency(engines, clips[single_clip][0], t, args.reps, decoders)
+        stages[t]["frame"] = f"COCO skier photo 640x425, {stages[t]['people']} person(s) found"
+        print(f"stages, {t} thread(s):", {k: tuple(round(x, 2) for x in v) for k, v in stages[t]["rows"].items()},
+              flush=True)
+    runs = [("ours, tracking on (default config)", {}),
+            ("ours, tracking on, detector only when lost", {"detect_every_n": 0}),
+            ("ours, tracking off (detector every frame)", {"tracking": False})]
+    fps = {}
+    for clip in (single_clip, street_clip):
+        for t in [int(x) for x in args.fps_threads.split(",")]:
+            for name, cfg in runs:
+                fps[(clip, name, t)] = r = clip_fps(engines, clips[clip], args.frames, t, **cfg)
+                print(clip, name, t, {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
+        if not args.no_mediapipe:
+            for mode in ("tracking", "static"):
+                r = mediapipe_fps(clips[clip], args.frames, mode)
+                if r is not None:
+                    fps[(clip, f"MediaPipe, {mode}", "own")] = r
+                    print(clip, "MediaPipe", mode, {k: round(v, 2) if isinstance(v, float) else v
+                                                    for k, v in r.items()}, flush=True)
+    import onnxruntime
+
+    notes = [f"Machine: {cv2.getNumberOfCPUs()} CPU(s) shared with other work (a VM): read the numbers as "
+             "indicative. ONNX Runtime " + onnxruntime.__version__ + ", MediaPipe 0.10.21 (its own graph "
+             "scheduler and TFLite/XNNPACK threads, timed inside its process). Decoding video is not timed."]
+    section = render("pose3d_bench2d " + " ".join(shlex.quote(a) for a in argv), stages, fps, notes)
+    print(section)
+    if args.write_docs:
+        write_marked_section(args.write_docs, section, BEGIN, END, "# Benchmarks")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
