@@ -1,0 +1,154 @@
+"""Every node parameter, declared once: name, default, description, allowed range, run-time safety.
+
+Defaults here equal config/pose3d.yaml (a test checks it); the YAML is what users edit. Values
+become a validated `Settings` dataclass; an invalid set at run time is refused by the on-set
+callback with the ConfigError text as the reason. Read-only parameters (model loading, QoS,
+subscriptions) can only be given at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pose3d_ros.backends.base import BACKEND_KINDS
+from pose3d_ros.core.decode import DECODER_METHODS
+from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.core.pipeline import PipelineConfig
+from pose3d_ros.core.pose2d import Pose2DConfig
+from pose3d_ros.core.smoothing import OneEuroConfig
+from pose3d_ros.core.tracking import TrackerConfig
+
+IMAGE_TRANSPORTS = ("raw", "compressed")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: range is (lo, hi) for numbers, a tuple of strings for choices, or None."""
+
+    name: str
+    default: object
+    description: str
+    range: tuple | None = None
+    read_only: bool = False
+
+
+SPECS = (
+    ParamSpec("backend", "onnxruntime", "inference backend", BACKEND_KINDS, read_only=True),
+    ParamSpec("engines_dir", "", "folder with the ONNX models; empty = the package's engines/ "
+              "(fill it with `make models`)", read_only=True),
+    ParamSpec("threads", 1, "CPU threads per model (onnxruntime)", (1, 64), read_only=True),
+    ParamSpec("image_transport", "raw", "subscribe to `image` (raw) or `image/compressed`", IMAGE_TRANSPORTS,
+              read_only=True),
+    ParamSpec("reliable_qos", False, "reliable input QoS instead of sensor-data best effort (REP-2003)",
+              read_only=True),
+    ParamSpec("use_depth", False, "subscribe to an aligned `depth` image (16UC1 mm or 32FC1 m) for placement",
+              read_only=True),
+    ParamSpec("roi_tracking", True, "crop the next frame from this frame's landmarks (skips the detector)"),
+    ParamSpec("detect_every_n", 15, "with ROI tracking, also run the detector every N frames (0: only "
+              "when nobody is tracked)", (0, 1000)),
+    ParamSpec("detect_tiles", 2, "detector tiling: 0/1 whole frame only, G = also a GxG grid (small people)",
+              (0, 4)),
+    ParamSpec("max_people", 4, "at most this many people per frame", (1, 64)),
+    ParamSpec("min_detection_score", 0.5, "person detector score threshold", (0.0, 1.0)),
+    ParamSpec("min_presence", 0.5, "landmark-model person presence needed to report a person", (0.0, 1.0)),
+    ParamSpec("decoder", "refine", "landmark decoding from the model outputs", DECODER_METHODS),
+    ParamSpec("min_root_depth_m", 0.2, "a person placed closer than this to the camera is dropped",
+              (0.01, 10.0)),
+    ParamSpec("track_timeout_s", 1.0, "a track unseen for this long ends (its id is never reused)",
+              (0.0, 60.0)),
+    ParamSpec("track_min_iou", 0.1, "least 2D box IoU to continue a track", (0.0, 1.0)),
+    ParamSpec("smoothing.enabled", True, "One-Euro filtering of the 3D joints"),
+    ParamSpec("smoothing.min_cutoff_hz", 1.0, "One-Euro cutoff at rest (lower: smoother, more lag)",
+              (0.01, 100.0)),
+    ParamSpec("smoothing.beta", 0.5, "One-Euro cutoff increase per m/s of speed (higher: less lag)",
+              (0.0, 100.0)),
+    ParamSpec("smoothing.d_cutoff_hz", 1.0, "One-Euro cutoff of the speed estimate", (0.01, 100.0)),
+    ParamSpec("publish_tf", True, "publish body_<id> and <joint>_<id> frames on /tf"),
+    ParamSpec("publish_markers", True, "publish ~/markers (MarkerArray)"),
+    ParamSpec("publish_rep155", True, "publish /humans/bodies/... (needs hri_msgs)"),
+    ParamSpec("debug_image.max_fps", 15.0, "most frames per second on ~/debug_image (only drawn while "
+              "subscribed; 0 = every frame)", (0.0, 120.0)),
+    ParamSpec("debug_image.draw_fps", True, "write the processing rate into the debug image"),
+    ParamSpec("fallback_hfov_deg", 60.0, "horizontal field of view assumed when no camera_info arrives "
+              "(one warning)", (10.0, 170.0)),
+    ParamSpec("camera_info_wait_s", 0.03, "how long a frame waits for the camera_info with its stamp",
+              (0.0, 1.0)),
+    ParamSpec("camera_info_timeout_s", 5.0, "a camera_info whose stamp is further than this from the "
+              "image's is not used", (0.0, 3600.0)),
+    ParamSpec("diagnostics_period_s", 1.0, "period of /diagnostics (or the log line without "
+              "diagnostic_msgs)", (0.1, 60.0)),
+)
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All parameter values, validated, grouped into the core configs they feed."""
+
+    values: dict
+    pose2d: Pose2DConfig
+    pipeline: PipelineConfig
+    tracker: TrackerConfig
+    smoothing: OneEuroConfig
+
+    def __getitem__(self, name: str):
+        return self.values[name]
+
+
+def check_value(spec: ParamSpec, value) -> None:
+    """Raise ConfigError when value has the wrong type or is outside spec.range."""
+    d = spec.default
+    ok_type = (isinstance(value, bool) if isinstance(d, bool) else
+               isinstance(value, int) and not isinstance(value, bool) if isinstance(d, int) else
+               isinstance(value, (int, float)) and not isinstance(value, bool) if isinstance(d, float) else
+               isinstance(value, str))
+    if not ok_type:
+        raise ConfigError(f"parameter {spec.name} must be a {type(d).__name__}, got {value!r}")
+    r = spec.range
+    if r and isinstance(r[0], str) and value not in r:
+        raise ConfigError(f"parameter {spec.name} must be one of {r}, got {value!r}")
+    if r and not isinstance(r[0], str) and not r[0] <= value <= r[1]:
+        raise ConfigError(f"parameter {spec.name} must be in [{r[0]}, {r[1]}], got {value!r}")
+
+
+def settings_from(values: dict) -> Settings:
+    """{name: value} for every spec -> Settings; raises ConfigError naming the bad parameter."""
+    missing = [s.name for s in SPECS if s.name not in values]
+    if missing:
+        raise ConfigError(f"parameters missing: {missing}")
+    for s in SPECS:
+        check_value(s, values[s.name])
+    v = dict(values)
+    pose2d = Pose2DConfig(
+        min_detection_score=float(v["min_detection_score"]), min_presence=float(v["min_presence"]),
+        max_people=v["max_people"], tracking=v["roi_tracking"], detect_every_n=v["detect_every_n"],
+        detect_tiles=v["detect_tiles"], decoder=v["decoder"])
+    return Settings(
+        values=v,
+        pose2d=pose2d,
+        pipeline=PipelineConfig(min_depth_m=float(v["min_root_depth_m"])),
+        tracker=TrackerConfig(timeout_s=float(v["track_timeout_s"]), min_iou=float(v["track_min_iou"])),
+        smoothing=OneEuroConfig(enabled=v["smoothing.enabled"], min_cutoff_hz=float(v["smoothing.min_cutoff_hz"]),
+                                beta=float(v["smoothing.beta"]), d_cutoff_hz=float(v["smoothing.d_cutoff_hz"])),
+    )
+
+
+def descriptor(spec: ParamSpec):
+    """rcl_interfaces ParameterDescriptor with the description, range and read-only flag."""
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+    desc = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    r = spec.range
+    if r and isinstance(r[0], str):
+        desc.additional_constraints = "one of: " + ", ".join(r)
+    elif r and isinstance(spec.default, float):
+        desc.floating_point_range = [FloatingPointRange(from_value=float(r[0]), to_value=float(r[1]), step=0.0)]
+    elif r and isinstance(spec.default, int) and not isinstance(spec.default, bool):
+        desc.integer_range = [IntegerRange(from_value=int(r[0]), to_value=int(r[1]), step=1)]
+    return desc
+
+
+def declare_all(node) -> dict:
+    """Declare every parameter on an rclpy node; returns {name: value} (overrides from the YAML)."""
+    node.declare_parameters("", [(s.name, s.default, descriptor(s)) for s in SPECS])
+    return {s.name: node.get_parameter(s.name).value for s in SPECS}
