@@ -1,0 +1,240 @@
+"""pose3d_node: camera image (+ camera_info, optional depth) in; TF, markers, REP-155, debug image out.
+
+A thin adapter: the subscription callbacks only store the newest frame (counting the ones it
+replaces); one worker thread converts it (ros/conversions), runs the core pipeline, tracking and
+smoothing, and publishes (ros/outputs). Bad input gets one throttled error and the frame is dropped;
+missing models or bad parameters stop the node at start-up with an error naming the fix.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import rclpy
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import Header
+
+from pose3d_ros.core.engines import Models, resolve_engines_dir
+from pose3d_ros.core.errors import ConfigError, InputError, ModelError, Pose3DError
+from pose3d_ros.core.smoothing import PoseSmoother
+from pose3d_ros.core.tracking import Tracker
+from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.ros import conversions, params
+from pose3d_ros.ros.diagnostics import Diagnostics
+from pose3d_ros.ros.frame_sync import LatestSlot, StampCache
+from pose3d_ros.ros.outputs import Outputs
+from pose3d_ros.ros.stats import RunStats
+
+NS_PER_S = 1_000_000_000
+DEFAULT_FRAME = "camera_optical_frame"
+
+
+class Pose3DNode(Node):
+    """The node; every publisher, subscription and timer is created here."""
+
+    def __init__(self, **kwargs):
+        super().__init__("pose3d_node", **kwargs)
+        self._settings = params.settings_from(params.declare_all(self))
+        s = self._settings
+        engines_dir = resolve_engines_dir(s["engines_dir"])
+        self._models = Models(engines_dir, s["backend"], s["threads"])
+        self.get_logger().info(f"models loaded from {engines_dir} ({s['backend']}, {s['threads']} thread(s))")
+        self._pipeline = self._models.make_pipeline(s.pose2d, s.pipeline)
+        self._tracker = Tracker(s.tracker)
+        self._smoother = PoseSmoother(s.smoothing)
+        self._pending: params.Settings | None = None
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        qos = (QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if s["reliable_qos"]
+               else qos_profile_sensor_data)
+        self._slot = LatestSlot()
+        self._infos = StampCache()
+        self._depths = StampCache(size=5)
+        if s["image_transport"] == "compressed":
+            self.create_subscription(CompressedImage, "image/compressed", self._slot.put, qos)
+        else:
+            self.create_subscription(Image, "image", self._slot.put, qos)
+        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos)
+        if s["use_depth"]:
+            self.create_subscription(Image, "depth", self._on_depth, qos)
+        self._outputs = Outputs(self, s["publish_rep155"])
+        self._stats = RunStats()
+        self._diagnostics = Diagnostics(self, self._stats, self._slot)
+        self.create_timer(s["diagnostics_period_s"], self._diagnostics.report)
+        self._warned: set[str] = set()
+        self._last = None  # (stamp_ns, frame_id, monotonic s) of the last processed frame
+        self._worker = threading.Thread(target=self._run, name="pose3d_worker", daemon=True)
+        self._worker.start()
+
+    # --- callbacks (executor thread): store only -------------------------------------------------
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        try:
+            value = conversions.camera_info_to_intrinsics(msg)
+        except InputError as e:
+            value = e
+        self._infos.add(conversions.stamp_to_ns(msg.header.stamp), value)
+
+    def _on_depth(self, msg: Image) -> None:
+        self._depths.add(conversions.stamp_to_ns(msg.header.stamp), msg)
+
+    def _on_set_parameters(self, changes) -> SetParametersResult:
+        values = dict((self._pending or self._settings).values)
+        for p in changes:
+            if p.name not in params.SPEC_BY_NAME:
+                return SetParametersResult(successful=False, reason=f"unknown parameter {p.name}")
+            values[p.name] = p.value
+        try:
+            new = params.settings_from(values)
+        except ConfigError as e:
+            return SetParametersResult(successful=False, reason=str(e))
+        self._pending = new  # applied by the worker before its next frame
+        return SetParametersResult(successful=True)
+
+    # --- worker thread ------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._slot.closed:
+            msg = self._slot.take(timeout_s=0.1)
+            self._apply_pending()
+            if msg is None:
+                self._expire_idle_tracks()
+                continue
+            try:
+                self._process(msg)
+            except Exception as e:  # noqa: BLE001 - the worker must survive any single frame
+                self.get_logger().error(f"frame dropped, unexpected error: {e!r}", throttle_duration_sec=5.0)
+
+    def _apply_pending(self) -> None:
+        new, self._pending = self._pending, None
+        if new is None:
+            return
+        old, self._settings = self._settings, new
+        if new.pose2d != old.pose2d or new.pipeline != old.pipeline:
+            self._pipeline = self._models.make_pipeline(new.pose2d, new.pipeline)
+        self._tracker.set_config(new.tracker)
+        if new.smoothing != old.smoothing:
+            self._smoother.set_config(new.smoothing)
+
+    def _process(self, msg) -> None:
+        s = self._settings
+        header = self._header_for(msg.header)
+        stamp_ns = conversions.stamp_to_ns(header.stamp)
+        try:
+            if isinstance(msg, CompressedImage):
+                rgb = conversions.compressed_to_rgb(msg)
+            else:
+                rgb = conversions.image_to_rgb(msg)
+            h, w = rgb.shape[:2]
+            intr = self._intrinsics_for(stamp_ns, w, h)
+            depth = self._depth_for(stamp_ns, w, h) if s["use_depth"] else None
+            people = self._pipeline.process(rgb, intr, depth)
+        except InputError as e:
+            self._stats.bad_input += 1
+            self.get_logger().error(f"bad input, frame dropped: {e}", throttle_duration_sec=5.0)
+            return
+        except ModelError as e:
+            self._stats.model_errors += 1
+            self.get_logger().error(f"inference failed, frame dropped: {e}", throttle_duration_sec=5.0)
+            return
+        stamp_s = stamp_ns / NS_PER_S
+        people, ended = self._tracker.assign(people, stamp_s)
+        self._smoother.forget(ended)
+        people = self._smoother.smooth(people, stamp_s)
+        published = self._outputs.publish(people, ended, self._tracker.active_ids, header, (w, h), s.values)
+        self._last = (stamp_ns, header.frame_id, time.monotonic())
+        self._stats.frame_done(self._pipeline.last_timings_s, len(published))
+        if self._outputs.debug_wanted(s["debug_image.max_fps"]):
+            fps = self._stats.fps() if s["debug_image.draw_fps"] else None
+            self._outputs.publish_debug(rgb, published, header, fps)
+
+    def _expire_idle_tracks(self) -> None:
+        """No frames coming: end tracks by the image clock extrapolated with wall time."""
+        if self._last is None or not self._tracker.active_ids:
+            return
+        stamp_ns, frame_id, t_s = self._last
+        elapsed_s = time.monotonic() - t_s
+        if elapsed_s <= self._settings.tracker.timeout_s:
+            return
+        now_ns = stamp_ns + int(elapsed_s * NS_PER_S)
+        _, ended = self._tracker.assign([], now_ns / NS_PER_S)
+        if ended:
+            self._smoother.forget(ended)
+            header = Header(frame_id=frame_id)
+            header.stamp.sec, header.stamp.nanosec = divmod(now_ns, NS_PER_S)
+            self._outputs.publish([], ended, self._tracker.active_ids, header, (1, 1), self._settings.values)
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _header_for(self, src: Header) -> Header:
+        header = Header(stamp=src.stamp, frame_id=src.frame_id)
+        if not header.frame_id:
+            self._warn_once("frame", f"image has no header.frame_id: outputs are parented to {DEFAULT_FRAME!r}")
+            header.frame_id = DEFAULT_FRAME
+        if conversions.stamp_to_ns(header.stamp) == 0:
+            self._warn_once("stamp", "image stamp is 0: using the node clock for outputs and tracking")
+            header.stamp = self.get_clock().now().to_msg()
+        return header
+
+    def _intrinsics_for(self, stamp_ns: int, w: int, h: int) -> CameraIntrinsics:
+        s = self._settings
+        found, value = self._infos.nearest(stamp_ns, int(s["camera_info_timeout_s"] * NS_PER_S),
+                                           wait_s=s["camera_info_wait_s"])
+        reason = None
+        if not found:
+            reason = "no camera_info received (or none near the image stamp)"
+        elif isinstance(value, InputError):
+            reason = f"camera_info unusable: {value}"
+        elif (value.width_px, value.height_px) != (w, h):
+            reason = f"camera_info is for {value.width_px}x{value.height_px}, the image is {w}x{h}"
+        if reason is None:
+            return value
+        self._warn_once(f"intr:{reason}", f"{reason}; using fallback intrinsics with a horizontal FOV of "
+                        f"{s['fallback_hfov_deg']} deg (parameter fallback_hfov_deg): metric 3D is approximate")
+        return CameraIntrinsics.default_for(w, h, s["fallback_hfov_deg"])
+
+    def _depth_for(self, stamp_ns: int, w: int, h: int):
+        found, msg = self._depths.nearest(stamp_ns, int(0.05 * NS_PER_S))
+        if not found:
+            self._warn_once("depth", "no depth image near the colour image's stamp: placing without depth")
+            return None
+        depth = conversions.depth_to_m(msg)
+        return depth if depth.shape == (h, w) else None
+
+    def _warn_once(self, key: str, text: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.get_logger().warning(text)
+
+    def destroy_node(self) -> None:
+        self._slot.close()
+        if self._worker.is_alive():
+            self._worker.join(timeout=5.0)
+        self._models.close()
+        super().destroy_node()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = None
+    code = 0
+    try:
+        node = Pose3DNode()
+        rclpy.spin(node)
+    except Pose3DError as e:
+        rclpy.logging.get_logger("pose3d_node").fatal(f"cannot start: {e}")
+        code = 2
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

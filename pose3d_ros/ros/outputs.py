@@ -1,0 +1,127 @@
+"""Everything the node publishes for a frame: TF, markers, REP-155 topics, the debug image.
+
+Created once by the node (publishers live as long as the node; per-body REP-155 publishers live as
+long as their track). Optional dependencies degrade with one warning: tf2_ros (else a plain /tf
+publisher of tf2_msgs/TFMessage), hri_msgs (else no REP-155 topics).
+"""
+
+from __future__ import annotations
+
+import time
+
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from pose3d_ros.core.draw import annotate
+from pose3d_ros.core.errors import InputError
+from pose3d_ros.core.types import Person
+from pose3d_ros.ros import conversions, markers, naming, rep155, transforms
+
+TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+OUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+IMAGE_OUT_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class TfSender:
+    """tf2_ros.TransformBroadcaster when importable, else a /tf publisher with tf2's QoS."""
+
+    def __init__(self, node):
+        try:
+            from tf2_ros import TransformBroadcaster
+
+            self._broadcaster = TransformBroadcaster(node)
+            self._pub = None
+        except ImportError:
+            self._broadcaster = None
+            try:
+                from tf2_msgs.msg import TFMessage
+            except ImportError:
+                node.get_logger().warning("neither tf2_ros nor tf2_msgs is importable: no TF output "
+                                          "(`make setup` builds tf2_msgs)")
+                self._pub = None
+                return
+            self._msg = TFMessage
+            self._pub = node.create_publisher(TFMessage, "/tf", TF_QOS)
+
+    def send(self, tfs: list) -> None:
+        if not tfs:
+            return
+        if self._broadcaster is not None:
+            self._broadcaster.sendTransform(tfs)
+        elif self._pub is not None:
+            self._pub.publish(self._msg(transforms=tfs))
+
+
+class Outputs:
+    """Publishes one processed frame's results."""
+
+    def __init__(self, node, publish_rep155: bool):
+        self._node = node
+        self._log = node.get_logger()
+        self._tf = TfSender(node)
+        self._markers = node.create_publisher(MarkerArray, naming.MARKERS_TOPIC, OUT_QOS)
+        from sensor_msgs.msg import Image
+
+        self._debug = node.create_publisher(Image, naming.DEBUG_IMAGE_TOPIC, IMAGE_OUT_QOS)
+        self._last_debug_s = 0.0
+        self._rep155 = publish_rep155 and rep155.available()
+        if publish_rep155 and not self._rep155:
+            self._log.warning("hri_msgs is not importable: REP-155 topics (/humans/bodies/...) are off "
+                              "(`make setup` builds hri_msgs)")
+        self._body_pubs: dict[str, tuple] = {}
+        if self._rep155:
+            from hri_msgs.msg import IdsList
+
+            self._tracked = node.create_publisher(IdsList, naming.BODIES_TRACKED_TOPIC, OUT_QOS)
+
+    def publish(self, people: list[Person], ended: tuple[str, ...], active_ids: tuple[str, ...], header,
+                image_size_px: tuple[int, int], flags: dict) -> list[Person]:
+        """Publish a frame's outputs (all stamped with header). Returns the people actually published:
+        a person whose body frame is undefined (degenerate skeleton) is left out of every output."""
+        published, tfs = [], []
+        for p in people:
+            try:
+                tfs.extend(transforms.person_transforms(p, header.frame_id, header.stamp))
+            except InputError as e:
+                self._log.warning(f"person {p.track_id} skipped: {e}", throttle_duration_sec=5.0)
+                continue
+            published.append(p)
+        if flags["publish_tf"]:
+            self._tf.send(tfs)
+        if flags["publish_markers"]:
+            ms = [m for p in published for m in markers.person_markers(p, header.frame_id, header.stamp)]
+            ms += [m for tid in ended for m in markers.delete_markers(tid, header.frame_id, header.stamp)]
+            if ms:
+                self._markers.publish(markers.marker_array(ms))
+        if self._rep155 and flags["publish_rep155"]:
+            self._publish_rep155(published, ended, active_ids, header, image_size_px)
+        return published
+
+    def _publish_rep155(self, people, ended, active_ids, header, size_px) -> None:
+        from hri_msgs.msg import NormalizedRegionOfInterest2D, Skeleton2D
+
+        for tid in ended:
+            for pub in self._body_pubs.pop(tid, ()):
+                self._node.destroy_publisher(pub)
+        self._tracked.publish(rep155.ids_list(active_ids, header))
+        w, h = size_px
+        for p in people:
+            if p.track_id not in self._body_pubs:
+                self._body_pubs[p.track_id] = (
+                    self._node.create_publisher(Skeleton2D, naming.skeleton2d_topic(p.track_id), OUT_QOS),
+                    self._node.create_publisher(NormalizedRegionOfInterest2D, naming.roi_topic(p.track_id), OUT_QOS))
+            sk_pub, roi_pub = self._body_pubs[p.track_id]
+            sk_pub.publish(rep155.skeleton2d(p, w, h, header))
+            roi_pub.publish(rep155.roi(p, w, h, header))
+
+    def debug_wanted(self, max_fps: float) -> bool:
+        """True when someone subscribes to ~/debug_image and the rate cap allows a frame now."""
+        if self._debug.get_subscription_count() == 0:
+            return False
+        return max_fps <= 0 or time.monotonic() - self._last_debug_s >= 1.0 / max_fps
+
+    def publish_debug(self, frame_rgb, people: list[Person], header: Header, fps: float | None) -> None:
+        colours = {p.track_id: markers.id_colour_rgb(p.track_id) for p in people if p.track_id}
+        self._debug.publish(conversions.rgb_to_image(annotate(frame_rgb, people, colours, fps), header))
+        self._last_debug_s = time.monotonic()
