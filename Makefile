@@ -1,0 +1,39 @@
+# pose3d_ros: one-command entry points (embedded ROS 2 runtime in .venv, no ROS install needed).
+#   make demo   set up, then play a sample stream into the node over real DDS; outputs under out/demo
+#   make test   set up, then run every test (DDS isolated: scripts/isolated.sh)
+# On a real ROS 2 install use colcon instead (see README).
+
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+ISOLATED := scripts/isolated.sh
+PYTEST_ARGS ?=
+
+.PHONY: setup models test demo bench lock clean-venv
+
+## Create/update .venv (idempotent, fast when nothing changed); also fetches models when possible.
+setup:
+	@POSE3D_VENV=$(abspath $(VENV)) scripts/setup.sh
+
+## (Re)run model acquisition/conversion explicitly.
+models: setup
+	@$(VENV)/bin/pose3d_models
+
+## Every test, under DDS isolation (private network namespace when root).
+test: setup
+	@$(ISOLATED) $(PY) -m pytest test $(PYTEST_ARGS)
+
+## Sample stream -> node over real DDS -> annotated frames + 3D view in out/demo.
+demo: setup
+	@$(ISOLATED) scripts/demo.sh
+
+## Throughput/latency numbers (prints; not a test).
+bench: setup
+	@$(ISOLATED) nice $(VENV)/bin/pose3d_bench
+
+## Regenerate requirements/constraints.txt from the current .venv after editing requirements.txt.
+lock:
+	@$(PY) scripts/lock_requirements.py
+
+clean-venv:
+	rm -rf $(VENV)
