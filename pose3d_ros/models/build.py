@@ -1,0 +1,139 @@
+"""Make engines/: wheel -> verified .tflite -> own converter -> ONNX + manifest.json (idempotent).
+
+A second run whose manifest still matches (converter version, pinned tflite hashes, the ONNX
+files' sha256 on disk) does no work. Files are written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pose3d_ros.core.errors import ModelError
+from pose3d_ros.models.specs import assign_roles
+from pose3d_ros.models.tflite2onnx import CONVERTER_VERSION, IR_VERSION, OPSET, PRODUCER, convert_tflite
+from pose3d_ros.models.wheel import (MODEL_SOURCES, WHEEL_PROJECT, WHEEL_VERSION, download_wheel,
+                                     extract_models, sha256_bytes, sha256_file)
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Where to write, where to cache the wheel, an explicit wheel (offline), and whether to redo."""
+
+    engines_dir: Path
+    cache_dir: Path
+    wheel: Path | None = None
+    force: bool = False
+    smoke_test: bool = True
+
+
+def default_engines_dir() -> Path:
+    """Generated models: env POSE3D_ENGINES, default <repo>/engines."""
+    return Path(os.environ.get("POSE3D_ENGINES", Path(__file__).resolve().parents[2] / "engines"))
+
+
+def read_manifest(engines_dir: Path) -> dict | None:
+    """The manifest in `engines_dir`, or None when absent or unreadable."""
+    try:
+        return json.loads((Path(engines_dir) / MANIFEST_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def manifest_is_current(engines_dir: Path, manifest: dict | None) -> bool:
+    """True when `manifest` was made by this converter from the pinned models and its files are intact."""
+    if not manifest or manifest.get("format") != MANIFEST_FORMAT:
+        return False
+    if manifest.get("converter", {}).get("version") != CONVERTER_VERSION:
+        return False
+    models = manifest.get("models", {})
+    for src in MODEL_SOURCES:
+        entry = models.get(src.name, {})
+        path = Path(engines_dir) / entry.get("file", f"{src.name}.onnx")
+        if entry.get("tflite_sha256") != src.sha256 or not path.is_file():
+            return False
+        if sha256_file(path) != entry.get("onnx_sha256"):
+            return False
+    return True
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _tensor_entries(model_name: str, kind: str, tensors) -> list[dict]:
+    shapes = {t.name: tuple(d.dim_value if d.HasField("dim_value") else -1 for d in t.type.tensor_type.shape.dim)
+              for t in tensors}
+    roles = assign_roles(model_name, kind, shapes)
+    return [{"name": name, "shape": ["N", *shape[1:]], "dtype": "float32",
+             "layout": "NHWC" if len(shape) == 4 else "-", "role": roles[name].role,
+             "description": roles[name].description} for name, shape in shapes.items()]
+
+
+def _describe(model_name: str, onnx_bytes: bytes) -> dict:
+    import onnx
+
+    graph = onnx.load_from_string(onnx_bytes).graph
+    return {"inputs": _tensor_entries(model_name, "inputs", graph.input),
+            "outputs": _tensor_entries(model_name, "outputs", graph.output)}
+
+
+def _smoke_test(onnx_bytes: bytes, entry: dict) -> None:
+    """Run the model with ONNX Runtime at batch 2 and check output shapes (skipped without it)."""
+    try:
+        import numpy as np
+        import onnxruntime as ort
+    except ImportError:
+        return
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    feeds = {i["name"]: np.zeros([2, *i["shape"][1:]], np.float32) for i in entry["inputs"]}
+    outs = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
+    for o in entry["outputs"]:
+        want = (2, *o["shape"][1:])
+        if outs[o["name"]].shape != want:
+            raise ModelError(f"{o['name']}: ONNX Runtime gave shape {outs[o['name']].shape}, expected {want}")
+
+
+def build_models(opts: BuildOptions, log=print) -> dict:
+    """Ensure engines_dir holds the converted models and a current manifest; returns the manifest."""
+    engines_dir = Path(opts.engines_dir)
+    current = read_manifest(engines_dir)
+    if not opts.force and manifest_is_current(engines_dir, current):
+        log(f"[1/1] {engines_dir}/{MANIFEST_NAME} is current (converter {CONVERTER_VERSION}); nothing to do")
+        return current
+    steps = 2 + len(MODEL_SOURCES)
+    log(f"[1/{steps}] locating the {WHEEL_PROJECT}=={WHEEL_VERSION} wheel")
+    wheel = Path(opts.wheel) if opts.wheel else download_wheel(Path(opts.cache_dir), log=lambda m: log("      " + m))
+    log(f"[2/{steps}] extracting and verifying {len(MODEL_SOURCES)} .tflite files from {wheel.name}")
+    tflites = extract_models(wheel)
+    engines_dir.mkdir(parents=True, exist_ok=True)
+    models = {}
+    for k, src in enumerate(MODEL_SOURCES, start=3):
+        log(f"[{k}/{steps}] converting {src.name}.tflite -> {src.name}.onnx")
+        onnx_bytes = convert_tflite(tflites[src.name], src.name, src.sha256)
+        entry = {"file": f"{src.name}.onnx", "tflite_member": src.member, "tflite_sha256": src.sha256,
+                 "onnx_sha256": sha256_bytes(onnx_bytes), "onnx_bytes": len(onnx_bytes), **_describe(src.name, onnx_bytes)}
+        if opts.smoke_test:
+            _smoke_test(onnx_bytes, entry)
+        _write_atomic(engines_dir / entry["file"], onnx_bytes)
+        models[src.name] = entry
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "generated_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source": {"project": WHEEL_PROJECT, "version": WHEEL_VERSION, "wheel": wheel.name,
+                   "wheel_sha256": sha256_file(wheel), "license": "Apache-2.0"},
+        "converter": {"name": PRODUCER, "version": CONVERTER_VERSION, "opset": OPSET, "ir_version": IR_VERSION,
+                      "batch_dim": "dynamic (N)"},
+        "models": models,
+    }
+    _write_atomic(engines_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+    log(f"done: wrote {', '.join(m['file'] for m in models.values())} and {MANIFEST_NAME} in {engines_dir}")
+    return manifest

@@ -1,0 +1,63 @@
+"""What each converted BlazePose model's tensors mean: roles matched by shape (batch excluded).
+
+The ONNX models keep TFLite's tensor names (`input_1`, `Identity`, `Identity_1`, ...); these
+tables give each one a role so consumers need not rely on the opaque names. Facts from
+MediaPipe 0.10.21's graphs (see ../shared/notes/blazepose.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pose3d_ros.core.errors import ModelError
+
+
+@dataclass(frozen=True)
+class TensorRole:
+    """A tensor's role, its shape without the batch dim, and what its values are."""
+
+    role: str
+    shape: tuple[int, ...]
+    description: str
+
+
+MODEL_ROLES: dict[str, dict[str, tuple[TensorRole, ...]]] = {
+    "pose_detection": {
+        "inputs": (TensorRole("image", (224, 224, 3), "NHWC float32 RGB scaled to [-1, 1], letterboxed 224x224"),),
+        "outputs": (
+            TensorRole("boxes", (2254, 12), "per SSD anchor: x, y, w, h of the face box then 4 keypoints (x, y), "
+                                            "in 224-px units relative to the anchor centre"),
+            TensorRole("scores", (2254, 1), "per SSD anchor: person score logit (sigmoid after clipping to +-100)"),
+        ),
+    },
+    "pose_landmark_full": {
+        "inputs": (TensorRole("image", (256, 256, 3), "NHWC float32 RGB in [0, 1], rotated ROI crop 256x256"),),
+        "outputs": (
+            TensorRole("landmarks", (195,), "39 x (x, y, z, visibility logit, presence logit), x/y/z in 256-px crop units"),
+            TensorRole("pose_flag", (1,), "pose presence probability (already a sigmoid)"),
+            TensorRole("segmentation", (256, 256, 1), "person segmentation logits in crop space"),
+            TensorRole("heatmap", (64, 64, 39), "per-landmark heatmaps over the crop, 64x64"),
+            TensorRole("world", (117,), "39 x (x, y, z) world landmarks in metres, hip-centred"),
+        ),
+    },
+}
+
+
+def assign_roles(model_name: str, kind: str, shapes: dict[str, tuple[int, ...]]) -> dict[str, TensorRole]:
+    """Map tensor name -> role by matching shapes (batch dim dropped); ModelError unless one-to-one.
+
+    kind: "inputs" or "outputs"; shapes: name -> shape including the leading batch dim.
+    """
+    roles = MODEL_ROLES.get(model_name, {}).get(kind)
+    if roles is None:
+        raise ModelError(f"no tensor roles known for {model_name!r} {kind}")
+    assigned: dict[str, TensorRole] = {}
+    for role in roles:
+        matches = [name for name, shape in shapes.items() if tuple(shape[1:]) == role.shape]
+        if len(matches) != 1:
+            raise ModelError(f"{model_name}: {len(matches)} {kind} of shape [N,{','.join(map(str, role.shape))}] "
+                             f"for role {role.role!r} (have {shapes})")
+        assigned[matches[0]] = role
+    if len(assigned) != len(shapes):
+        raise ModelError(f"{model_name}: {kind} without a role: {sorted(set(shapes) - set(assigned))}")
+    return assigned
