@@ -16,8 +16,8 @@ def test_single_peak_softargmax_returns_the_peak():
     hm[0, 10, 40, 0] = 30.0
     hm[0, 50, 5, 1] = 30.0
     xy, conf = soft_argmax(hm, beta=1.0)
-    np.testing.assert_allclose(xy[0, 0], [(40 + 0.5) / 64, (10 + 0.5) / 64], atol=1e-9)
-    np.testing.assert_allclose(xy[0, 1], [(5 + 0.5) / 64, (50 + 0.5) / 64], atol=1e-9)
+    np.testing.assert_allclose(xy[0, 0], [40 / 64, 10 / 64], atol=1e-9)
+    np.testing.assert_allclose(xy[0, 1], [5 / 64, 50 / 64], atol=1e-9)
     assert conf[0, 0] == pytest.approx(1.0)
 
 
@@ -27,12 +27,12 @@ def test_symmetric_blob_returns_its_centre():
     blob = -((xx - cx) ** 2 + (yy - cy) ** 2) / 8.0
     hm = blob[None, :, :, None]
     xy, _ = soft_argmax(hm, beta=1.0)
-    np.testing.assert_allclose(xy[0, 0], [(cx + 0.5) / 64, (cy + 0.5) / 64], atol=1e-6)
+    np.testing.assert_allclose(xy[0, 0], [cx / 64, cy / 64], atol=1e-6)
 
 
 def test_uniform_map_gives_the_centre():
     xy, conf = soft_argmax(np.zeros((2, 8, 8, 3)))
-    np.testing.assert_allclose(xy, 0.5)
+    np.testing.assert_allclose(xy, 3.5 / 8)  # mean cell coordinate (cell j at j / 8)
     np.testing.assert_allclose(conf, 0.5)
 
 
@@ -67,7 +67,7 @@ def test_decode_xy_methods():
     reg = np.array([[[8.1 / 64, 40.2 / 64]]])
     np.testing.assert_allclose(decode_xy(reg, hm, "regression"), reg)
     np.testing.assert_allclose(decode_xy(reg, hm, "refine"), [[[8 / 64, 40 / 64]]], atol=1e-6)
-    np.testing.assert_allclose(decode_xy(reg, hm, "softargmax"), [[[8.5 / 64, 40.5 / 64]]], atol=1e-6)
+    np.testing.assert_allclose(decode_xy(reg, hm, "softargmax"), [[[8 / 64, 40 / 64]]], atol=1e-6)
     weak = _maps(k=1)  # no confident peak: soft-argmax falls back to the regression
     np.testing.assert_allclose(decode_xy(reg, weak, "softargmax"), reg)
     with pytest.raises(ConfigError):

@@ -51,8 +51,8 @@ class LandmarkEstimator:
     min_heatmap_confidence and softargmax_beta are its parameters.
     """
 
-    def __init__(self, backend: InferenceBackend, decoder: str = "refine", refine_kernel: int = 7,
-                 min_heatmap_confidence: float = 0.5, softargmax_beta: float = 1.0):
+    def __init__(self, backend: InferenceBackend, decoder: str = "softargmax", refine_kernel: int = 7,
+                 min_heatmap_confidence: float = 0.5, softargmax_beta: float = 2.0):
         self._backend = backend
         self._names = LandmarkOutputs.find(backend)
         batch = backend.input_shapes[self._names.image][0]
