@@ -163,6 +163,22 @@ def rgb_to_image(rgb: np.ndarray, header):
     return array_to_image(rgb, "rgb8", header)
 
 
+def intrinsics_to_camera_info(intr: CameraIntrinsics, header=None):
+    """CameraIntrinsics -> sensor_msgs/CameraInfo (plumb_bob, zero distortion, K and P filled)."""
+    from sensor_msgs.msg import CameraInfo
+
+    msg = CameraInfo()
+    if header is not None:
+        msg.header = header
+    msg.width, msg.height = int(intr.width_px), int(intr.height_px)
+    msg.distortion_model = "plumb_bob"
+    msg.d = [0.0] * 5
+    msg.k = [intr.fx_px, 0.0, intr.cx_px, 0.0, intr.fy_px, intr.cy_px, 0.0, 0.0, 1.0]
+    msg.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    msg.p = [intr.fx_px, 0.0, intr.cx_px, 0.0, 0.0, intr.fy_px, intr.cy_px, 0.0, 0.0, 0.0, 1.0, 0.0]
+    return msg
+
+
 def stamp_to_ns(stamp) -> int:
     """builtin_interfaces/Time -> integer nanoseconds."""
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
