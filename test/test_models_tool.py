@@ -1,0 +1,149 @@
+"""pose3d_models: wheel verification, manifest idempotence, the converted engines on a real photo,
+and the corrupt-model guard. No network: the wheel-based tests use a cached wheel or skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pose3d_ros.backends.base import create_backend
+from pose3d_ros.core.errors import ModelError
+from pose3d_ros.models.build import BuildOptions, build_models, default_engines_dir, manifest_is_current
+from pose3d_ros.models.specs import assign_roles
+from pose3d_ros.models.wheel import MODEL_SOURCES, ModelSource, cached_wheel, default_cache_dir, extract_models
+
+pytest.importorskip("onnxruntime")
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("POSE3D_SHARED", REPO / ".." / "shared"))
+PHOTOS = sorted((SHARED / "data" / "real_images" / "coco").glob("*.jpg"))
+ENGINES = default_engines_dir()
+WHEEL = cached_wheel(default_cache_dir())
+needs_engines = pytest.mark.skipif(not (ENGINES / "pose_landmark_full.onnx").is_file(),
+                                   reason=f"no converted models in {ENGINES} (run pose3d_models)")
+needs_wheel = pytest.mark.skipif(WHEEL is None, reason="no cached mediapipe wheel (run pose3d_models once)")
+needs_photos = pytest.mark.skipif(len(PHOTOS) < 2, reason=f"real photos missing under {SHARED}")
+
+
+def _fake_wheel(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_extract_models_accepts_the_pinned_hash(tmp_path):
+    src = ModelSource("tiny", "pkg/tiny.tflite", "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
+    wheel = _fake_wheel(tmp_path / "w.whl", {src.member: b"foo"})  # sha256("foo")
+    assert extract_models(wheel, (src,)) == {"tiny": b"foo"}
+
+
+def test_extract_models_refuses_a_hash_mismatch(tmp_path):
+    wheel = _fake_wheel(tmp_path / "w.whl", {s.member: b"tampered" for s in MODEL_SOURCES})
+    with pytest.raises(ModelError, match="sha256"):
+        extract_models(wheel)
+
+
+@pytest.mark.parametrize("content", [None, b"PK\x03\x04 truncated", b"plain text"])
+def test_extract_models_refuses_bad_wheels(tmp_path, content):
+    wheel = tmp_path / "w.whl"
+    if content is None:
+        _fake_wheel(wheel, {"other/file.txt": b"x"})  # a zip without the models
+    else:
+        wheel.write_bytes(content)
+    with pytest.raises(ModelError):
+        extract_models(wheel)
+    with pytest.raises(ModelError):
+        extract_models(tmp_path / "missing.whl")
+
+
+def test_roles_are_assigned_by_shape_and_must_be_one_to_one():
+    roles = assign_roles("pose_detection", "outputs", {"Identity_1": (-1, 2254, 1), "Identity": (-1, 2254, 12)})
+    assert {n: r.role for n, r in roles.items()} == {"Identity": "boxes", "Identity_1": "scores"}
+    with pytest.raises(ModelError):
+        assign_roles("pose_detection", "outputs", {"a": (-1, 2254, 12), "b": (-1, 2254, 12)})
+
+
+def _tiny_onnx_bytes() -> bytes:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Sigmoid", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8).SerializeToString()
+
+
+def test_create_backend_loads_a_good_model_and_rejects_corrupt_ones(tmp_path):
+    good = tmp_path / "good.onnx"
+    good.write_bytes(_tiny_onnx_bytes())
+    with create_backend(good) as backend:
+        out = backend.run({"x": np.zeros((1, 4), np.float32)})
+        np.testing.assert_allclose(out["y"], 0.5)
+    source = (ENGINES / "pose_detection.onnx") if (ENGINES / "pose_detection.onnx").is_file() else good
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(source.read_bytes()[: len(source.read_bytes()) // 2])
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(b"")
+    for bad in (truncated, garbage, empty, tmp_path / "missing.onnx"):
+        with pytest.raises(ModelError):
+            create_backend(bad)
+
+
+@needs_wheel
+def test_build_is_deterministic_idempotent_and_repairs_tampering(tmp_path):
+    opts = BuildOptions(engines_dir=tmp_path / "e", cache_dir=tmp_path / "cache", wheel=WHEEL, smoke_test=False)
+    first = build_models(opts, log=lambda m: None)
+    det = tmp_path / "e" / "pose_detection.onnx"
+    bytes_1 = det.read_bytes()
+    logs = []
+    assert build_models(opts, log=logs.append) == first
+    assert any("nothing to do" in m for m in logs)
+    det.write_bytes(b"tampered")
+    assert not manifest_is_current(tmp_path / "e", first)
+    build_models(opts, log=lambda m: None)
+    assert det.read_bytes() == bytes_1  # byte-identical conversion
+    manifest = json.loads((tmp_path / "e" / "manifest.json").read_text())
+    assert manifest["converter"]["opset"] == 17
+    assert manifest["models"]["pose_detection"]["tflite_sha256"].startswith("9ba9dd3d")
+    assert manifest["models"]["pose_landmark_full"]["tflite_sha256"].startswith("e9a5c5cb")
+    assert {o["role"] for o in manifest["models"]["pose_landmark_full"]["outputs"]} == {
+        "landmarks", "pose_flag", "segmentation", "heatmap", "world"}
+
+
+def _photo(path: Path, size_px: int, lo: float, hi: float) -> np.ndarray:
+    cv2 = pytest.importorskip("cv2")
+    rgb = cv2.cvtColor(cv2.resize(cv2.imread(str(path)), (size_px, size_px)), cv2.COLOR_BGR2RGB)
+    return (rgb.astype(np.float32) / 255.0 * (hi - lo) + lo)[None]
+
+
+@needs_engines
+@needs_photos
+@pytest.mark.parametrize("name,size_px,lo,hi,outputs", [
+    ("pose_detection", 224, -1.0, 1.0, {"Identity": (2254, 12), "Identity_1": (2254, 1)}),
+    ("pose_landmark_full", 256, 0.0, 1.0, {"Identity": (195,), "Identity_1": (1,), "Identity_2": (256, 256, 1),
+                                           "Identity_3": (64, 64, 39), "Identity_4": (117,)}),
+])
+def test_converted_models_on_real_photos(name, size_px, lo, hi, outputs):
+    a, b = (_photo(p, size_px, lo, hi) for p in PHOTOS[:2])
+    with create_backend(ENGINES / f"{name}.onnx") as backend:
+        assert backend.input_shapes == {"input_1": (-1, size_px, size_px, 3)}
+        assert backend.output_shapes == {k: (-1, *v) for k, v in outputs.items()}
+        one_a, one_b = backend.run({"input_1": a}), backend.run({"input_1": b})
+        both = backend.run({"input_1": np.concatenate([a, b])})
+    for key, shape in outputs.items():
+        assert one_a[key].shape == (1, *shape) and one_a[key].dtype == np.float32
+        assert both[key].shape == (2, *shape)
+        assert np.all(np.isfinite(both[key]))
+        scale = max(1.0, float(np.abs(one_a[key]).max()))
+        np.testing.assert_allclose(both[key][0], one_a[key][0], atol=1e-4 * scale)
+        np.testing.assert_allclose(both[key][1], one_b[key][0], atol=1e-4 * scale)
+        assert not np.allclose(one_a[key], one_b[key])  # the two photos give different answers
+    if name == "pose_landmark_full":
+        assert 0.0 <= float(one_a["Identity_1"][0, 0]) <= 1.0  # presence is already a probability
