@@ -1,0 +1,175 @@
+"""Metric placement: root-relative lifted 3D + 2D keypoints (+ optional depth) -> absolute camera-frame 3D.
+
+(a) No depth: the root translation T = (Tx, Ty, Tz) that makes K (rel_j + T) reproject onto
+    the 2D joints. With normalised image coordinates x_j = (u_j - cx) / fx, y_j = (v_j - cy) / fy
+    and rel_j = (X_j, Y_j, Z_j), the pinhole equations x_j = (X_j + Tx) / (Z_j + Tz) (same for y)
+    are linear in T:
+        Tx - x_j Tz = x_j Z_j - X_j,        Ty - y_j Tz = y_j Z_j - Y_j.
+    Stacking 2 rows per joint gives A T = b (2J x 3); we solve the confidence-weighted normal
+    equations (A^T W A) T = A^T W b. Each row's residual is the reprojection error (normalised
+    units) times the joint's depth, so a second pass reweights by 1 / (Z_j + Tz)^2, which makes
+    it the geometric reprojection error to first order.
+    SCALE ASSUMPTION: a single camera cannot tell a small near person from a big far one. The
+    lifter predicts a metric skeleton of the size learned from the adult CMU subjects (statures
+    ~1.5-1.8 m), and Tz follows from it: a person k times that size is placed at Tz_true / k
+    (a 1.2 m child, k ~ 0.7, comes out ~1.4x too far). Directions (x/z, y/z) are unaffected.
+(b) Aligned depth image (float32 metres, H x W; 0 or NaN = hole): each confident joint takes
+    the median of the valid pixels in a small window around it (holes, NaN and out-of-range
+    readings are never used), plus a surface offset (the depth camera sees the skin, the joint
+    is inside). Each such joint proposes a root depth d_j - Z_j; the median of the proposals,
+    recomputed over the inliers within `inlier_tol_m`, is Tz when at least `min_joints` agree;
+    Tx, Ty then follow from (a)'s equations with Tz fixed. Otherwise (a) is used.
+Per-joint 3D confidence: the 2D confidence, times exp(-r^2 / 2 sigma^2) of the joint's depth
+disagreement r when it has a depth reading, times 0.5 when a depth image was given but the
+joint has no reading (or placement fell back to (a)).
+A person whose placement puts any joint closer than `min_depth_m` (or behind the camera) gets
+NaN joints and valid = False: the pipeline drops it, so no joint is ever put at the origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.core.types import CameraIntrinsics
+
+
+@dataclass(frozen=True)
+class PlacementConfig:
+    window_radius_px: int = 2  # depth window is (2r+1) x (2r+1) pixels
+    min_valid_px: int = 3  # valid depth pixels a joint needs in its window
+    min_joints: int = 3  # joints with agreeing depth needed to use the depth image
+    inlier_tol_m: float = 0.25
+    conf_min: float = 0.3  # joints below this 2D confidence do not read depth
+    surface_offset_m: float = 0.03
+    agreement_sigma_m: float = 0.10
+    min_depth_m: float = 0.1
+    max_depth_m: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.window_radius_px < 0 or self.min_valid_px < 1 or self.min_joints < 1:
+            raise ConfigError(f"bad depth window settings: {self}")
+        if not 0.0 < self.min_depth_m < self.max_depth_m:
+            raise ConfigError(f"need 0 < min_depth_m < max_depth_m, got {self.min_depth_m}, {self.max_depth_m}")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """joints3d_m (N, J, 3) m camera optical frame (NaN where not valid); conf3d (N, J) in [0, 1];
+    used_depth (N,) bool: root depth came from the depth image; valid (N,) bool."""
+
+    joints3d_m: np.ndarray
+    conf3d: np.ndarray
+    used_depth: np.ndarray
+    valid: np.ndarray
+
+
+def _normalised(j2d_px: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
+    return (j2d_px - np.array([intr.cx_px, intr.cy_px])) / np.array([intr.fx_px, intr.fy_px])
+
+
+def solve_translation(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray,
+                      intrinsics: CameraIntrinsics) -> np.ndarray:
+    """(N, J, 3) m root-relative + (N, J, 2) px + (N, J) weights -> (N, 3) m root translation (method a)."""
+    xy = _normalised(j2d_px, intrinsics)
+    w = np.clip(conf, 0.0, None).astype(np.float64)
+    w = np.where(w.sum(axis=1, keepdims=True) > 1e-6, w, 1.0)
+    n, jn = xy.shape[:2]
+    a = np.zeros((n, jn, 2, 3))
+    a[:, :, 0, 0] = 1.0
+    a[:, :, 1, 1] = 1.0
+    a[:, :, :, 2] = -xy
+    b = xy * rel_m[..., 2:3] - rel_m[..., :2]
+    t = np.zeros((n, 3))
+    wi = w
+    for _ in range(2):
+        ata = np.einsum("njri,nj,njrk->nik", a, wi, a)
+        atb = np.einsum("njri,nj,njr->ni", a, wi, b)
+        ata += np.eye(3) * 1e-12
+        t = np.linalg.solve(ata, atb[..., None])[..., 0]
+        depth = np.maximum(rel_m[..., 2] + t[:, None, 2], 1e-3)
+        wi = w / depth ** 2
+    return t
+
+
+def joint_depths(j2d_px: np.ndarray, conf: np.ndarray, depth_m: np.ndarray, config: PlacementConfig) -> np.ndarray:
+    """(N, J) median depth (m) of the valid pixels around each joint; NaN where too few or not confident."""
+    h, w = depth_m.shape
+    r = config.window_radius_px
+    off = np.arange(-r, r + 1)
+    uv = np.rint(j2d_px).astype(np.int64)
+    us = uv[..., 0, None, None] + off[None, :]  # (N, J, 1, K)
+    vs = uv[..., 1, None, None] + off[:, None]  # (N, J, K, 1)
+    inside = (us >= 0) & (us < w) & (vs >= 0) & (vs < h)
+    vals = depth_m[np.clip(vs, 0, h - 1), np.clip(us, 0, w - 1)].astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        ok = inside & np.isfinite(vals) & (vals >= config.min_depth_m) & (vals <= config.max_depth_m)
+    vals = np.where(ok, vals, np.inf).reshape(vals.shape[:2] + (-1,))
+    count = ok.reshape(vals.shape).sum(axis=-1)
+    vals.sort(axis=-1)
+    lo = np.take_along_axis(vals, np.maximum((count - 1) // 2, 0)[..., None], -1)[..., 0]
+    hi = np.take_along_axis(vals, np.maximum(count // 2, 0)[..., None], -1)[..., 0]
+    good = (count >= config.min_valid_px) & (np.asarray(conf) >= config.conf_min)
+    with np.errstate(invalid="ignore"):
+        return np.where(good, 0.5 * (lo + hi), np.nan)
+
+
+def _root_depth_from_joints(d_j: np.ndarray, rel_z: np.ndarray, config: PlacementConfig):
+    """Robust root depth for one person from per-joint depth readings, or None."""
+    prop = d_j + config.surface_offset_m - rel_z
+    prop = prop[np.isfinite(prop)]
+    if prop.size < config.min_joints:
+        return None
+    med = np.median(prop)
+    inl = prop[np.abs(prop - med) <= config.inlier_tol_m]
+    if inl.size < config.min_joints:
+        return None
+    return float(np.median(inl))
+
+
+def place_with_confidence(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics,
+                          depth_m: np.ndarray | None = None, config: PlacementConfig | None = None) -> Placement:
+    """Place N lifted people (see the module docstring for the method and its assumptions).
+
+    rel_m: (N, J, 3) m root-relative camera optical frame; j2d_px: (N, J, 2); conf: (N, J);
+    depth_m: optional (H, W) m aligned to the image the 2D joints are in.
+    """
+    cfg = config or PlacementConfig()
+    rel = np.asarray(rel_m, dtype=np.float64)
+    j2d = np.asarray(j2d_px, dtype=np.float64)
+    c = np.clip(np.asarray(conf, dtype=np.float64), 0.0, 1.0)
+    if rel.ndim != 3 or rel.shape[-1] != 3 or j2d.shape != rel.shape[:2] + (2,) or c.shape != rel.shape[:2]:
+        raise InputError(f"expected rel (N, J, 3), 2D (N, J, 2), conf (N, J); got {rel.shape}, {j2d.shape}, {c.shape}")
+    if depth_m is not None and np.ndim(depth_m) != 2:
+        raise InputError(f"depth image must be (H, W), got {np.shape(depth_m)}")
+    t = solve_translation(rel, j2d, c, intrinsics)
+    conf3d = c.copy()
+    used = np.zeros(rel.shape[0], dtype=bool)
+    if depth_m is not None:
+        d = joint_depths(j2d, c, np.asarray(depth_m), cfg)
+        xy = _normalised(j2d, intrinsics)
+        for i in range(rel.shape[0]):
+            tz = _root_depth_from_joints(d[i], rel[i, :, 2], cfg)
+            if tz is None:
+                conf3d[i] *= 0.5
+                continue
+            w = c[i] if c[i].sum() > 1e-6 else np.ones_like(c[i])
+            txy = (w[:, None] * (xy[i] * (rel[i, :, 2:3] + tz) - rel[i, :, :2])).sum(0) / w.sum()
+            t[i] = [txy[0], txy[1], tz]
+            used[i] = True
+            resid = d[i] + cfg.surface_offset_m - (rel[i, :, 2] + tz)
+            agree = np.where(np.isfinite(resid), np.exp(-0.5 * (np.nan_to_num(resid) / cfg.agreement_sigma_m) ** 2), 0.5)
+            conf3d[i] = c[i] * agree
+    out = rel + t[:, None, :]
+    valid = np.all(np.isfinite(out), axis=(1, 2)) & (out[..., 2].min(axis=1) >= cfg.min_depth_m)
+    out[~valid] = np.nan
+    conf3d[~valid] = 0.0
+    return Placement(out, conf3d, used, valid)
+
+
+def place(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics,
+          depth_m: np.ndarray | None = None) -> np.ndarray:
+    """(N, J, 3) m absolute camera-frame joints (NaN for people that could not be placed)."""
+    return place_with_confidence(rel_m, j2d_px, conf, intrinsics, depth_m).joints3d_m
