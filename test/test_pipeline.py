@@ -52,7 +52,7 @@ class StubLifter:
 
 def place_at(z_m):
     def place(rel_m, j2d, conf, intr, depth_m):
-        return rel_m + np.array([0.0, 0.0, z_m])
+        return rel_m + np.array([0.0, 0.0, z_m]), np.full(rel_m.shape[:2], 0.7)
     return place
 
 
@@ -72,6 +72,7 @@ def test_people_batched_and_placed_in_order():
     np.testing.assert_allclose(p.joints2d_px, blazepose_to_h36m(poses[1].keypoints_px))
     assert p.joints3d_m[0, 2] == pytest.approx(4.0)
     np.testing.assert_allclose(p.joints2d_conf, 0.8)
+    np.testing.assert_allclose(p.joints3d_conf, 0.7)  # from the placement
     assert p.track_id is None
     assert set(pipe.last_timings_s) == {"pose2d", "lift", "place"}
     assert all(v >= 0 for v in pipe.last_timings_s.values())
@@ -89,7 +90,7 @@ def test_nan_or_behind_camera_people_are_dropped():
         out = rel_m + np.array([0.0, 0.0, 3.0])
         out[0, 3, 0] = np.nan  # first person NaN
         out[1] -= np.array([0.0, 0.0, 3.0])  # second at the camera origin
-        return out
+        return out, np.ones(out.shape[:2])
     poses = [make_pose2d(0, 0.9), make_pose2d(40, 0.8), make_pose2d(80, 0.7)]
     pipe = Pose3DPipeline(Stub2D(poses), StubLifter(), place=bad_place)
     people = pipe.process(frame(), INTR)

@@ -36,8 +36,10 @@ class LiftStage(Protocol):
     def lift(self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics) -> np.ndarray: ...
 
 
-# (rel_m (N,17,3), joints2d_px (N,17,2), conf (N,17), intrinsics, depth_m (H,W) | None) -> abs_m (N,17,3)
-PlaceFn = Callable[[np.ndarray, np.ndarray, np.ndarray, CameraIntrinsics, "np.ndarray | None"], np.ndarray]
+# (rel_m (N,17,3), joints2d_px (N,17,2), conf (N,17), intrinsics, depth_m (H,W) | None)
+#   -> (abs_m (N,17,3) camera optical frame, NaN where a person cannot be placed; conf3d (N,17))
+PlaceFn = Callable[[np.ndarray, np.ndarray, np.ndarray, CameraIntrinsics, "np.ndarray | None"],
+                   "tuple[np.ndarray, np.ndarray]"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class Pose3DPipeline:
         conf = blazepose_conf_to_h36m(np.stack([p.visibility for p in poses]).astype(np.float64))
         rel_m = np.asarray(self._lifter.lift(j2d, conf, intrinsics), dtype=np.float64)
         t2 = time.perf_counter()
-        abs_m = np.asarray(self._place(rel_m, j2d, conf, intrinsics, depth_m), dtype=np.float64)
+        abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m)
+        abs_m = np.asarray(abs_m, dtype=np.float64)
         t3 = time.perf_counter()
         self._timings_s = {"pose2d": t1 - t0, "lift": t2 - t1, "place": t3 - t2}
         people = []
@@ -116,7 +119,7 @@ class Pose3DPipeline:
                 log.debug("dropped a person with a non-finite or behind-camera 3D result")
                 continue
             people.append(Person(joints2d_px=j2d[i], joints2d_conf=conf[i], joints3d_m=abs_m[i],
-                                 joints3d_conf=conf[i].copy(), pose2d=pose))
+                                 joints3d_conf=np.asarray(conf3d[i], dtype=np.float64), pose2d=pose))
         return people
 
 
@@ -132,6 +135,7 @@ def _check_frame(frame: np.ndarray, intr: CameraIntrinsics, depth_m: np.ndarray 
 
 
 def _default_place(rel_m, j2d_px, conf, intrinsics, depth_m):
-    from pose3d_ros.core import placement
+    from pose3d_ros.core.placement import place_with_confidence
 
-    return placement.place(rel_m, j2d_px, conf, intrinsics, depth_m)
+    placed = place_with_confidence(rel_m, j2d_px, conf, intrinsics, depth_m)
+    return placed.joints3d_m, placed.conf3d

@@ -51,7 +51,7 @@ SPECS = (
     ParamSpec("max_people", 4, "at most this many people per frame", (1, 64)),
     ParamSpec("min_detection_score", 0.5, "person detector score threshold", (0.0, 1.0)),
     ParamSpec("min_presence", 0.5, "landmark-model person presence needed to report a person", (0.0, 1.0)),
-    ParamSpec("decoder", "refine", "landmark decoding from the model outputs", DECODER_METHODS),
+    ParamSpec("decoder", "softargmax", "landmark decoding from the model outputs", DECODER_METHODS),
     ParamSpec("min_root_depth_m", 0.2, "a person placed closer than this to the camera is dropped",
               (0.01, 10.0)),
     ParamSpec("track_timeout_s", 1.0, "a track unseen for this long ends (its id is never reused)",
