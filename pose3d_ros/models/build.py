@@ -34,8 +34,13 @@ class BuildOptions:
 
 
 def default_engines_dir() -> Path:
-    """Generated models: env POSE3D_ENGINES, default <repo>/engines."""
-    return Path(os.environ.get("POSE3D_ENGINES", Path(__file__).resolve().parents[2] / "engines"))
+    """Where the node looks (core/engines.py): env POSE3D_ENGINES_DIR (or POSE3D_ENGINES), else
+    engines/ beside the package (source checkout / editable install), else ./engines."""
+    for var in ("POSE3D_ENGINES_DIR", "POSE3D_ENGINES"):
+        if os.environ.get(var):
+            return Path(os.environ[var]).expanduser()
+    beside = Path(__file__).resolve().parents[2] / "engines"
+    return beside if beside.is_dir() else Path.cwd() / "engines"
 
 
 def read_manifest(engines_dir: Path) -> dict | None:

@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="pose3d_models", description=doc[0].split(": ", 1)[1] + "\n\n" + doc[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--engines-dir", type=Path, default=None,
-                    help="output folder (default: env POSE3D_ENGINES, else <repo>/engines)")
+                    help="output folder (default: env POSE3D_ENGINES_DIR, else <repo>/engines, else ./engines)")
     ap.add_argument("--cache-dir", type=Path, default=None,
                     help="wheel download cache (default: env POSE3D_CACHE, else ~/.cache/pose3d_ros)")
     ap.add_argument("--wheel", type=Path, default=None,
