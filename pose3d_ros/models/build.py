@@ -43,6 +43,17 @@ def default_engines_dir() -> Path:
     return beside if beside.is_dir() else Path.cwd() / "engines"
 
 
+def converter_source_sha256() -> str:
+    """sha256 over the converter's own source files: any change to them makes old ONNX files stale."""
+    import hashlib
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in ("tflite_reader.py", "sparsity.py", "onnx_graph.py", "onnx_ops.py", "tflite2onnx.py"):
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    return h.hexdigest()
+
+
 def read_manifest(engines_dir: Path) -> dict | None:
     """The manifest in `engines_dir`, or None when absent or unreadable."""
     try:
@@ -55,7 +66,8 @@ def manifest_is_current(engines_dir: Path, manifest: dict | None) -> bool:
     """True when `manifest` was made by this converter from the pinned models and its files are intact."""
     if not manifest or manifest.get("format") != MANIFEST_FORMAT:
         return False
-    if manifest.get("converter", {}).get("version") != CONVERTER_VERSION:
+    converter = manifest.get("converter", {})
+    if converter.get("version") != CONVERTER_VERSION or converter.get("source_sha256") != converter_source_sha256():
         return False
     models = manifest.get("models", {})
     for src in MODEL_SOURCES:
@@ -136,7 +148,7 @@ def build_models(opts: BuildOptions, log=print) -> dict:
         "source": {"project": WHEEL_PROJECT, "version": WHEEL_VERSION, "wheel": wheel.name,
                    "wheel_sha256": sha256_file(wheel), "license": "Apache-2.0"},
         "converter": {"name": PRODUCER, "version": CONVERTER_VERSION, "opset": OPSET, "ir_version": IR_VERSION,
-                      "batch_dim": "dynamic (N)"},
+                      "source_sha256": converter_source_sha256(), "batch_dim": "dynamic (N)"},
         "models": models,
     }
     _write_atomic(engines_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
