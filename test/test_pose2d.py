@@ -169,3 +169,18 @@ def test_config_errors(kwargs):
 def test_config_tiles_accepts_int():
     assert Pose2DConfig(detect_tiles=0).detect_tiles == ()
     assert Pose2DConfig(detect_tiles=3).detect_tiles == (3,)
+
+
+def test_tile_scans_rotate_with_tracking_and_run_all_without():
+    est, det, _ = _est(ONE, detect_tiles=(2, 3), tiles_per_scan=4, detect_every_n=2)
+    for _ in range(5):
+        est.process(FRAME)
+    # frame 1 scans everything (1 + 4 + 9 regions); later scans: whole frame + 4 tiles in rotation
+    assert det.batches == [14, 5, 5]
+    est.reset()
+    est.process(FRAME)
+    assert det.batches[-1] == 14
+    est2, det2, _ = _est(ONE, detect_tiles=(2,), tracking=False)
+    est2.process(FRAME)
+    est2.process(FRAME)
+    assert det2.batches == [5, 5]

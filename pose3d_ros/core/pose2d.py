@@ -52,6 +52,9 @@ class Pose2DConfig:
     landmarks are within 0.1 px mean of MediaPipe's on the parity photos, with 7 up to 2 px. heatmap_min_confidence: min peak sigmoid to use a heatmap. softargmax_beta: softmax
     sharpness over the heatmap logits.
     duplicate_iou: IoU above which two ROIs / keypoint boxes are taken as the same person.
+    tiles_per_scan: with tracking, a detection frame runs the whole frame plus only the next
+    `tiles_per_scan` tiles in rotation (0 = all tiles every time), except the first frame after start
+    or reset(), which runs them all; without tracking all tiles run on every frame.
     settle_steps: extra landmark passes for NEW detections on a detection frame, each re-cropped from
     the previous pass's auxiliary landmarks (0 = MediaPipe's behaviour).
     """
@@ -62,13 +65,14 @@ class Pose2DConfig:
     min_new_presence: float = 0.8
     max_people: int = 8
     tracking: bool = True
-    detect_every_n: int = 15
+    detect_every_n: int = 10
     detect_tiles: tuple[int, ...] = (2, 3)
     decoder: str = "softargmax"
     refine_kernel: int = 9
     heatmap_min_confidence: float = 0.5
     softargmax_beta: float = 2.0
     duplicate_iou: float = 0.5
+    tiles_per_scan: int = 4
     settle_steps: int = 0
 
     def __post_init__(self) -> None:
@@ -78,7 +82,7 @@ class Pose2DConfig:
             if not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
                 raise ConfigError(f"Pose2DConfig.{name} must be a number in [0, 1], got {v!r}")
         for name, lo, hi in (("max_people", 1, 64), ("detect_every_n", 0, 100000), ("refine_kernel", 1, 63),
-                             ("settle_steps", 0, 3)):
+                             ("settle_steps", 0, 3), ("tiles_per_scan", 0, 64)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise ConfigError(f"Pose2DConfig.{name} must be an integer in [{lo}, {hi}], got {v!r}")
@@ -119,6 +123,8 @@ class Pose2DEstimator:
         self._next_id = 0
         self._frames_since_detect = 0
         self._lost = False
+        self._tile_cursor = 0
+        self._full_scan_pending = True
         self.last_track_ids: list[int] = []
 
     @classmethod
@@ -149,6 +155,8 @@ class Pose2DEstimator:
         self._tracks = []
         self._frames_since_detect = 0
         self._lost = False
+        self._tile_cursor = 0
+        self._full_scan_pending = True
         self.last_track_ids = []
 
     def close(self) -> None:
@@ -215,11 +223,20 @@ class Pose2DEstimator:
         return c.detect_every_n > 0 and self._frames_since_detect + 1 >= c.detect_every_n
 
     def _detect(self, frame_rgb: np.ndarray):
+        """Detector on the whole frame plus tiles: all of them without tracking (stateless), else the
+        next `tiles_per_scan` in rotation so no frame pays for the whole set (except the first frame
+        after start or reset(), which scans everything)."""
         h, w = frame_rgb.shape[:2]
-        regions = [None]
-        for grid in self.config.detect_tiles:
-            regions += tile_regions(w, h, grid)
-        return self._detector.detect(frame_rgb, regions)
+        tiles = [r for grid in self.config.detect_tiles for r in tile_regions(w, h, grid)]
+        k = self.config.tiles_per_scan
+        full = self._full_scan_pending
+        self._full_scan_pending = False
+        if self.config.tracking and not full and 0 < k < len(tiles):
+            start = self._tile_cursor % len(tiles)
+            chosen = (tiles + tiles)[start:start + k]
+            self._tile_cursor = start + k
+            tiles = chosen
+        return self._detector.detect(frame_rgb, [None] + tiles)
 
     def _new_id(self) -> int:
         self._next_id += 1
