@@ -1,0 +1,134 @@
+"""2D -> 3D lifting of H36M-17 joints with the trained Martinez-style network (numpy + a backend).
+
+Input normalisation (shared by training, evaluation and run time, so it lives here):
+
+1. Pixels -> normalised camera coordinates with the intrinsics: x_n = (u - cx) / fx,
+   y_n = (v - cy) / fy. This is tan of the viewing angle, so the focal length, principal
+   point and image size drop out: the same person seen by any pinhole camera from the same
+   place gives the same numbers.
+2. Root-relative: subtract the pelvis' normalised coordinates.
+3. Scale: divide by s = RMS distance of the kept joints to the pelvis (normalised units).
+   s is about (body size) / (distance); dividing by it makes the input independent of the
+   distance, so the network learns the shape -> metric 3D mapping once for all distances.
+   The metric size is therefore a prior learned from the adult CMU subjects (see placement).
+4. Joints whose confidence is below `conf_min` are "dropped": their coordinates are set to
+   0 and their confidence channel to 0 (training simulates the same dropout), and they do not
+   count towards s.
+5. Three global inputs keep what steps 2-3 removed but the camera-frame output depends on:
+   the pelvis ray (x_n, y_n) -- a person off the optical axis is seen obliquely, so the
+   camera-frame pose is rotated relative to the ray -- and log(s), which tells the network how
+   strong the perspective foreshortening is.
+
+Feature vector per person (54): 34 normalised 2D coords (joint-major x, y), 17 confidences,
+pelvis ray x_n, y_n, log(s). Output: (16, 3) non-root joints in metres, root-relative, camera
+optical frame (x right, y down, z forward); the pelvis is 0 by definition.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pose3d_ros.core.errors import InputError, ModelError
+from pose3d_ros.core.skeleton import H36M_JOINTS
+from pose3d_ros.core.types import CameraIntrinsics
+
+N_JOINTS = 17
+N_FEATURES = 2 * N_JOINTS + N_JOINTS + 3
+MIN_SCALE_NORM = 1e-4  # below this the 2D skeleton is degenerate (all joints on one point)
+
+
+def normalise_2d(joints2d_px: np.ndarray, conf: np.ndarray, focal_px: np.ndarray, center_px: np.ndarray,
+                 conf_min: float) -> np.ndarray:
+    """Build the lifter's input features.
+
+    joints2d_px: (N, 17, 2) image px; conf: (N, 17) in [0, 1];
+    focal_px: (N, 2) or (2,) fx, fy; center_px: (N, 2) or (2,) cx, cy (per-sample cameras in training).
+    Returns (N, 54) float32 features as documented in the module docstring.
+    """
+    j = np.asarray(joints2d_px, dtype=np.float64)
+    c = np.clip(np.asarray(conf, dtype=np.float64), 0.0, 1.0)
+    if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2) or c.shape != j.shape[:2]:
+        raise InputError(f"expected joints (N, 17, 2) and conf (N, 17), got {j.shape} and {c.shape}")
+    focal = np.broadcast_to(np.asarray(focal_px, dtype=np.float64), (j.shape[0], 2))
+    center = np.broadcast_to(np.asarray(center_px, dtype=np.float64), (j.shape[0], 2))
+    xn = (j - center[:, None, :]) / focal[:, None, :]
+    root = xn[:, 0, :]
+    rel = xn - root[:, None, :]
+    keep = c >= conf_min
+    keep[:, 0] = False  # the pelvis is the origin: it never contributes to the scale
+    n_keep = keep.sum(axis=1)
+    few = n_keep < 3  # too few confident joints: fall back to all joints for the scale
+    keep_s = np.where(few[:, None], True, keep)
+    keep_s[:, 0] = False
+    sq = (rel ** 2).sum(axis=-1)
+    scale = np.sqrt((sq * keep_s).sum(axis=1) / np.maximum(keep_s.sum(axis=1), 1))
+    scale = np.maximum(scale, MIN_SCALE_NORM)
+    keep[:, 0] = True
+    rel_n = rel / scale[:, None, None] * keep[..., None]
+    conf_in = c * keep
+    feats = np.concatenate([rel_n.reshape(-1, 2 * N_JOINTS), conf_in, root, np.log(scale)[:, None]], axis=1)
+    return feats.astype(np.float32)
+
+
+def rel_from_output(out: np.ndarray) -> np.ndarray:
+    """(N, 48) network output -> (N, 17, 3) metres with the pelvis (joint 0) at the origin."""
+    out = np.asarray(out, dtype=np.float64).reshape(-1, N_JOINTS - 1, 3)
+    return np.concatenate([np.zeros((out.shape[0], 1, 3)), out], axis=1)
+
+
+class Lifter:
+    """Runs the exported lifter through an InferenceBackend.
+
+    meta: the engine's JSON (engines/lifter_h36m17.json): input/output tensor names,
+    joint order and `conf_min`. The backend owns the model; close() closes it.
+    """
+
+    def __init__(self, backend, meta: dict):
+        joints = tuple(meta.get("joints", ()))
+        if joints != H36M_JOINTS:
+            raise ModelError(f"lifter joint order {joints} does not match H36M-17 {H36M_JOINTS}")
+        self._backend = backend
+        self._input = meta["input_name"]
+        self._output = meta["output_name"]
+        self._conf_min = float(meta["conf_min"])
+        shapes = backend.input_shapes
+        if self._input not in shapes or shapes[self._input][-1] != N_FEATURES:
+            raise ModelError(f"lifter model has inputs {shapes}, expected {self._input!r} (-1, {N_FEATURES})")
+
+    @classmethod
+    def from_engine(cls, onnx_path: str | Path, backend_kind: str = "onnxruntime", threads: int = 1) -> "Lifter":
+        """Load `<name>.onnx` and the `<name>.json` beside it."""
+        from pose3d_ros.backends.base import create_backend
+
+        path = Path(onnx_path)
+        meta_path = path.with_suffix(".json")
+        if not meta_path.is_file():
+            raise ModelError(f"lifter metadata not found: {meta_path} (it is committed beside the ONNX file)")
+        meta = json.loads(meta_path.read_text())
+        return cls(create_backend(path, backend_kind, threads), meta)
+
+    @property
+    def conf_min(self) -> float:
+        return self._conf_min
+
+    def lift(self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics) -> np.ndarray:
+        """(N, 17, 2) px + (N, 17) conf -> (N, 17, 3) m, root-relative, camera optical frame."""
+        j = np.asarray(joints2d_px)
+        if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2):
+            raise InputError(f"joints2d_px must be (N, 17, 2), got {j.shape}")
+        if j.shape[0] == 0:
+            return np.zeros((0, N_JOINTS, 3))
+        feats = normalise_2d(j, conf, np.array([intrinsics.fx_px, intrinsics.fy_px]),
+                             np.array([intrinsics.cx_px, intrinsics.cy_px]), self._conf_min)
+        return self.lift_features(feats)
+
+    def lift_features(self, features: np.ndarray) -> np.ndarray:
+        """(N, 54) features from `normalise_2d` (e.g. with per-sample cameras) -> (N, 17, 3) m."""
+        out = self._backend.run({self._input: np.asarray(features, dtype=np.float32)})[self._output]
+        return rel_from_output(out)
+
+    def close(self) -> None:
+        self._backend.close()
