@@ -184,3 +184,18 @@ def test_tile_scans_rotate_with_tracking_and_run_all_without():
     est2.process(FRAME)
     est2.process(FRAME)
     assert det2.batches == [5, 5]
+
+
+def test_degenerate_next_roi_drops_the_track_and_redetects():
+    class Collapsing(FakeLandmarks):
+        def run(self, feeds):
+            out = super().run(feeds)
+            lm = out["Identity"].reshape(-1, 39, 5)
+            lm[:, 34, :2] = lm[:, 33, :2]  # aux points coincide: zero-size next ROI
+            return out
+
+    det, lm = FakeDetector(ONE), Collapsing()
+    est = Pose2DEstimator(det, lm, Pose2DConfig(detect_tiles=(), detect_every_n=0))
+    assert len(est.process(FRAME)) == 1  # reported this frame...
+    est.process(FRAME)
+    assert est.detector_calls == 2  # ...but not tracked: the next frame detects again

@@ -20,7 +20,8 @@ from pose3d_ros.core.detect import PoseDetector
 from pose3d_ros.core.errors import ConfigError
 from pose3d_ros.core.keypoints2d import LandmarkEstimator
 from pose3d_ros.core.preprocess import validate_frame
-from pose3d_ros.core.roi_tracking import Track, roi_from_aux, roi_iou, suppress_duplicates, tile_regions
+from pose3d_ros.core.roi_tracking import (Track, roi_from_aux, roi_iou, roi_is_valid, suppress_duplicates,
+                                          tile_regions)
 from pose3d_ros.core.types import Pose2D
 
 LOG = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ class Pose2DEstimator:
             for det in self._detect(frame_rgb):
                 if len(rois) >= c.max_people:
                     break
-                if rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou):
+                if not roi_is_valid(det.roi) or (rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou)):
                     continue
                 rois.append(det.roi)
                 ids.append(self._new_id())
@@ -193,9 +194,12 @@ class Pose2DEstimator:
             raise
         present = [i for i, p in enumerate(poses)
                    if p.score >= (c.min_presence if i < len(tracks) else max(c.min_presence, c.min_new_presence))]
-        keep = [present[i] for i in suppress_duplicates([poses[i] for i in present], c.duplicate_iou)]
-        self._lost = any(i not in keep for i in range(len(tracks)))
-        self._tracks = [Track(ids[i], roi_from_aux(poses[i].aux_px)) for i in keep]
+        # tracked people first, so a re-detection never takes over a track's id
+        order = sorted(range(len(present)), key=lambda j: (present[j] >= len(tracks), -poses[present[j]].score))
+        keep = [present[j] for j in suppress_duplicates([poses[i] for i in present], c.duplicate_iou, order)]
+        next_rois = {i: roi_from_aux(poses[i].aux_px) for i in keep}
+        self._tracks = [Track(ids[i], next_rois[i]) for i in keep if roi_is_valid(next_rois[i])]
+        self._lost = len(self._tracks) < len(keep) or any(i not in keep for i in range(len(tracks)))
         self.last_track_ids = [ids[i] for i in keep]
         return [poses[i] for i in keep]
 

@@ -21,6 +21,15 @@ def roi_from_aux(aux_px: np.ndarray) -> Roi:
     return alignment_roi(aux_px[0], aux_px[1])
 
 
+MIN_ROI_PX = 8.0
+
+
+def roi_is_valid(roi: Roi) -> bool:
+    """Finite centre and rotation, side >= MIN_ROI_PX (a collapsed landmark set gives a degenerate ROI)."""
+    return bool(np.all(np.isfinite(roi.center_px)) and np.isfinite(roi.rotation_rad)
+                and np.isfinite(roi.size_px) and roi.size_px >= MIN_ROI_PX)
+
+
 def roi_bounds(roi: Roi) -> np.ndarray:
     """(4,) xmin, ymin, xmax, ymax (image px) of the axis-aligned box around the rotated square."""
     half = 0.5 * roi.size_px * (abs(np.cos(roi.rotation_rad)) + abs(np.sin(roi.rotation_rad)))
@@ -59,10 +68,12 @@ def same_person(a: Pose2D, b: Pose2D, dist_frac: float = 0.1, min_agree: float =
     return bool(np.mean(d <= dist_frac * max(scale, 1.0)) >= min_agree)
 
 
-def suppress_duplicates(poses: list[Pose2D], iou_threshold: float) -> list[int]:
-    """Indices of `poses` to keep (ascending): best presence first, a pose that is the same person as a
-    kept one (same_person, or keypoint-box IoU > iou_threshold) is dropped."""
-    order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
+def suppress_duplicates(poses: list[Pose2D], iou_threshold: float, order: list[int] | None = None) -> list[int]:
+    """Indices of `poses` to keep (ascending). Poses are visited in `order` (default: best presence
+    first); one that is the same person as a kept one (same_person, or keypoint-box IoU >
+    iou_threshold) is dropped."""
+    if order is None:
+        order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
     kept: list[int] = []
     for i in order:
         if kept:

@@ -1,0 +1,64 @@
+"""ROI geometry for tracking: next-frame ROI rule, bounds, duplicates, detector tiles."""
+
+import numpy as np
+import pytest
+
+from pose3d_ros.core.roi_tracking import (keypoint_box, roi_bounds, roi_from_aux, roi_iou, roi_is_valid, same_person,
+                                          suppress_duplicates, tile_regions)
+from pose3d_ros.core.types import Pose2D, Roi
+
+
+def _pose(kp, score=0.9, vis=1.0):
+    kp = np.asarray(kp, float)
+    roi = Roi(np.array([0.0, 0.0]), 10.0, 0.0)
+    return Pose2D(kp, np.zeros(33), np.full(33, vis), np.ones(33), score, roi, np.zeros((2, 2)))
+
+
+def _body(x0, y0, h):
+    """33 landmarks spread over a h-tall, h/3-wide body with its top-left at (x0, y0)."""
+    t = np.linspace(0, 1, 33)
+    return np.stack([x0 + h / 3 * ((7 * t) % 1), y0 + h * t], axis=-1)
+
+
+def test_roi_from_aux_uses_the_detector_rule():
+    roi = roi_from_aux(np.array([[300.0, 200.0], [300.0, 100.0]]))
+    np.testing.assert_allclose(roi.center_px, [300, 200])
+    assert roi.size_px == pytest.approx(250.0) and roi.rotation_rad == pytest.approx(0.0)
+
+
+def test_roi_bounds_of_rotated_square():
+    np.testing.assert_allclose(roi_bounds(Roi(np.array([10.0, 20.0]), 4.0, 0.0)), [8, 18, 12, 22])
+    half = 2.0 * np.sqrt(2.0)  # a 45 degree square reaches sqrt(2) times further
+    np.testing.assert_allclose(roi_bounds(Roi(np.array([0.0, 0.0]), 4.0, np.pi / 4)), [-half, -half, half, half])
+    a = Roi(np.array([0.0, 0.0]), 2.0, 0.0)
+    np.testing.assert_allclose(roi_iou(a, [a, Roi(np.array([1.0, 0.0]), 2.0, 0.0)]), [1.0, 2 / 6])
+
+
+def test_roi_validity():
+    assert roi_is_valid(Roi(np.array([1.0, 2.0]), 50.0, 0.3))
+    assert not roi_is_valid(Roi(np.array([np.nan, 2.0]), 50.0, 0.3))
+    assert not roi_is_valid(Roi(np.array([1.0, 2.0]), 1.0, 0.3))
+
+
+def test_same_person_and_duplicates():
+    a = _pose(_body(100, 100, 300), score=0.99)
+    near = _pose(_body(104, 98, 300), score=0.95)  # the same body a few px off
+    other = _pose(_body(400, 100, 300), score=0.9)  # a different person beside
+    assert same_person(a, near) and not same_person(a, other)
+    assert suppress_duplicates([near, a, other], iou_threshold=0.5) == [1, 2]
+    # an explicit order (tracked people first) decides who is kept
+    assert suppress_duplicates([near, a, other], 0.5, order=[0, 1, 2]) == [0, 2]
+    k = a.keypoints_px
+    np.testing.assert_allclose(keypoint_box(a), [k[:, 0].min(), 100, k[:, 0].max(), 400])
+
+
+def test_tiles_cover_the_frame_with_overlap():
+    tiles = tile_regions(640, 480, 2, overlap=0.25)
+    assert len(tiles) == 4 and tile_regions(640, 480, 1) == []
+    tw, th = 640 / 1.75, 480 / 1.75
+    for lb in tiles:
+        assert lb.roi.size_px == pytest.approx(max(tw, th)) and lb.roi.rotation_rad == 0.0
+    centres = np.array([lb.roi.center_px for lb in tiles])
+    np.testing.assert_allclose(centres[0], [tw / 2, th / 2])
+    np.testing.assert_allclose(centres[-1], [640 - tw / 2, 480 - th / 2])
+    assert len(tile_regions(640, 480, 3)) == 9
