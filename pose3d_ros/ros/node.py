@@ -69,6 +69,7 @@ class Pose3DNode(Node):
         self.create_timer(s["diagnostics_period_s"], self._diagnostics.report)
         self._warned: set[str] = set()
         self._last = None  # (stamp_ns, frame_id, monotonic s) of the last processed frame
+        self._epoch_ns: int | None = None  # tracking/smoothing time = stamp - first stamp (float precision)
         self._worker = threading.Thread(target=self._run, name="pose3d_worker", daemon=True)
         self._worker.start()
 
@@ -141,7 +142,7 @@ class Pose3DNode(Node):
             self._stats.model_errors += 1
             self.get_logger().error(f"inference failed, frame dropped: {e}", throttle_duration_sec=5.0)
             return
-        stamp_s = stamp_ns / NS_PER_S
+        stamp_s = self._seconds(stamp_ns)
         people, ended = self._tracker.assign(people, stamp_s)
         self._smoother.forget(ended)
         people = self._smoother.smooth(people, stamp_s)
@@ -161,7 +162,7 @@ class Pose3DNode(Node):
         if elapsed_s <= self._settings.tracker.timeout_s:
             return
         now_ns = stamp_ns + int(elapsed_s * NS_PER_S)
-        _, ended = self._tracker.assign([], now_ns / NS_PER_S)
+        _, ended = self._tracker.assign([], self._seconds(now_ns))
         if ended:
             self._smoother.forget(ended)
             header = Header(frame_id=frame_id)
@@ -169,6 +170,12 @@ class Pose3DNode(Node):
             self._outputs.publish([], ended, self._tracker.active_ids, header, (1, 1), self._settings.values)
 
     # --- helpers ------------------------------------------------------------------------------
+    def _seconds(self, stamp_ns: int) -> float:
+        """Stamp as seconds since the first frame: epoch seconds as float lose ~0.2 us."""
+        if self._epoch_ns is None:
+            self._epoch_ns = stamp_ns
+        return (stamp_ns - self._epoch_ns) / NS_PER_S
+
     def _header_for(self, src: Header) -> Header:
         header = Header(stamp=src.stamp, frame_id=src.frame_id)
         if not header.frame_id:
