@@ -117,7 +117,7 @@ def run_mediapipe(frames: list[np.ndarray]) -> Predictions:
 
 def score_coco(images: list[CocoImage], preds: Predictions) -> dict:
     """Recall, PCK and AP of one method's predictions (see the module docstring)."""
-    rows, ap_inputs, pcks = [], [], []
+    rows, ap_inputs, pcks, errs = [], [], [], []
     for img, kp33, vis33 in zip(images, preds.kp33, preds.vis33):
         kp17 = kp33[:, BLAZEPOSE_TO_COCO17]
         scores = vis33[:, BLAZEPOSE_TO_COCO17].mean(axis=1) if len(kp33) else np.zeros(0)
@@ -127,11 +127,15 @@ def score_coco(images: list[CocoImage], preds: Predictions) -> dict:
         found = [(p, g) for p, g in enumerate(match) if g >= 0 and img.counted[g]]
         img_pck = [float(pck(kp17[p][None], img.kp[g][None], img.bbox[g][None], PCK_ALPHA)[0]) for p, g in found]
         pcks.extend(img_pck)
+        for p, g in found:  # labelled-keypoint errors as a fraction of the bbox's longer side
+            lab = img.kp[g, :, 2] > 0
+            errs.extend(np.linalg.norm(kp17[p][lab] - img.kp[g][lab, :2], axis=1) / img.bbox[g, 2:].max())
         rows.append({"image": img.name, "people": int(img.counted.sum()), "predictions": int(len(kp33)),
                      "found": len(found), "pck": float(np.mean(img_pck)) if img_pck else float("nan")})
     aps = average_precision(ap_inputs)
     return {"rows": rows, "people": sum(r["people"] for r in rows), "found": sum(r["found"] for r in rows),
             "pck": float(np.mean(pcks)) if pcks else float("nan"),
+            "err_frac": float(np.mean(errs)) if errs else float("nan"),
             "ap": float(np.mean(list(aps.values()))), "ap50": aps[0.5]}
 
 
@@ -176,9 +180,11 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
         m = mp["rows"][i] if mp else None
         lines.append(f"| {r['image']} | {r['people']} | {r['found']} | {_fmt(r['pck'])} | "
                      f"{m['found'] if m else 'n/a'} | {_fmt(m['pck']) if m else 'n/a'} |")
-    lines += ["", "### Overall", "", "| method | found | PCK@0.2 (found) | AP | AP@0.5 |", "|---|---|---|---|---|"]
+    lines += ["", "### Overall", "", "| method | found | PCK@0.2 (found) | mean error, % of bbox side | AP | AP@0.5 |",
+              "|---|---|---|---|---|---|"]
     for name, s in [(f"ours ({default_decoder})", ours)] + ([("MediaPipe", mp)] if mp else []):
-        lines.append(f"| {name} | {s['found']} / {s['people']} | {_fmt(s['pck'])} | {_fmt(s['ap'], '.3f')} | "
+        lines.append(f"| {name} | {s['found']} / {s['people']} | {_fmt(s['pck'])} | "
+                     f"{_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
                      f"{_fmt(s['ap50'], '.3f')} |")
     lines += ["", "### Decoders (landmark 2D from the model's regression, MediaPipe's heatmap refinement, "
               "or soft-argmax integral regression)", "",
@@ -187,12 +193,13 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
               "difference. found / PCK / AP: the default 2D config (with detector tiles), per decoder.", "",
               "| decoder | px to MediaPipe, 3 photos (mean of per-photo means / worst photo) | px to MediaPipe, "
               "COCO people it found "
-              "| found | PCK@0.2 | AP | AP@0.5 |", "|---|---|---|---|---|---|---|"]
+              "| found | PCK@0.2 | mean error, % of bbox side | AP | AP@0.5 |", "|---|---|---|---|---|---|---|---|"]
     for name, s in results["decoders"].items():
         ps, pc = s.get("px_samples", []), s.get("px_coco", [])
         samp = f"{_fmt(np.nanmean(ps))} / {_fmt(np.nanmax(ps))}" if ps else "n/a"
         lines.append(f"| {name} | {samp} | {_fmt(np.nanmean(pc)) if pc else 'n/a'} | {s['found']} / {s['people']} | "
-                     f"{_fmt(s['pck'])} | {_fmt(s['ap'], '.3f')} | {_fmt(s['ap50'], '.3f')} |")
+                     f"{_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
+                     f"{_fmt(s['ap50'], '.3f')} |")
     if results.get("notes"):
         lines += [""] + results["notes"]
     lines.append(END)
