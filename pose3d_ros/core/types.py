@@ -47,7 +47,7 @@ class Roi:
 
     center_px: np.ndarray  # (2,) x, y image px
     size_px: float  # side length of the square, image px
-    rotation_rad: float  # counter-clockwise rotation of the crop's up axis
+    rotation_rad: float  # MediaPipe convention: positive turns the crop's up axis clockwise on screen (y down)
 
 
 @dataclass(frozen=True)
