@@ -200,10 +200,28 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
         lines.append(f"| {name} | {samp} | {_fmt(np.nanmean(pc)) if pc else 'n/a'} | {s['found']} / {s['people']} | "
                      f"{_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
                      f"{_fmt(s['ap50'], '.3f')} |")
-    if results.get("notes"):
-        lines += [""] + results["notes"]
+    lines += [""] + conclusions(results)
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def conclusions(results: dict) -> list[str]:
+    """Which decoder is closest to MediaPipe and which is best against the human annotations."""
+    decs = results["decoders"]
+    out = []
+    with_px = {d: np.nanmean(s["px_samples"] + s["px_coco"]) for d, s in decs.items() if s.get("px_samples")}
+    if with_px:
+        best = min(with_px, key=with_px.get)
+        out.append(f"- Closest to MediaPipe: `{best}` ({with_px[best]:.2f} px mean over the 3 photos and the COCO "
+                   "people). mp.solutions.pose does refine landmarks from the heatmaps: the wheel's graph sets "
+                   "`RefineLandmarksFromHeatmapCalculator` kernel_size 7 and leaves min_confidence_to_refine at "
+                   "its proto default 0.5 (read from the wheel's compiled graph), which `refine` reproduces.")
+    best_ap = max(decs, key=lambda d: decs[d]["ap"])
+    best_err = min(decs, key=lambda d: decs[d]["err_frac"])
+    out.append(f"- Against the human annotations: best AP `{best_ap}` ({decs[best_ap]['ap']:.3f}), lowest mean "
+               f"error `{best_err}` ({100 * decs[best_err]['err_frac']:.1f}% of the bbox side). With 12 people "
+               "this ranking is indicative only; recall and PCK@0.2 do not separate the decoders.")
+    return out
 
 
 def write_marked_section(doc: Path, section: str, begin: str = BEGIN, end: str = END,
