@@ -64,11 +64,3 @@ def test_multi_person_recall_and_pck_on_coco():
     assert s["pck"] >= MIN_PCK
     assert s["ap50"] >= MIN_AP50
 
-
-def test_write_marked_section_replaces_only_its_own_section(tmp_path):
-    doc = tmp_path / "accuracy.md"
-    eval2d.write_marked_section(doc, f"{eval2d.BEGIN}\nv1\n{eval2d.END}\n")
-    assert doc.read_text() == f"# Accuracy\n\n{eval2d.BEGIN}\nv1\n{eval2d.END}\n"
-    doc.write_text(f"# Accuracy\nintro\n\n{eval2d.BEGIN}\nold\n{eval2d.END}\n\n## Lifter\nkept\n")
-    eval2d.write_marked_section(doc, f"{eval2d.BEGIN}\nv2\n{eval2d.END}\n")
-    assert doc.read_text() == f"# Accuracy\nintro\n\n{eval2d.BEGIN}\nv2\n{eval2d.END}\n\n## Lifter\nkept\n"

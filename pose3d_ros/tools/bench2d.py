@@ -26,9 +26,9 @@ import numpy as np
 
 from pose3d_ros.backends.base import InferenceBackend, create_backend
 from pose3d_ros.tools import oracle_client
-from pose3d_ros.tools.eval2d import write_marked_section
+from pose3d_ros.tools.doc_sections import write_section
 
-BEGIN, END = "<!-- bench2d:begin -->", "<!-- bench2d:end -->"
+SECTION = "bench2d"  # docs/benchmarks.md markers <!-- bench2d:begin --> ... <!-- bench2d:end -->
 
 
 class TimedBackend(InferenceBackend):
@@ -170,7 +170,7 @@ def mediapipe_fps(frames: list[np.ndarray], n_frames: int, mode: str) -> dict | 
 
 
 def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
-    lines = [BEGIN, "## 2D stage (BlazePose detector + landmark model, ONNX Runtime CPU)", "",
+    lines = ["## 2D stage (BlazePose detector + landmark model, ONNX Runtime CPU)", "",
              f"Made by `{command}`.", ""] + notes + ["", "### Per-stage latency (ms, p50 / p95)", ""]
     threads = list(stages)
     first = stages[threads[0]]
@@ -198,7 +198,6 @@ def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
                                f"with tracking{people}")
     if ratio_lines:
         lines += ["", "### Ours / MediaPipe throughput (target: >= 1.0x single person, tracking on)", ""] + ratio_lines
-    lines.append(END)
     return "\n".join(lines) + "\n"
 
 
@@ -251,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render("pose3d_bench2d " + " ".join(shlex.quote(a) for a in argv), stages, fps, notes)
     print(section)
     if args.write_docs:
-        write_marked_section(args.write_docs, section, BEGIN, END, "# Benchmarks")
+        write_section(args.write_docs, SECTION, section, "# Benchmarks")
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -30,11 +29,12 @@ import numpy as np
 from pose3d_ros.core.metrics2d import average_precision, greedy_match, oks_matrix, pck
 from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
 from pose3d_ros.tools import oracle_client
+from pose3d_ros.tools.doc_sections import write_section
 
 MIN_LABELLED = 5
 FOUND_OKS = 0.5
 PCK_ALPHA = 0.2
-BEGIN, END = "<!-- eval2d:begin -->", "<!-- eval2d:end -->"
+SECTION = "eval2d"  # docs/accuracy.md markers <!-- eval2d:begin --> ... <!-- eval2d:end -->
 
 
 @dataclass
@@ -163,9 +163,9 @@ def _fmt(x: float, spec: str = ".2f") -> str:
 
 
 def render_markdown(command: str, results: dict, default_decoder: str) -> str:
-    """The docs/accuracy.md section (between the eval2d markers)."""
+    """The docs/accuracy.md section body (goes between the eval2d markers)."""
     ours, mp = results["decoders"][default_decoder], results.get("mediapipe")
-    lines = [BEGIN, "## 2D keypoints: COCO human annotations and MediaPipe parity", "",
+    lines = ["## 2D keypoints: COCO human annotations and MediaPipe parity", "",
              f"Made by `{command}` (static: detector on every image, no tracking).", "",
              f"Definitions: a person counts when it has >= {MIN_LABELLED} labelled keypoints; it is *found* when "
              f"greedy matching (by score) pairs it with a prediction at OKS >= {FOUND_OKS}. PCK@{PCK_ALPHA}: "
@@ -201,7 +201,6 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
                      f"{_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
                      f"{_fmt(s['ap50'], '.3f')} |")
     lines += [""] + conclusions(results)
-    lines.append(END)
     return "\n".join(lines) + "\n"
 
 
@@ -222,22 +221,6 @@ def conclusions(results: dict) -> list[str]:
                f"error `{best_err}` ({100 * decs[best_err]['err_frac']:.1f}% of the bbox side). With 12 people "
                "this ranking is indicative only; recall and PCK@0.2 do not separate the decoders.")
     return out
-
-
-def write_marked_section(doc: Path, section: str, begin: str = BEGIN, end: str = END,
-                         title: str = "# Accuracy") -> None:
-    """Replace the text from `begin` to `end` in `doc` by `section` (which carries both markers).
-
-    Creates the file (with `title`) or appends the section when missing; the rest is left alone.
-    """
-    text = doc.read_text() if doc.exists() else title + "\n"
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text)
 
 
 def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediapipe: bool,
@@ -310,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render_markdown(command.strip(), results, decoders[0])
     print(section)
     if args.write_docs:
-        write_marked_section(args.write_docs, section)
+        write_section(args.write_docs, SECTION, section, "# Accuracy")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float))
     return 0

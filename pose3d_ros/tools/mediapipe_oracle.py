@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"samples": cmd_samples, "landmarks": cmd_landmarks, "bench": cmd_bench}[args.cmd]
     report = handler(args)
     text = json.dumps(report, indent=1)
-    if getattr(args, "out", "-") == "-" or args.cmd == "samples":
+    if args.cmd == "samples" or args.out == "-":
         print(text)
-    if args.cmd != "samples" and args.out != "-":
+    else:
         Path(args.out).write_text(text)
     return 0
 
