@@ -1,6 +1,9 @@
 """Benchmark: lifter inference time per person (ONNX Runtime backend) and NN-baseline lookup time.
 
-  nice python -m pose3d_ros.tools.bench_lifter [--write-docs docs/benchmarks.md]
+  OPENBLAS_NUM_THREADS=1 nice python -m pose3d_ros.tools.bench_lifter [--write-docs docs/benchmarks.md]
+
+(one BLAS thread: on a busy 2-core machine a multi-threaded BLAS makes the baseline's small
+matmuls ~20x slower.)
 
 Times `Lifter.lift` end to end (numpy normalisation + backend run + reshape) at batch 1 and 8,
 and the backend run alone; the NN baseline's lookup over its train library (same sizes as the
@@ -10,6 +13,7 @@ evaluation). Prints a markdown table; median of `--reps` timed calls after warm-
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shlex
 import sys
@@ -69,8 +73,9 @@ def bench(args: argparse.Namespace) -> list[tuple[str, int, float]]:
 
 
 def markdown(rows, args: argparse.Namespace) -> str:
-    cmd = "python -m pose3d_ros.tools.bench_lifter " + " ".join(shlex.quote(a) for a in args.argv)
-    lines = ["## 2D -> 3D lifter", "", f"Command: `nice {cmd.strip()}`  ",
+    env = "".join(f"{k}={os.environ[k]} " for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ)
+    cmd = env + "nice python -m pose3d_ros.tools.bench_lifter " + " ".join(shlex.quote(a) for a in args.argv)
+    lines = ["## 2D -> 3D lifter", "", f"Command: `{cmd.strip()}`  ",
              f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {platform.processor() or platform.machine()}, "
              f"ONNX Runtime CPU with {args.threads} intra-op thread(s); machine shared with other jobs, "
              "median of timed calls. Target: lifter <= 0.2 ms per person at batch 1 and 8.", "",

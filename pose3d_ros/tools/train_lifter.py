@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -164,7 +165,8 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "normalisation": "pose3d_ros.core.lifting.normalise_2d: K^-1 pixels, minus pelvis, / RMS radius of kept "
                          "joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, log(scale)",
         "conf_min": args.conf_min, "onnx_vs_torch_max_abs_m": max_diff_m,
-        "training": {k: v for k, v in vars(args).items() if k != "out"},
+        "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},
+        "command": "nice -n 10 pose3d_train_lifter " + " ".join(args.argv), "torch": torch.__version__,
         "train_seconds": round(result["train_s"], 1), "history": result["history"],
         "data": {"file": "cmu_mocap/cmu_mocap_joints30.npz", "sha256": ld.file_sha256(ld.cmu_path()),
                  "train_split": "train subjects (split field of the npz)"},
@@ -188,7 +190,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--out", default="engines/lifter_h36m17.onnx")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    return args
 
 
 def main(argv=None) -> None:
