@@ -92,6 +92,23 @@ def load_clips(shared: Path) -> dict[str, list[np.ndarray]]:
     return {"street (multi-person)": street, "skier (1 person)": single}
 
 
+def without_segmentation(landmark_onnx: Path, threads: int) -> InferenceBackend | None:
+    """A backend on a temporary copy of the landmark model without its (N, 256, 256, 1) segmentation
+    output (nothing downstream uses it), or None when the model has no such output."""
+    import onnx
+    import onnx.utils
+
+    model = onnx.load(str(landmark_onnx), load_external_data=False)
+    dims = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in model.graph.output}
+    keep = [n for n, d in dims.items() if d[1:] != [256, 256, 1]]
+    if len(keep) == len(dims):
+        return None
+    with tempfile.TemporaryDirectory(prefix="pose3d_prune_") as tmp:
+        out = Path(tmp) / "landmark_noseg.onnx"
+        onnx.utils.extract_model(str(landmark_onnx), str(out), [model.graph.input[0].name], keep)
+        return create_backend(out, "onnxruntime", threads)
+
+
 def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, decoders: list[str]) -> dict:
     """Per-stage p50/p95 ms on `frame` (static): see the module docstring."""
     from pose3d_ros.core.decode import decode_xy
@@ -116,6 +133,11 @@ def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, dec
             rows[f"ROI crop ({len(rois)} people)"] = _pct(_timeit(lambda: crop_rois(frame, rois, 256), reps))
             lm_in = next(iter(lm_b.input_shapes))
             rows[f"landmark model (batch {len(rois)})"] = _pct(_timeit(lambda: lm_b.run({lm_in: crops}), reps))
+            pruned = without_segmentation(engines / LANDMARK_FILE, threads)
+            if pruned is not None:
+                with pruned:
+                    rows["  same, segmentation head pruned (what-if)"] = _pct(
+                        _timeit(lambda: pruned.run({lm_in: crops}), reps))
             out = lm_b.run({lm_in: crops})
             raw = next(v for v in out.values() if v.ndim == 2 and v.shape[-1] == 195)
             hm = next((v for v in out.values() if v.ndim == 4 and v.shape[-1] == 39), None)
