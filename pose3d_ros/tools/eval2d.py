@@ -200,7 +200,20 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
         lines.append(f"| {name} | {samp} | {_fmt(np.nanmean(pc)) if pc else 'n/a'} | {s['found']} / {s['people']} | "
                      f"{_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
                      f"{_fmt(s['ap50'], '.3f')} |")
-    lines += [""] + conclusions(results)
+    if results.get("tracking_px"):
+        lines += ["", "### Tracking mode vs MediaPipe's (informative)", "",
+                  "Ours: tracking, detector on the first frame only, whole frame, `refine`; MediaPipe: "
+                  "`static_image_mode=False`, `smooth_landmarks=False`. Mean px per frame:", ""]
+        for clip, d in results["tracking_px"].items():
+            lines.append(f"- {clip}: frame 0 {_fmt(d[0])}, frame 1 {_fmt(d[1])}, later frames median "
+                         f"{_fmt(float(np.nanmedian(d[2:])))} / max {_fmt(float(np.nanmax(d[2:])))}")
+        lines += ["", "Frame 0 is the static path; frame 1 is cropped from frame 0's auxiliary landmarks (a filter's "
+                  "first sample passes unchanged). From frame 2 on the two drift apart by a few px. The likely cause: "
+                  "MediaPipe always smooths the auxiliary landmarks that place the next frame's crop (one-euro "
+                  "filter, min_cutoff 0.01, beta 10, derivative cutoff 1, after a 0.1 low-pass on their "
+                  "visibility, even with `smooth_landmarks=False`; read from the wheel's compiled graph); ours "
+                  "crops from the raw ones."]
+    lines += ["", "### Findings", ""] + conclusions(results)
     return "\n".join(lines) + "\n"
 
 
@@ -253,7 +266,36 @@ def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediap
         results["decoders"][dec] = s
     if with_mediapipe:
         results["mediapipe"] = score_coco(images, mp_coco)
+        results["tracking_px"] = tracking_parity(engines_dir, threads)
     return results
+
+
+def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float]]:
+    """Per frame, px from MediaPipe's tracking mode (no landmark smoothing) to ours (tracking, detector
+    only on the first frame, whole frame only, `refine`), over the two benchmark clips."""
+    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.tools.bench2d import load_clips
+
+    out = {}
+    for clip, frames in load_clips(oracle_client.shared_dir()).items():
+        ref = Predictions()
+        for people in oracle_client.oracle_landmarks(frames, "tracking"):
+            kp, vis = _stack([p["keypoints_px"] for p in people], [p["visibility"] for p in people])
+            ref.kp33.append(kp)
+            ref.vis33.append(vis)
+        est = Pose2DEstimator.from_engines(engines_dir, "onnxruntime", threads, Pose2DConfig(
+            tracking=True, detect_every_n=0, detect_tiles=0, decoder="refine"))
+        try:
+            ours = Predictions()
+            for frame in frames:
+                poses = est.process(frame)
+                kp, vis = _stack([p.keypoints_px for p in poses], [p.visibility for p in poses])
+                ours.kp33.append(kp)
+                ours.vis33.append(vis)
+        finally:
+            est.close()
+        out[clip] = px_to_reference(ours, ref)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
