@@ -166,14 +166,16 @@ def clip_fps(engines: Path, frames: list[np.ndarray], n_frames: int, threads: in
         est.reset()
         det0, lm0 = est.detector_calls, est.landmark_calls
         people, lat = 0, []
-        t_start = time.perf_counter()
+        t_start, cpu_start = time.perf_counter(), time.process_time()
         for i in range(n_frames):
             t0 = time.perf_counter()
             people += len(est.process(frames[i % len(frames)]))
             lat.append(time.perf_counter() - t0)
         total_s = time.perf_counter() - t_start
+        cores = (time.process_time() - cpu_start) / total_s
         p50, p95 = _pct(lat)
         return {"fps": n_frames / total_s, "p50_ms": p50, "p95_ms": p95, "people_per_frame": people / n_frames,
+                "cpu_cores_used": cores,
                 "detector_runs": est.detector_calls - det0, "landmark_runs": est.landmark_calls - lm0}
     finally:
         est.close()
@@ -188,7 +190,8 @@ def mediapipe_fps(frames: list[np.ndarray], n_frames: int, mode: str) -> dict | 
         np.save(path, np.stack(frames))
         r = oracle_client.run_oracle(["bench", "--mode", mode, "--frames", str(n_frames), str(path)])
     return {"fps": r["fps"], "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"],
-            "people_per_frame": r["frames_with_person"] / r["frames"], "detector_runs": None, "landmark_runs": None}
+            "people_per_frame": r["frames_with_person"] / r["frames"], "cpu_cores_used": r["cpu_cores_used"],
+            "detector_runs": None, "landmark_runs": None}
 
 
 def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
@@ -204,13 +207,13 @@ def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
                  else "n/a" for t in threads]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "### Throughput over clips (frames per second; p50 / p95 ms per frame)", "",
-              "| clip | pipeline | threads | fps | ms p50 / p95 | people / frame | detector runs | landmark runs |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| clip | pipeline | threads | fps | ms p50 / p95 | CPU cores used | people / frame | detector runs "
+              "| landmark runs |", "|---|---|---|---|---|---|---|---|---|"]
     for (clip, name, thr), r in fps.items():
         dr = "-" if r["detector_runs"] is None else r["detector_runs"]
         lr = "-" if r["landmark_runs"] is None else r["landmark_runs"]
         lines.append(f"| {clip} | {name} | {thr} | {r['fps']:.1f} | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | "
-                     f"{r['people_per_frame']:.2f} | {dr} | {lr} |")
+                     f"{r['cpu_cores_used']:.2f} | {r['people_per_frame']:.2f} | {dr} | {lr} |")
     ratio_lines = []
     for (clip, name, thr), r in fps.items():
         mp = fps.get((clip, "MediaPipe, tracking", "own"))
@@ -266,9 +269,12 @@ def main(argv: list[str] | None = None) -> int:
                                                     for k, v in r.items()}, flush=True)
     import onnxruntime
 
-    notes = [f"Machine: {cv2.getNumberOfCPUs()} CPU(s) shared with other work (a VM): read the numbers as "
-             "indicative. ONNX Runtime " + onnxruntime.__version__ + ", MediaPipe 0.10.21 (its own graph "
-             "scheduler and TFLite/XNNPACK threads, timed inside its process). Decoding video is not timed."]
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    notes = [f"{stamp}, {cv2.getNumberOfCPUs()} CPUs shared with other work (a VM): read the numbers as indicative. "
+             f"ONNX Runtime {onnxruntime.__version__} CPU; MediaPipe 0.10.21 `mp.solutions.pose` (model_complexity=1, "
+             "TFLite/XNNPACK, its own graph scheduler), timed inside its own process on the same frames. "
+             "CPU cores used = process CPU time / wall time over the timed frames (ONNX Runtime's thread pool "
+             "spins, so 2 threads show ~2 cores). Decoding video is not timed."]
     section = render("pose3d_bench2d " + " ".join(shlex.quote(a) for a in argv), stages, fps, notes)
     print(section)
     if args.write_docs:
