@@ -5,7 +5,7 @@ The oracle (`mediapipe_oracle.py`) runs in the separate test-only venv `.venv-me
 as lossless `.npy` RGB arrays so both sides see identical pixels, and answers are cached under
 `.cache/mediapipe_oracle/` keyed by the frames' bytes and the oracle script's own hash.
 Also resolves the shared data folder (env POSE3D_SHARED, default `<repo>/../shared`) and the
-engines folder (env POSE3D_ENGINES, default `<repo>/engines`).
+engines folder (as the node does: env POSE3D_ENGINES_DIR, else `<repo>/engines`).
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ def shared_dir() -> Path:
 
 
 def default_engines_dir() -> Path:
-    """Generated ONNX models (env POSE3D_ENGINES, default <repo>/engines)."""
-    return Path(os.environ.get("POSE3D_ENGINES", repo_root() / "engines")).resolve()
+    """Generated ONNX models, found as the node finds them (core/engines.py: env POSE3D_ENGINES_DIR, else
+    engines/ beside the package); the older env name POSE3D_ENGINES is honoured too."""
+    from pose3d_ros.core.engines import resolve_engines_dir
+
+    return resolve_engines_dir(os.environ.get("POSE3D_ENGINES", "")).resolve()
 
 
 def oracle_python() -> Path | None:
