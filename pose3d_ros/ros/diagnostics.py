@@ -45,6 +45,6 @@ class Diagnostics:
                           hardware_id="pose3d_ros",
                           message=f"{values['fps']} fps" + (f", {new_failures} frames failed" if new_failures else ""))
         status.values = [kv_t(key=k, value=v) for k, v in values.items()]
-        msg = array_t(statuses=[status])
+        msg = array_t(status=[status])
         msg.header.stamp = self._node.get_clock().now().to_msg()
         self._pub.publish(msg)
