@@ -204,12 +204,16 @@ class Pose3DNode(Node):
         return CameraIntrinsics.default_for(w, h, s["fallback_hfov_deg"])
 
     def _depth_for(self, stamp_ns: int, w: int, h: int):
-        found, msg = self._depths.nearest(stamp_ns, int(0.05 * NS_PER_S))
+        found, msg = self._depths.nearest(stamp_ns, int(0.05 * NS_PER_S), wait_s=self._settings["camera_info_wait_s"])
         if not found:
             self._warn_once("depth", "no depth image near the colour image's stamp: placing without depth")
             return None
         depth = conversions.depth_to_m(msg)
-        return depth if depth.shape == (h, w) else None
+        if depth.shape != (h, w):
+            self._warn_once("depth_size", f"depth image {depth.shape[1]}x{depth.shape[0]} is not aligned to the "
+                            f"{w}x{h} colour image: placing without depth")
+            return None
+        return depth
 
     def _warn_once(self, key: str, text: str) -> None:
         if key not in self._warned:
