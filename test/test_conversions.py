@@ -8,7 +8,7 @@ sensor_msgs = pytest.importorskip("sensor_msgs.msg", reason="needs ROS 2 message
 from pose3d_ros.core.errors import InputError  # noqa: E402
 from pose3d_ros.ros.conversions import (  # noqa: E402
     ImageEncodingError, array_to_image, camera_info_to_intrinsics, compressed_to_rgb, depth_to_m,
-    image_to_array, image_to_rgb, intrinsics_to_camera_info, stamp_to_ns,
+    image_to_array, image_to_rgb, intrinsics_to_camera_info, ns_to_stamp, stamp_to_ns,
 )
 
 SIZES = [(1, 2), (3, 4), (5, 8), (48, 64)]
@@ -135,6 +135,7 @@ def test_stamp_to_ns():
     from builtin_interfaces.msg import Time
 
     assert stamp_to_ns(Time(sec=3, nanosec=5)) == 3_000_000_005
+    assert ns_to_stamp(3_000_000_005) == Time(sec=3, nanosec=5)
 
 
 def test_intrinsics_camera_info_round_trip():

@@ -12,6 +12,8 @@ import pytest
 
 from ros_harness import console_command
 
+from pose3d_ros.ros.conversions import ns_to_stamp, stamp_to_ns
+
 FRAME = "camera_color_optical_frame"
 HRI = ("/humans/bodies/tracked",)
 TIMEOUT_S = 0.6  # track_timeout_s given to the node in these tests
@@ -60,7 +62,7 @@ def wait_node_ready(ros_node, proc, timeout_s=90.0):
 
 
 def stamp_ns_of(header) -> int:
-    return header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
+    return stamp_to_ns(header.stamp)
 
 
 def body_tfs(tf_msgs, stamp_ns=None):
@@ -183,7 +185,7 @@ def test_bad_input_is_dropped_and_the_node_keeps_going(launch, ros_node, engines
     header = Header(frame_id=FRAME)
 
     def image_only(stamp_ns):
-        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        header.stamp = ns_to_stamp(stamp_ns)
         pub.publish(rgb_to_image(rgb, header))
 
     s0 = first_result(ros_node, tf, image_only, BASE_NS, proc)[-1]
@@ -191,7 +193,7 @@ def test_bad_input_is_dropped_and_the_node_keeps_going(launch, ros_node, engines
     # 2) malformed images: short data, too small a step, unsupported encoding
     bad = []
     for k, mutate in enumerate(("short", "step", "encoding")):
-        header.stamp.sec, header.stamp.nanosec = divmod(s0 + (k + 1) * PERIOD_NS, 1_000_000_000)
+        header.stamp = ns_to_stamp(s0 + (k + 1) * PERIOD_NS)
         msg = rgb_to_image(rgb, header)
         if mutate == "short":
             msg.data = bytes(msg.data)[: len(msg.data) // 2]
@@ -257,7 +259,7 @@ def test_output_recorded_to_mcap_and_decoded_back(launch, ros_node, engines_dir,
     for original, (_, rb) in zip(got["/tf"].msgs, back["/tf"]):
         for a, b in zip(original.transforms, rb.transforms):
             assert (a.header.frame_id, a.child_frame_id) == (b.header.frame_id, b.child_frame_id)
-            assert stamp_ns_of(a.header) == b.header.stamp.sec * 1_000_000_000 + b.header.stamp.nanosec
+            assert stamp_ns_of(a.header) == stamp_to_ns(b.header.stamp)
             assert a.transform.translation.z == b.transform.translation.z
     for original, (_, rb) in zip(got["/humans/bodies/tracked"].msgs, back["/humans/bodies/tracked"]):
         assert list(original.ids) == list(rb.ids)
@@ -322,8 +324,7 @@ def test_compressed_input(launch, ros_node, engines_dir, skier):
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
 
     def publish(stamp_ns):
-        header = Header(frame_id=FRAME)
-        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=FRAME)
         ros_node.publisher(CameraInfo, "camera_info").publish(intrinsics_to_camera_info(intr, header))
         ros_node.publisher(CompressedImage, "image/compressed").publish(
             CompressedImage(header=header, format="jpeg", data=jpeg.tobytes()))
@@ -357,8 +358,7 @@ def test_aligned_depth_sets_the_distance(launch, ros_node, engines_dir, skier):
     depth_mm = np.full(rgb.shape[:2], 4000, np.uint16)  # a flat scene 4 m away, 16UC1 in mm
 
     def publish(stamp_ns):
-        header = Header(frame_id=FRAME)
-        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        header = Header(stamp=ns_to_stamp(stamp_ns), frame_id=FRAME)
         ros_node.publisher(Image, "depth").publish(array_to_image(depth_mm, "16UC1", header))
         ros_node.publish_frame(rgb, intr, stamp_ns, FRAME)
 

@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.core.preprocess import validate_frame
 from pose3d_ros.core.skeleton import PELVIS, blazepose_conf_to_h36m, blazepose_to_h36m
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D
 
@@ -124,9 +125,7 @@ class Pose3DPipeline:
 
 
 def _check_frame(frame: np.ndarray, intr: CameraIntrinsics, depth_m: np.ndarray | None) -> None:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-        raise InputError(f"frame must be (H, W, 3) uint8 RGB, got {getattr(frame, 'shape', None)} "
-                         f"{getattr(frame, 'dtype', None)}")
+    validate_frame(frame)
     h, w = frame.shape[:2]
     if (w, h) != (intr.width_px, intr.height_px):
         raise InputError(f"intrinsics are for {intr.width_px}x{intr.height_px}, frame is {w}x{h}")

@@ -182,3 +182,11 @@ def intrinsics_to_camera_info(intr: CameraIntrinsics, header=None):
 def stamp_to_ns(stamp) -> int:
     """builtin_interfaces/Time -> integer nanoseconds."""
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def ns_to_stamp(stamp_ns: int):
+    """Integer nanoseconds -> builtin_interfaces/Time."""
+    from builtin_interfaces.msg import Time
+
+    sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
+    return Time(sec=sec, nanosec=nanosec)

@@ -165,8 +165,7 @@ class Pose3DNode(Node):
         _, ended = self._tracker.assign([], self._seconds(now_ns))
         if ended:
             self._smoother.forget(ended)
-            header = Header(frame_id=frame_id)
-            header.stamp.sec, header.stamp.nanosec = divmod(now_ns, NS_PER_S)
+            header = Header(stamp=conversions.ns_to_stamp(now_ns), frame_id=frame_id)
             self._outputs.publish([], ended, self._tracker.active_ids, header, (1, 1), self._settings.values)
 
     # --- helpers ------------------------------------------------------------------------------

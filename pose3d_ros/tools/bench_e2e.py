@@ -60,7 +60,7 @@ def run(args) -> dict:
     from tf2_msgs.msg import TFMessage
 
     from pose3d_ros.core.types import CameraIntrinsics
-    from pose3d_ros.ros.conversions import array_to_image, intrinsics_to_camera_info, stamp_to_ns
+    from pose3d_ros.ros.conversions import array_to_image, intrinsics_to_camera_info, ns_to_stamp, stamp_to_ns
 
     bgr = cv2.imread(str(args.image))
     if bgr is None:
@@ -94,9 +94,8 @@ def run(args) -> dict:
     node.create_subscription(DiagnosticArray, "/diagnostics", on_diag, 10)
 
     def send(stamp_ns: int) -> float:
-        sec, nsec = divmod(stamp_ns, 1_000_000_000)
         for m in (image, info):
-            m.header.stamp.sec, m.header.stamp.nanosec = sec, nsec
+            m.header.stamp = ns_to_stamp(stamp_ns)
         pub_info.publish(info)
         t0 = time.perf_counter()
         pub_img.publish(image)
