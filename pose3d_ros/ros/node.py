@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from pathlib import Path
 
 import rclpy
 from rcl_interfaces.msg import SetParametersResult
@@ -42,7 +43,7 @@ class Pose3DNode(Node):
         super().__init__("pose3d_node", **kwargs)
         self._settings = params.settings_from(params.declare_all(self))
         s = self._settings
-        engines_dir = resolve_engines_dir(s["engines_dir"])
+        engines_dir = _engines_dir(s["engines_dir"])
         self._models = Models(engines_dir, s["backend"], s["threads"])
         self.get_logger().info(f"models loaded from {engines_dir} ({s['backend']}, {s['threads']} thread(s))")
         self._pipeline = self._models.make_pipeline(s.pose2d, s.pipeline)
@@ -225,6 +226,20 @@ class Pose3DNode(Node):
             self._worker.join(timeout=5.0)
         self._models.close()
         super().destroy_node()
+
+
+def _engines_dir(param: str):
+    """resolve_engines_dir(), and on a colcon install without one: share/pose3d_ros/engines."""
+    d = resolve_engines_dir(param)
+    if param or d.is_dir():
+        return d
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        share = Path(get_package_share_directory("pose3d_ros")) / "engines"
+    except (ImportError, LookupError):
+        return d
+    return share if share.is_dir() else d
 
 
 def main(args=None) -> int:
