@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import signal
 import subprocess
 import sys
@@ -24,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from pose3d_ros.ros.dds_env import assert_isolated
+from pose3d_ros.tools.doc_sections import write_section
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
 DEFAULT_IMAGE = SHARED / "data" / "real_images" / "coco" / "000000000785.jpg"
-BEGIN, END = "<!-- e2e:begin -->", "<!-- e2e:end -->"
 
 
 def start_node(log_path: Path, extra_params: list[str]) -> subprocess.Popen:
@@ -155,16 +154,6 @@ def report(res: dict, args) -> str:
     ])
 
 
-def write_docs(path: Path, text: str) -> None:
-    old = path.read_text() if path.is_file() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in old and END in old:
-        new = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(new)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
@@ -186,7 +175,7 @@ def main(argv=None) -> int:
     text = report(res, args)
     print(text)
     if args.write_docs:
-        write_docs(args.write_docs, text)
+        write_section(args.write_docs, "e2e", text, "# Benchmarks")
     return 0
 
 
