@@ -36,7 +36,7 @@ def test_yaml_and_declarations_agree():
 def test_every_spec_has_description_and_defaults_validate():
     assert all(s.description for s in params.SPECS)
     st = params.settings_from(yaml_values())
-    assert st.tracker.timeout_s == 1.0 and st.smoothing.enabled and st.pose2d.detect_every_n == 15
+    assert st.tracker.timeout_s == 1.0 and st.smoothing.enabled and st.pose2d.detect_every_n == 10 and st.pose2d.detect_tiles == (2, 3)
     assert st["backend"] == "onnxruntime"
 
 

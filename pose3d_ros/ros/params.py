@@ -44,10 +44,10 @@ SPECS = (
     ParamSpec("use_depth", False, "subscribe to an aligned `depth` image (16UC1 mm or 32FC1 m) for placement",
               read_only=True),
     ParamSpec("roi_tracking", True, "crop the next frame from this frame's landmarks (skips the detector)"),
-    ParamSpec("detect_every_n", 15, "with ROI tracking, also run the detector every N frames (0: only "
+    ParamSpec("detect_every_n", 10, "with ROI tracking, also run the detector every N frames (0: only "
               "when nobody is tracked)", (0, 1000)),
-    ParamSpec("detect_tiles", 2, "detector tiling: 0/1 whole frame only, G = also a GxG grid (small people)",
-              (0, 4)),
+    ParamSpec("detect_tiles", 3, "detector tiling for small people: 0/1 whole frame only; G = also every "
+              "KxK tile grid for K in 2..G", (0, 4)),
     ParamSpec("max_people", 4, "at most this many people per frame", (1, 64)),
     ParamSpec("min_detection_score", 0.5, "person detector score threshold", (0.0, 1.0)),
     ParamSpec("min_presence", 0.5, "landmark-model person presence needed to report a person", (0.0, 1.0)),
@@ -122,7 +122,7 @@ def settings_from(values: dict) -> Settings:
     pose2d = Pose2DConfig(
         min_detection_score=float(v["min_detection_score"]), min_presence=float(v["min_presence"]),
         max_people=v["max_people"], tracking=v["roi_tracking"], detect_every_n=v["detect_every_n"],
-        detect_tiles=v["detect_tiles"], decoder=v["decoder"])
+        detect_tiles=tuple(range(2, v["detect_tiles"] + 1)), decoder=v["decoder"])
     return Settings(
         values=v,
         pose2d=pose2d,
