@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pose3d_ros.core.engines import resolve_engines_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-ENGINES = Path(os.environ.get("POSE3D_ENGINES", ROOT / "engines"))
+ENGINES = resolve_engines_dir()
 SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
 SKIER = SHARED / "data" / "real_images" / "coco" / "000000000785.jpg"
 

@@ -34,10 +34,10 @@ def shared_dir() -> Path:
 
 def default_engines_dir() -> Path:
     """Generated ONNX models, found as the node finds them (core/engines.py: env POSE3D_ENGINES_DIR, else
-    engines/ beside the package); the older env name POSE3D_ENGINES is honoured too."""
+    engines/ beside the package)."""
     from pose3d_ros.core.engines import resolve_engines_dir
 
-    return resolve_engines_dir(os.environ.get("POSE3D_ENGINES", "")).resolve()
+    return resolve_engines_dir().resolve()
 
 
 def oracle_python() -> Path | None:
