@@ -21,7 +21,7 @@ models: setup
 
 ## Every test, under DDS isolation (private network namespace when root).
 test: setup
-	@$(ISOLATED) $(PY) -m pytest test $(PYTEST_ARGS)
+	@POSE3D_REQUIRE_DDS=1 $(ISOLATED) $(PY) -m pytest test $(PYTEST_ARGS)
 
 ## Sample stream -> node over real DDS -> annotated frames + 3D view in out/demo.
 demo: setup

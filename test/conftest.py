@@ -1,0 +1,106 @@
+"""Shared pytest fixtures: shared-data paths and the DDS integration harness.
+
+ROS fixtures need rclpy (the .venv from `make setup`) and an isolated DDS environment
+(scripts/isolated.sh, which `make test` uses). Without either they skip with the reason,
+so the pure-numpy tests run anywhere; with POSE3D_REQUIRE_DDS=1 (set by `make test`) a
+missing rclpy or missing isolation fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from ros_harness import RosProcess, TestNode, group_alive
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared")).resolve()
+
+
+def _require_dds() -> bool:
+    return os.environ.get("POSE3D_REQUIRE_DDS", "0") == "1"
+
+
+def _unavailable(reason: str) -> None:
+    if _require_dds():
+        pytest.fail(f"{reason} (POSE3D_REQUIRE_DDS=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared (or $POSE3D_SHARED); the test skips when it is missing."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data folder missing: {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def coco_images(shared_dir: Path) -> list[Path]:
+    """The sample COCO photos in shared/data/real_images/coco, sorted."""
+    images = sorted((shared_dir / "data" / "real_images" / "coco").glob("*.jpg"))
+    if not images:
+        pytest.skip(f"no COCO sample images under {shared_dir}/data/real_images/coco")
+    return images
+
+
+@pytest.fixture(scope="session")
+def dds_ready() -> None:
+    """rclpy importable and DDS isolated (scripts/isolated.sh); skips (or fails) otherwise."""
+    try:
+        import rclpy  # noqa: F401
+    except ImportError as err:
+        _unavailable(f"rclpy not importable ({err}); run through `make test` (.venv)")
+    from pose3d_ros.ros.dds_env import isolation_problems
+
+    problems = isolation_problems()
+    if problems:
+        _unavailable("DDS not isolated: " + "; ".join(problems) + "; run under scripts/isolated.sh")
+
+
+@pytest.fixture
+def ros_domain(dds_ready: None) -> int:
+    """A fresh ROS_DOMAIN_ID per test, so leftovers of one test never meet the next."""
+    from pose3d_ros.ros.dds_env import DOMAIN_ID_MAX, DOMAIN_ID_MIN
+
+    return random.SystemRandom().randint(DOMAIN_ID_MIN, DOMAIN_ID_MAX)
+
+
+@pytest.fixture
+def ros_node(ros_domain: int, request: pytest.FixtureRequest):
+    """A TestNode (private rclpy context) on this test's domain; closed at teardown."""
+    node = TestNode(f"pose3d_test_{request.node.name[:40]}".replace("[", "_").replace("]", "_")
+                    .replace("-", "_").replace(".", "_"), ros_domain)
+    yield node
+    node.close()
+
+
+@pytest.fixture
+def launch(ros_domain: int, tmp_path: Path):
+    """Factory: launch(argv, name) starts a command on this test's domain, isolated.
+
+    Every process started is stopped (its whole process group) at teardown, pass or
+    fail; its output is printed then, so pytest shows it for failing tests.
+    """
+    from pose3d_ros.ros.dds_env import isolated_env
+
+    started: list[tuple[str, RosProcess]] = []
+
+    def start(argv, name: str = "proc", extra_env: dict[str, str] | None = None) -> RosProcess:
+        env = isolated_env(os.environ, domain_id=ros_domain)
+        env.update(extra_env or {})
+        proc = RosProcess(argv, env, tmp_path / f"{name}_{len(started)}.log")
+        started.append((name, proc))
+        return proc
+
+    yield start
+    leftovers = []
+    for name, proc in started:
+        code = proc.stop()
+        print(f"----- {name} {proc.argv} exit {code} -----\n{proc.output()}")
+        if group_alive(proc.pgid):
+            leftovers.append(name)
+    assert not leftovers, f"processes still alive after teardown: {leftovers}"
