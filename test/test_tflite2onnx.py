@@ -276,3 +276,35 @@ def test_reader_parses_a_hand_built_flatbuffer_and_converts_it():
 def test_reader_rejects_garbage(garbage):
     with pytest.raises(ModelError):
         read_tflite(garbage)
+
+
+def test_prune_outputs_drops_an_output_and_only_the_nodes_it_needs():
+    from onnx import TensorProto, helper, numpy_helper
+
+    from pose3d_ros.models.prune import prune_outputs
+
+    info = lambda n: helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", 4])  # noqa: E731
+    nodes = [helper.make_node("Relu", ["x"], ["shared"], name="shared"),
+             helper.make_node("Add", ["shared", "w_keep"], ["keep"], name="keep"),
+             helper.make_node("Mul", ["shared", "w_drop"], ["mid"], name="mid"),
+             helper.make_node("Sigmoid", ["mid"], ["drop"], name="drop")]
+    inits = [numpy_helper.from_array(np.full(4, v, np.float32), n) for n, v in (("w_keep", 1.0), ("w_drop", 3.0))]
+    model = helper.make_model(helper.make_graph(nodes, "g", [info("x")], [info("keep"), info("drop")], inits),
+                              opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    before = model.SerializeToString()
+    pruned = prune_outputs(model, ["drop"])
+    assert model.SerializeToString() == before  # input not modified
+    assert [n.name for n in pruned.graph.node] == ["shared", "keep"]
+    assert [t.name for t in pruned.graph.initializer] == ["w_keep"]
+    assert [o.name for o in pruned.graph.output] == ["keep"]
+    assert pruned.SerializeToString(deterministic=True) == prune_outputs(model, ["drop"]).SerializeToString(
+        deterministic=True)
+    xin = np.array([[-1.0, 0.0, 2.0, 5.0]], np.float32)
+    full = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(["keep"], {"x": xin})
+    got = ort.InferenceSession(pruned.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": xin})
+    np.testing.assert_array_equal(got[0], full[0])
+    np.testing.assert_array_equal(got[0], np.maximum(xin, 0) + 1)
+    with pytest.raises(ModelError, match="not outputs"):
+        prune_outputs(model, ["nope"])
+    with pytest.raises(ModelError, match="no outputs"):
+        prune_outputs(model, ["keep", "drop"])

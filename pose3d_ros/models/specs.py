@@ -42,11 +42,18 @@ MODEL_ROLES: dict[str, dict[str, tuple[TensorRole, ...]]] = {
     },
 }
 
+# Output roles nothing in the product reads; the converter removes them (and the graph parts that
+# only they need) unless asked to keep them. The segmentation head is ~45% of the landmark model's
+# CPU time.
+UNUSED_OUTPUT_ROLES: dict[str, tuple[str, ...]] = {"pose_landmark_full": ("segmentation",)}
 
-def assign_roles(model_name: str, kind: str, shapes: dict[str, tuple[int, ...]]) -> dict[str, TensorRole]:
+
+def assign_roles(model_name: str, kind: str, shapes: dict[str, tuple[int, ...]],
+                 optional: tuple[str, ...] = ()) -> dict[str, TensorRole]:
     """Map tensor name -> role by matching shapes (batch dim dropped); ModelError unless one-to-one.
 
-    kind: "inputs" or "outputs"; shapes: name -> shape including the leading batch dim.
+    kind: "inputs" or "outputs"; shapes: name -> shape including the leading batch dim;
+    optional: roles that may be absent (outputs pruned by the converter).
     """
     roles = MODEL_ROLES.get(model_name, {}).get(kind)
     if roles is None:
@@ -54,6 +61,8 @@ def assign_roles(model_name: str, kind: str, shapes: dict[str, tuple[int, ...]])
     assigned: dict[str, TensorRole] = {}
     for role in roles:
         matches = [name for name, shape in shapes.items() if tuple(shape[1:]) == role.shape]
+        if not matches and role.role in optional:
+            continue
         if len(matches) != 1:
             raise ModelError(f"{model_name}: {len(matches)} {kind} of shape [N,{','.join(map(str, role.shape))}] "
                              f"for role {role.role!r} (have {shapes})")

@@ -19,7 +19,7 @@ from pose3d_ros.models.onnx_ops import BUILDERS
 from pose3d_ros.models.sparsity import densify
 from pose3d_ros.models.tflite_reader import TfliteModel, read_tflite
 
-CONVERTER_VERSION = "1.0.0"
+CONVERTER_VERSION = "1.1.0"  # 1.1: unused outputs pruned by build.py
 OPSET = 17
 IR_VERSION = 8
 PRODUCER = "pose3d_ros.models.tflite2onnx"

@@ -3,8 +3,9 @@
 Steps: `pip download --no-deps mediapipe==0.10.21` into a cache (reused; or --wheel PATH offline),
 read pose_detection.tflite and pose_landmark_full.tflite out of the wheel, check their pinned
 sha256, convert each with the project's own TFLite -> ONNX converter (opset 17, dynamic batch),
-check with onnx.checker, and write engines/<name>.onnx + engines/manifest.json. A run whose
-manifest still matches does nothing. Exit status: 0 ok, 2 on a model error.
+prune outputs nothing in the product reads (the landmark model's segmentation head; kept with
+--keep-segmentation), check with onnx.checker, and write engines/<name>.onnx +
+engines/manifest.json. A run whose manifest still matches does nothing. Exit status: 0 ok, 2 on a model error.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--force", action="store_true", help="convert again even if the manifest is current")
     ap.add_argument("--no-smoke-test", action="store_true",
                     help="skip the ONNX Runtime batch-2 run of each converted model")
+    ap.add_argument("--keep-segmentation", action="store_true",
+                    help="keep the landmark model's unused segmentation output (about 1.8x slower model)")
     return ap
 
 
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     opts = BuildOptions(engines_dir=args.engines_dir or default_engines_dir(),
                         cache_dir=args.cache_dir or default_cache_dir(), wheel=args.wheel,
-                        force=args.force, smoke_test=not args.no_smoke_test)
+                        force=args.force, smoke_test=not args.no_smoke_test,
+                        keep_unused_outputs=args.keep_segmentation)
     start = time.perf_counter()
     try:
         build_models(opts, log=lambda msg: print(msg, flush=True))
