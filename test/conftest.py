@@ -58,7 +58,7 @@ def dds_ready() -> None:
 
     problems = isolation_problems()
     if problems:
-        _unavailable("DDS not isolated: " + "; ".join(problems) + "; run under scripts/isolated.sh")
+        _unavailable("DDS not isolated: " + "; ".join(problems))
 
 
 @pytest.fixture
