@@ -8,6 +8,7 @@ VENV  ?= .venv
 PY    := $(VENV)/bin/python
 ISOLATED := scripts/isolated.sh
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: setup models test demo bench lock clean-venv
 
@@ -29,7 +30,7 @@ demo: setup
 
 ## Throughput/latency numbers (prints; not a test).
 bench: setup
-	@$(ISOLATED) nice $(VENV)/bin/pose3d_bench
+	@OPENBLAS_NUM_THREADS=1 $(ISOLATED) nice $(VENV)/bin/pose3d_bench $(BENCH_ARGS)
 
 ## Regenerate requirements/constraints.txt from the current .venv after editing requirements.txt.
 lock:
