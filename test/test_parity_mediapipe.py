@@ -64,3 +64,22 @@ def test_all_33_landmarks_within_1px_mean_of_mediapipe(name, samples, mediapipe_
     # visibility agrees too (both are sigmoid probabilities of the same logits)
     best_pose = poses[int(np.argmin([d.mean() for d in dists]))]
     assert np.abs(best_pose.visibility - ref[0]["visibility"]).max() < 0.05
+
+
+@pytest.mark.parametrize("tracking", [False, True])
+def test_default_config_finds_exactly_one_person_on_each_sample(samples, tracking):
+    # the default config runs zoomed detector tiles too; on these upper-body photos they used to add a
+    # ghost (an upside-down "person" on the astronaut) and to move the real person's ROI
+    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+
+    est = Pose2DEstimator.from_engines(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=tracking))
+    ref = Pose2DEstimator.from_engines(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=False, detect_tiles=0))
+    for name, frame in samples.items():
+        est.reset()
+        poses, whole = est.process(frame), ref.process(frame)
+        assert len(poses) == 1, f"{name}: {len(poses)} people"
+        np.testing.assert_allclose(poses[0].roi.center_px, whole[0].roi.center_px, atol=1e-6)
+        if tracking:
+            assert len(est.process(frame)) == 1
+    est.close()
+    ref.close()

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.core.roi_tracking import (keypoint_box, roi_bounds, roi_from_aux, roi_iou, roi_is_valid, same_person,
-                                          suppress_duplicates, tile_regions)
+from pose3d_ros.core.roi_tracking import (keypoint_box, part_of, roi_bounds, roi_from_aux, roi_iou, roi_is_valid,
+                                          same_person, suppress_duplicates, tile_regions)
 from pose3d_ros.core.types import Pose2D, Roi
 
 
@@ -62,3 +62,18 @@ def test_tiles_cover_the_frame_with_overlap():
     np.testing.assert_allclose(centres[0], [tw / 2, th / 2])
     np.testing.assert_allclose(centres[-1], [640 - tw / 2, 480 - th / 2])
     assert len(tile_regions(640, 480, 3)) == 9
+
+
+def test_part_of_flags_tile_ghosts_on_a_body_but_not_a_neighbour():
+    big = _pose(_body(100, 100, 300))  # keypoint box x 100..200, y 100..400
+    # a "person" lying on the big one's torso, its face box somewhere outside: contained -> part of it
+    torso = _pose(_body(110, 200, 150))
+    assert part_of(torso, np.array([50.0, 50.0]), big)
+    # face centre inside the big person's keypoint box -> part of it, whatever its own extent
+    tall = _pose(_body(150, 90, 600))
+    assert part_of(tall, np.array([150.0, 120.0]), big)
+    assert not part_of(tall, np.array([150.0, 60.0]), big)
+    # a real neighbour overlapping a third of its box, face outside: a new person
+    neighbour = _pose(_body(180, 150, 180))  # box x 180..240: 20 of 60 px inside
+    assert not part_of(neighbour, np.array([210.0, 140.0]), big)
+    assert part_of(neighbour, np.array([210.0, 140.0]), big, min_contained=0.25)

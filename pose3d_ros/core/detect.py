@@ -144,13 +144,15 @@ class Detection:
     """One person found by the detector, in image px.
 
     score: probability in [0, 1]; face_box_px: (4,) xmin, ymin, xmax, ymax; keypoints_px: (4, 2);
-    roi: the landmark crop for this person.
+    roi: the landmark crop for this person; from_tile: found only in a zoomed detector tile (no
+    whole-frame detection of the same face).
     """
 
     score: float
     face_box_px: np.ndarray
     keypoints_px: np.ndarray
     roi: Roi
+    from_tile: bool = False
 
 
 def find_outputs(backend: InferenceBackend) -> tuple[str, str, str]:
@@ -181,27 +183,39 @@ class PoseDetector:
         self.calls = 0  # number of frames the detector ran on (for tracking statistics)
 
     def detect(self, frame_rgb: np.ndarray, regions: list[Letterbox | None] | None = None) -> list[Detection]:
-        """Detections in image px, best first. `regions`: square image regions to run on (default: the
-        letterboxed whole frame, also meant by a None entry); candidates of all regions are merged by one weighted NMS."""
+        """Detections in image px. `regions`: square image regions to run on (default: the letterboxed
+        whole frame, also meant by a None entry), all in one batch.
+
+        Whole-frame candidates are merged by weighted NMS on their own, exactly as MediaPipe does, so
+        tiles never move a whole-frame detection. Tile candidates are merged among themselves, and a
+        merged tile detection is added (from_tile=True) only when its face box does not overlap
+        (IoU > nms_iou) a whole-frame detection's. Order: whole-frame detections best first, then
+        tile detections best first.
+        """
         boxes_in = regions or [None]
         tensors, lbs = zip(*(letterbox(frame_rgb, DETECTOR_INPUT_PX, r) for r in boxes_in))
         raw_b, raw_s = self._run(np.stack(tensors))
         self.calls += 1
-        all_b, all_k, all_s = [], [], []
-        for i, lb in enumerate(lbs):
+        cands: dict[bool, list[RawDetections]] = {False: [], True: []}
+        for i, (lb, region) in enumerate(zip(lbs, boxes_in)):
             d = decode_detections(raw_b[i], raw_s[i], self._anchors, self._min_score)
             if d.scores.size == 0:
                 continue
             corners = lb.to_image(d.boxes.reshape(-1, 2, 2)).reshape(-1, 4)  # rotation 0: stays axis-aligned
-            all_b.append(corners)
-            all_k.append(lb.to_image(d.keypoints))
-            all_s.append(d.scores)
-        if not all_s:
-            return []
-        merged = weighted_nms(RawDetections(np.concatenate(all_b), np.concatenate(all_k), np.concatenate(all_s)),
-                              self._nms_iou)
-        return [Detection(score=float(s), face_box_px=b, keypoints_px=k, roi=alignment_roi(k[0], k[1]))
-                for b, k, s in zip(merged.boxes, merged.keypoints, merged.scores)]
+            cands[region is not None].append(RawDetections(corners, lb.to_image(d.keypoints), d.scores))
+        out: list[Detection] = []
+        for from_tile in (False, True):
+            if not cands[from_tile]:
+                continue
+            merged = weighted_nms(RawDetections(*(np.concatenate([getattr(c, f) for c in cands[from_tile]])
+                                                  for f in ("boxes", "keypoints", "scores"))), self._nms_iou)
+            whole = np.stack([d.face_box_px for d in out]) if out else None
+            for b, k, s in zip(merged.boxes, merged.keypoints, merged.scores):
+                if from_tile and whole is not None and np.any(box_iou(b, whole) > self._nms_iou):
+                    continue
+                out.append(Detection(score=float(s), face_box_px=b, keypoints_px=k, roi=alignment_roi(k[0], k[1]),
+                                     from_tile=from_tile))
+        return out
 
     def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         step = self._max_batch or batch.shape[0]

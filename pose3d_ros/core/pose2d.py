@@ -4,6 +4,8 @@ Per frame: the ROIs of tracked people (from last frame's auxiliary landmarks) ar
 through the landmark model in one batch. The detector runs only when nobody is tracked, when a
 track was lost on the previous frame, or every `detect_every_n` frames to find newcomers; its
 detections that overlap a tracked person are dropped. With `tracking` off it runs every frame.
+People found only in zoomed detector tiles are added last and only when they are not part of a
+person already kept (tracked, or found in the whole frame): see roi_tracking.part_of.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from pose3d_ros.core.detect import PoseDetector
 from pose3d_ros.core.errors import ConfigError
 from pose3d_ros.core.keypoints2d import LandmarkEstimator
 from pose3d_ros.core.preprocess import validate_frame
-from pose3d_ros.core.roi_tracking import (Track, roi_from_aux, roi_iou, roi_is_valid, suppress_duplicates,
-                                          tile_regions)
+from pose3d_ros.core.roi_tracking import (Track, part_of, roi_from_aux, roi_iou, roi_is_valid,
+                                          suppress_duplicates, tile_regions)
 from pose3d_ros.core.types import Pose2D
 
 LOG = logging.getLogger(__name__)
@@ -45,8 +47,9 @@ class Pose2DConfig:
     when nobody is tracked or a track was lost).
     detect_tiles: grid sizes of extra detector passes: for each G in it (2..4) the detector also runs
     on a G x G grid of overlapping zoomed tiles, in the same batch as the letterboxed whole frame
-    (finds small people); all candidates are merged by one weighted NMS. () = whole frame only; an
-    int G is read as (G,), and 0 or 1 as ().
+    (finds small people). Tile detections never change whole-frame ones and only add people that are
+    not part of a person already kept (roi_tracking.part_of). () = whole frame only; an int G is
+    read as (G,), and 0 or 1 as ().
     decoder: "regression" | "refine" | "softargmax" (core/decode.py). refine_kernel: odd window side
     in heatmap cells; 9 is what mediapipe 0.10.21's mp.solutions.pose actually runs (its graph asks
     for 7, but the option does not reach the calculator, which uses its proto default 9): with 9 our
@@ -175,12 +178,15 @@ class Pose2DEstimator:
         tracks = self._tracks if c.tracking else []
         rois = [t.next_roi for t in tracks]
         ids = [t.track_id for t in tracks]
+        tile_faces: dict[int, np.ndarray] = {}  # index into rois -> face-box centre of a tile-only detection
         if self._should_detect(tracks):
             for det in self._detect(frame_rgb):
                 if len(rois) >= c.max_people:
                     break
                 if not roi_is_valid(det.roi) or (rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou)):
                     continue
+                if det.from_tile:
+                    tile_faces[len(rois)] = det.face_box_px.reshape(2, 2).mean(axis=0)
                 rois.append(det.roi)
                 ids.append(self._new_id())
             self._frames_since_detect = 0
@@ -194,9 +200,17 @@ class Pose2DEstimator:
             raise
         present = [i for i, p in enumerate(poses)
                    if p.score >= (c.min_presence if i < len(tracks) else max(c.min_presence, c.min_new_presence))]
-        # tracked people first, so a re-detection never takes over a track's id
-        order = sorted(range(len(present)), key=lambda j: (present[j] >= len(tracks), -poses[present[j]].score))
-        keep = [present[j] for j in suppress_duplicates([poses[i] for i in present], c.duplicate_iou, order)]
+        # tracked people first, so a re-detection never takes over a track's id; tile-only people last
+        order = sorted(range(len(present)), key=lambda j: (present[j] >= len(tracks), present[j] in tile_faces,
+                                                            -poses[present[j]].score))
+        unique = set(suppress_duplicates([poses[i] for i in present], c.duplicate_iou, order))
+        kept_order: list[int] = []
+        for j in (j for j in order if j in unique):
+            i = present[j]
+            if i in tile_faces and any(part_of(poses[i], tile_faces[i], poses[k]) for k in kept_order):
+                continue
+            kept_order.append(i)
+        keep = sorted(kept_order)
         next_rois = {i: roi_from_aux(poses[i].aux_px) for i in keep}
         self._tracks = [Track(ids[i], next_rois[i]) for i in keep if roi_is_valid(next_rois[i])]
         self._lost = len(self._tracks) < len(keep) or any(i not in keep for i in range(len(tracks)))

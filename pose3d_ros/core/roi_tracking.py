@@ -68,6 +68,26 @@ def same_person(a: Pose2D, b: Pose2D, dist_frac: float = 0.1, min_agree: float =
     return bool(np.mean(d <= dist_frac * max(scale, 1.0)) >= min_agree)
 
 
+def part_of(pose: Pose2D, face_center_px: np.ndarray, other: Pose2D, min_contained: float = 0.75) -> bool:
+    """True when `pose`, found only in a zoomed detector tile, looks like a piece of `other`'s body.
+
+    Zoomed tiles make the detector see a "person" in part of a body (an arm, a torso, upside down);
+    the landmark model then gives it a confident pose lying on `other`. Test: the tile detection's
+    face-box centre (image px) lies inside `other`'s keypoint box, or at least `min_contained` of
+    `pose`'s keypoint-box area does. On the COCO / sample photos ghosts score >= 0.8 and real
+    neighbours (side by side, partly overlapping) <= 0.67.
+    """
+    box = keypoint_box(other)
+    fx, fy = np.asarray(face_center_px, dtype=np.float64)
+    if box[0] <= fx <= box[2] and box[1] <= fy <= box[3]:
+        return True
+    own = keypoint_box(pose)
+    iw = max(0.0, min(own[2], box[2]) - max(own[0], box[0]))
+    ih = max(0.0, min(own[3], box[3]) - max(own[1], box[1]))
+    area = max((own[2] - own[0]) * (own[3] - own[1]), 1e-9)
+    return bool(iw * ih / area >= min_contained)
+
+
 def suppress_duplicates(poses: list[Pose2D], iou_threshold: float, order: list[int] | None = None) -> list[int]:
     """Indices of `poses` to keep (ascending). Poses are visited in `order` (default: best presence
     first); one that is the same person as a kept one (same_person, or keypoint-box IoU >
