@@ -242,7 +242,20 @@ def _engines_dir(param: str):
     return share if share.is_dir() else d
 
 
+USAGE = """usage: pose3d_node [--ros-args --params-file config/pose3d.yaml -r image:=/cam/image_raw ...]
+
+pose3d_node: camera image (+camera_info, optional depth) in; REP-155 TF frames, RViz markers,
+/humans/bodies/* and ~/debug_image out. Parameters and topics: README.md, config/pose3d.yaml.
+Usually started with `ros2 launch pose3d_ros pose.launch.py`.
+"""
+
+
 def main(args=None) -> int:
+    argv = sys.argv[1:] if args is None else list(args)
+    user_args = argv[:argv.index("--ros-args")] if "--ros-args" in argv else argv
+    if "-h" in user_args or "--help" in user_args:
+        print(USAGE, end="")
+        return 0
     rclpy.init(args=args)
     node = None
     code = 0
