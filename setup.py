@@ -26,7 +26,8 @@ setup(
         share("", "package.xml"),
         share("launch", "launch/*.launch.py"),
         share("config", "config/*.yaml", "config/*.rviz", "config/*.xml"),
-        share("engines", "engines/README.md"),
+        # the committed lifter, plus the BlazePose ONNX models when `pose3d_models` ran before the build
+        share("engines", "engines/README.md", "engines/*.onnx", "engines/*.json"),
     ],
     install_requires=["setuptools"],
     zip_safe=True,
@@ -45,6 +46,8 @@ setup(
             "pose3d_eval_lifter = pose3d_ros.tools.eval_lifter:main",
             "pose3d_train_lifter = pose3d_ros.tools.train_lifter:main",
             "pose3d_bench = pose3d_ros.tools.bench:main",
+            "pose3d_bench2d = pose3d_ros.tools.bench2d:main",
+            "pose3d_engines = pose3d_ros.tools.build_engines:main",
         ],
     },
 )
