@@ -159,7 +159,7 @@ def test_bad_frames_raise_input_error():
 @pytest.mark.parametrize("kwargs", [
     {"min_detection_score": 1.5}, {"nms_iou": -0.1}, {"min_presence": "high"}, {"max_people": 0},
     {"detect_every_n": -1}, {"detect_tiles": (5,)}, {"decoder": "argmax"}, {"refine_kernel": 4},
-    {"tracking": "yes"}, {"softargmax_beta": 0.0}, {"max_people": True},
+    {"tracking": "yes"}, {"softargmax_beta": 0.0}, {"max_people": True}, {"smooth_aux": 1},
 ])
 def test_config_errors(kwargs):
     with pytest.raises(ConfigError):
@@ -199,3 +199,26 @@ def test_degenerate_next_roi_drops_the_track_and_redetects():
     assert len(est.process(FRAME)) == 1  # reported this frame...
     est.process(FRAME)
     assert est.detector_calls == 2  # ...but not tracked: the next frame detects again
+
+
+def test_tracking_crops_from_smoothed_aux_landmarks_like_mediapipe():
+    class Drifting(FakeLandmarks):
+        """The person's aux points jump 8 crop px to the right of the crop centre on every frame."""
+
+        def run(self, feeds):
+            out = super().run(feeds)
+            out["Identity"].reshape(-1, 39, 5)[:, 33:35, 0] += 8.0
+            return out
+
+    centres = {}
+    for smooth in (False, True):
+        est = Pose2DEstimator(FakeDetector(ONE), Drifting(), Pose2DConfig(detect_tiles=(), detect_every_n=0,
+                                                                          smooth_aux=smooth))
+        centres[smooth] = [est.process(FRAME)[0].roi.center_px[0] for _ in range(3)]
+    # frame 0: the detector's ROI (250 px side); raw aux: the next crop moves 8 / 256 * 250 px right
+    assert centres[False][0] == pytest.approx(200.0, abs=1e-3) == pytest.approx(centres[True][0], abs=1e-3)
+    assert centres[False][1] == pytest.approx(200.0 + 8 / 256 * 250, abs=1e-2)
+    # the filter's first sample passes unchanged, so frame 1 matches; from frame 2 on it lags behind
+    assert centres[True][1] == pytest.approx(centres[False][1], abs=1e-6)
+    step_raw, step_smooth = np.diff(centres[False])[1], np.diff(centres[True])[1]
+    assert step_raw == pytest.approx(8 / 256 * 250, abs=1e-2) and 0.0 < step_smooth < 0.5 * step_raw

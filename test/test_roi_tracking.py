@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.core.roi_tracking import (keypoint_box, part_of, roi_bounds, roi_from_aux, roi_iou, roi_is_valid,
-                                          same_person, suppress_duplicates, tile_regions)
+from pose3d_ros.core.roi_tracking import (AuxFilterConfig, AuxSmoother, keypoint_box, part_of, roi_bounds,
+                                          roi_from_aux, roi_iou, roi_is_valid, same_person, suppress_duplicates,
+                                          tile_regions)
 from pose3d_ros.core.types import Pose2D, Roi
 
 
@@ -77,3 +78,31 @@ def test_part_of_flags_tile_ghosts_on_a_body_but_not_a_neighbour():
     neighbour = _pose(_body(180, 150, 180))  # box x 180..240: 20 of 60 px inside
     assert not part_of(neighbour, np.array([210.0, 140.0]), big)
     assert part_of(neighbour, np.array([210.0, 140.0]), big, min_contained=0.25)
+
+
+def test_aux_smoother_known_answers():
+    sm = AuxSmoother()
+    aux = np.array([[100.0, 200.0], [100.0, 150.0]])  # object scale 2 * 50 = 100 px
+    np.testing.assert_array_equal(sm.smooth(1, aux), aux)  # first sample passes unchanged
+    np.testing.assert_array_equal(sm.smooth(1, aux), aux)  # at rest it stays put
+    # a 1 px step in x at 30 Hz: speed 1 * 30 / 100 = 0.3 scale/s; derivative alpha
+    # 1 / (1 + 30 / (2 pi)) = 0.17318, so filtered speed 0.051954, cutoff 0.01 + 10 * 0.051954 =
+    # 0.52954 Hz, alpha 1 / (1 + 30 / (2 pi 0.52954)) = 0.099830: x moves 0.09983 px of the 1
+    out = sm.smooth(1, aux + [1.0, 0.0])
+    np.testing.assert_allclose(out[:, 0], 100.0 + 0.0998296, atol=1e-6)
+    np.testing.assert_allclose(out[:, 1], aux[:, 1])
+    assert not np.shares_memory(out, aux)
+    # a fast move is followed much more closely than a slow one (adaptive cutoff)
+    fast = AuxSmoother()
+    fast.smooth(1, aux)
+    assert fast.smooth(1, aux + [60.0, 0.0])[0, 0] - 100.0 > 20 * 0.0998296
+    # tracks are independent; keep_only / reset forget state
+    np.testing.assert_array_equal(sm.smooth(2, aux + 7.0), aux + 7.0)
+    sm.keep_only([2])
+    np.testing.assert_array_equal(sm.smooth(1, aux + 3.0), aux + 3.0)
+    sm.reset()
+    np.testing.assert_array_equal(sm.smooth(2, aux), aux)
+    # a slower filter setting moves less for the same step
+    slow = AuxSmoother(AuxFilterConfig(beta=1.0))
+    slow.smooth(1, aux)
+    assert slow.smooth(1, aux + [1.0, 0.0])[0, 0] - 100.0 < 0.0998296

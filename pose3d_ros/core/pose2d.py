@@ -22,7 +22,7 @@ from pose3d_ros.core.detect import PoseDetector
 from pose3d_ros.core.errors import ConfigError
 from pose3d_ros.core.keypoints2d import LandmarkEstimator
 from pose3d_ros.core.preprocess import validate_frame
-from pose3d_ros.core.roi_tracking import (Track, part_of, roi_from_aux, roi_iou, roi_is_valid,
+from pose3d_ros.core.roi_tracking import (AuxSmoother, Track, part_of, roi_from_aux, roi_iou, roi_is_valid,
                                           suppress_duplicates, tile_regions)
 from pose3d_ros.core.types import Pose2D
 
@@ -61,6 +61,9 @@ class Pose2DConfig:
     or reset(), which runs them all; without tracking all tiles run on every frame.
     settle_steps: extra landmark passes for NEW detections on a detection frame, each re-cropped from
     the previous pass's auxiliary landmarks (0 = MediaPipe's behaviour).
+    smooth_aux: with tracking, place the next frame's crop from one-euro-filtered auxiliary landmarks
+    (roi_tracking.AuxSmoother: MediaPipe's settings, which mp.solutions.pose always applies); False:
+    from the raw ones. The returned landmarks are never smoothed here.
     """
 
     min_detection_score: float = 0.5
@@ -78,6 +81,7 @@ class Pose2DConfig:
     duplicate_iou: float = 0.5
     tiles_per_scan: int = 4
     settle_steps: int = 0
+    smooth_aux: bool = True
 
     def __post_init__(self) -> None:
         for name in ("min_detection_score", "nms_iou", "min_presence", "min_new_presence", "heatmap_min_confidence",
@@ -101,8 +105,9 @@ class Pose2DConfig:
             raise ConfigError(f"Pose2DConfig.detect_tiles must be a tuple of grid sizes in [2, 4], got {tiles!r}")
         if self.refine_kernel % 2 == 0:
             raise ConfigError(f"Pose2DConfig.refine_kernel must be odd, got {self.refine_kernel}")
-        if not isinstance(self.tracking, bool):
-            raise ConfigError(f"Pose2DConfig.tracking must be a bool, got {self.tracking!r}")
+        for name in ("tracking", "smooth_aux"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"Pose2DConfig.{name} must be a bool, got {getattr(self, name)!r}")
         if self.decoder not in DECODER_METHODS:
             raise ConfigError(f"Pose2DConfig.decoder must be one of {DECODER_METHODS}, got {self.decoder!r}")
         if not isinstance(self.softargmax_beta, (int, float)) or not 0.0 < float(self.softargmax_beta) <= 100.0:
@@ -124,6 +129,7 @@ class Pose2DEstimator:
                                             c.heatmap_min_confidence, c.softargmax_beta)
         self._backends = (detector_backend, landmark_backend)
         self._tracks: list[Track] = []
+        self._aux = AuxSmoother()
         self._next_id = 0
         self._frames_since_detect = 0
         self._lost = False
@@ -157,6 +163,7 @@ class Pose2DEstimator:
     def reset(self) -> None:
         """Forget every track (next frame runs the detector)."""
         self._tracks = []
+        self._aux.reset()
         self._frames_since_detect = 0
         self._lost = False
         self._tile_cursor = 0
@@ -211,7 +218,10 @@ class Pose2DEstimator:
                 continue
             kept_order.append(i)
         keep = sorted(kept_order)
-        next_rois = {i: roi_from_aux(poses[i].aux_px) for i in keep}
+        smooth = c.tracking and c.smooth_aux
+        next_rois = {i: roi_from_aux(self._aux.smooth(ids[i], poses[i].aux_px) if smooth else poses[i].aux_px)
+                     for i in keep}
+        self._aux.keep_only(ids[i] for i in keep)
         self._tracks = [Track(ids[i], next_rois[i]) for i in keep if roi_is_valid(next_rois[i])]
         self._lost = len(self._tracks) < len(keep) or any(i not in keep for i in range(len(tracks)))
         self.last_track_ids = [ids[i] for i in keep]

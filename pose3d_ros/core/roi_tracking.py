@@ -126,3 +126,60 @@ class Track:
 
     track_id: int
     next_roi: Roi
+
+
+@dataclass(frozen=True)
+class AuxFilterConfig:
+    """MediaPipe's one-euro filter on the auxiliary landmarks that place the next frame's crop.
+
+    mp.solutions.pose (0.10.21) always applies it, even with smooth_landmarks=False: min_cutoff
+    0.01 Hz, beta 10, derivative cutoff 1 Hz, speed scaled by 1 / object scale (the side of the
+    square the RAW aux pair spans, 2 |p34 - p33| px), at a fixed 30 Hz (mp.solutions feeds
+    simulated timestamps 33333 us apart, whatever the real frame rate).
+    """
+
+    min_cutoff_hz: float = 0.01
+    beta: float = 10.0
+    derivative_cutoff_hz: float = 1.0
+    frequency_hz: float = 30.0
+
+
+def _alpha(cutoff_hz: np.ndarray | float, frequency_hz: float) -> np.ndarray | float:
+    """Exponential smoothing factor 1 / (1 + tau / te), tau = 1 / (2 pi cutoff), te = 1 / frequency."""
+    return 1.0 / (1.0 + frequency_hz / (2.0 * np.pi * cutoff_hz))
+
+
+class AuxSmoother:
+    """One one-euro filter state per track over its (2, 2) auxiliary landmarks (image px).
+
+    smooth(track_id, aux_px) -> smoothed (2, 2) copy; the first sample of a track passes unchanged.
+    keep_only(ids) forgets the other tracks; reset() forgets all.
+    """
+
+    def __init__(self, config: AuxFilterConfig | None = None):
+        self.config = config or AuxFilterConfig()
+        self._state: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # raw, filtered, d filtered
+
+    def reset(self) -> None:
+        self._state = {}
+
+    def keep_only(self, track_ids) -> None:
+        ids = set(track_ids)
+        self._state = {k: v for k, v in self._state.items() if k in ids}
+
+    def smooth(self, track_id: int, aux_px: np.ndarray) -> np.ndarray:
+        c = self.config
+        x = np.array(aux_px, dtype=np.float64)
+        scale_px = 2.0 * float(np.hypot(*(x[1] - x[0])))
+        prev = self._state.get(track_id)
+        if prev is None or not scale_px > 1e-6 or not np.all(np.isfinite(x)):
+            self._state[track_id] = (x, x.copy(), np.zeros_like(x))
+            return x
+        last_raw, last_out, last_d = prev
+        d = (x - last_raw) * (c.frequency_hz / scale_px)
+        a_d = _alpha(c.derivative_cutoff_hz, c.frequency_hz)
+        ed = a_d * d + (1.0 - a_d) * last_d
+        a = _alpha(c.min_cutoff_hz + c.beta * np.abs(ed), c.frequency_hz)
+        out = a * x + (1.0 - a) * last_out
+        self._state[track_id] = (x, out, ed)
+        return out.copy()
