@@ -222,3 +222,39 @@ def test_tracking_crops_from_smoothed_aux_landmarks_like_mediapipe():
     assert centres[True][1] == pytest.approx(centres[False][1], abs=1e-6)
     step_raw, step_smooth = np.diff(centres[False])[1], np.diff(centres[True])[1]
     assert step_raw == pytest.approx(8 / 256 * 250, abs=1e-2) and 0.0 < step_smooth < 0.5 * step_raw
+
+
+class TileGhostDetector(FakeDetector):
+    """Also fires in the top-left 2x2 tile (image square 0..256 px) on a 'person' whose face lies on
+    the first person's torso: what zoomed tiles do on real photos."""
+
+    GHOST = (np.array([215.0, 280.0]), np.array([215.0, 240.0]))  # hip, scale point = face centre
+
+    def run(self, feeds):
+        out = super().run(feeds)
+        if feeds["input_1"].shape[0] > 1:
+            a = 700
+            hip_n, sc_n = self.GHOST[0] / 256.0, self.GHOST[1] / 256.0
+            out["Identity"][1, a, 0:2] = (sc_n - self.anchors[a]) * 224
+            out["Identity"][1, a, 2:4] = 20.0
+            out["Identity"][1, a, 4:6] = (hip_n - self.anchors[a]) * 224
+            out["Identity"][1, a, 6:8] = (sc_n - self.anchors[a]) * 224
+            out["Identity_1"][1, a, 0] = 5.0
+        return out
+
+
+def test_tile_only_ghost_on_a_body_is_dropped_and_skipped_when_tracked():
+    # no tracking: the ghost gets a landmark run, then part_of drops it (face on the person's body)
+    lm = FakeLandmarks()
+    est = Pose2DEstimator(TileGhostDetector(ONE), lm, Pose2DConfig(tracking=False, detect_tiles=(2,)))
+    poses = est.process(FRAME)
+    assert lm.batches == [2] and len(poses) == 1
+    np.testing.assert_allclose(poses[0].roi.center_px, [200, 250], atol=1e-3)  # the whole-frame ROI
+    # tracking: on newcomer scans the ghost's face lies in the tracked person's keypoint box, so it
+    # is skipped before the landmark model
+    lm = FakeLandmarks()
+    est = Pose2DEstimator(TileGhostDetector(ONE), lm, Pose2DConfig(detect_tiles=(2,), tiles_per_scan=0,
+                                                                   detect_every_n=2))
+    counts = [len(est.process(FRAME)) for _ in range(5)]
+    assert counts == [1] * 5
+    assert lm.batches == [2, 1, 1, 1, 1]  # first frame: no track yet, ghost run then dropped

@@ -22,8 +22,8 @@ from pose3d_ros.core.detect import PoseDetector
 from pose3d_ros.core.errors import ConfigError
 from pose3d_ros.core.keypoints2d import LandmarkEstimator
 from pose3d_ros.core.preprocess import validate_frame
-from pose3d_ros.core.roi_tracking import (AuxSmoother, Track, part_of, roi_from_aux, roi_iou, roi_is_valid,
-                                          suppress_duplicates, tile_regions)
+from pose3d_ros.core.roi_tracking import (AuxSmoother, Track, keypoint_box, part_of, roi_from_aux, roi_iou,
+                                          roi_is_valid, suppress_duplicates, tile_regions)
 from pose3d_ros.core.types import Pose2D
 
 LOG = logging.getLogger(__name__)
@@ -193,7 +193,10 @@ class Pose2DEstimator:
                 if not roi_is_valid(det.roi) or (rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou)):
                     continue
                 if det.from_tile:
-                    tile_faces[len(rois)] = det.face_box_px.reshape(2, 2).mean(axis=0)
+                    face = det.face_box_px.reshape(2, 2).mean(axis=0)
+                    if any(_inside(face, t.keypoint_box_px) for t in tracks):
+                        continue  # on a tracked body (part_of's first test): skip its landmark run
+                    tile_faces[len(rois)] = face
                 rois.append(det.roi)
                 ids.append(self._new_id())
             self._frames_since_detect = 0
@@ -222,7 +225,8 @@ class Pose2DEstimator:
         next_rois = {i: roi_from_aux(self._aux.smooth(ids[i], poses[i].aux_px) if smooth else poses[i].aux_px)
                      for i in keep}
         self._aux.keep_only(ids[i] for i in keep)
-        self._tracks = [Track(ids[i], next_rois[i]) for i in keep if roi_is_valid(next_rois[i])]
+        self._tracks = [Track(ids[i], next_rois[i], keypoint_box(poses[i])) for i in keep
+                        if roi_is_valid(next_rois[i])]
         self._lost = len(self._tracks) < len(keep) or any(i not in keep for i in range(len(tracks)))
         self.last_track_ids = [ids[i] for i in keep]
         return [poses[i] for i in keep]
@@ -269,3 +273,8 @@ class Pose2DEstimator:
     def _new_id(self) -> int:
         self._next_id += 1
         return self._next_id
+
+
+def _inside(point_px: np.ndarray, box_px: np.ndarray | None) -> bool:
+    """True when the (2,) point lies inside the (4,) xmin, ymin, xmax, ymax box (False for None)."""
+    return box_px is not None and bool(box_px[0] <= point_px[0] <= box_px[2] and box_px[1] <= point_px[1] <= box_px[3])

@@ -122,10 +122,12 @@ def tile_regions(width_px: int, height_px: int, grid: int, overlap: float = 0.25
 
 @dataclass(frozen=True)
 class Track:
-    """A tracked person: stable id and the ROI to crop on the next frame."""
+    """A tracked person: stable id, the ROI to crop on the next frame, and this frame's keypoint box
+    ((4,) xmin, ymin, xmax, ymax image px, keypoint_box(); None if unknown)."""
 
     track_id: int
     next_roi: Roi
+    keypoint_box_px: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
