@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,13 +43,11 @@ def _options_record(opts: BuildOptions) -> dict:
 
 
 def default_engines_dir() -> Path:
-    """Where the node looks (core/engines.py): env POSE3D_ENGINES_DIR (or POSE3D_ENGINES), else
-    engines/ beside the package (source checkout / editable install), else ./engines."""
-    for var in ("POSE3D_ENGINES_DIR", "POSE3D_ENGINES"):
-        if os.environ.get(var):
-            return Path(os.environ[var]).expanduser()
-    beside = Path(__file__).resolve().parents[2] / "engines"
-    return beside if beside.is_dir() else Path.cwd() / "engines"
+    """Where the node looks for the models (core/engines.py decides: env POSE3D_ENGINES_DIR, else
+    engines/ beside the package, else ./engines)."""
+    from pose3d_ros.core.engines import resolve_engines_dir
+
+    return resolve_engines_dir()
 
 
 def converter_source_sha256() -> str:

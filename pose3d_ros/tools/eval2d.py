@@ -227,9 +227,9 @@ def conclusions(results: dict) -> list[str]:
     if with_px:
         best = min(with_px, key=with_px.get)
         out.append(f"- Closest to MediaPipe: `{best}` ({with_px[best]:.2f} px mean over the 3 photos and the COCO "
-                   "people). mp.solutions.pose does refine landmarks from the heatmaps: the wheel's graph sets "
-                   "`RefineLandmarksFromHeatmapCalculator` kernel_size 7 and leaves min_confidence_to_refine at "
-                   "its proto default 0.5 (read from the wheel's compiled graph), which `refine` reproduces.")
+                   "people). mp.solutions.pose does refine landmarks from the heatmaps (min confidence 0.5). The wheel's "
+                   "graph file names kernel_size 7, but its output is matched by `refine` with kernel 9 (0.02-0.07 "
+                   "px) and not with 7 (0.4-2.0 px; docs/pose2d.md), so `refine_kernel` defaults to 9.")
     best_ap = max(decs, key=lambda d: decs[d]["ap"])
     best_err = min(decs, key=lambda d: decs[d]["err_frac"])
     out.append(f"- Against the human annotations: best AP `{best_ap}` ({decs[best_ap]['ap']:.3f}), lowest mean "
