@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.core.errors import ConfigError, ModelError
 
 BACKEND_KINDS = ("onnxruntime", "tensorrt")
 
@@ -35,6 +35,12 @@ class InferenceBackend(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release runtime resources; idempotent."""
+
+    def check_feeds(self, feeds: dict[str, np.ndarray]) -> None:
+        """Raise ModelError unless every input tensor is fed."""
+        missing = set(self.input_shapes) - set(feeds)
+        if missing:
+            raise ModelError(f"missing input tensors: {sorted(missing)}")
 
     def __enter__(self) -> "InferenceBackend":
         return self

@@ -54,9 +54,7 @@ class OnnxRuntimeBackend(InferenceBackend):
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if self._session is None:
             raise ModelError("backend is closed")
-        missing = set(self._inputs) - set(feeds)
-        if missing:
-            raise ModelError(f"missing input tensors: {sorted(missing)}")
+        self.check_feeds(feeds)
         try:
             outs = self._session.run(self._output_names, {k: np.ascontiguousarray(v, np.float32) for k, v in feeds.items()})
         except Exception as exc:

@@ -142,9 +142,7 @@ class TensorRTBackend(InferenceBackend):
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if self._context is None:
             raise ModelError("backend is closed")
-        missing = set(self.input_shapes) - set(feeds)
-        if missing:
-            raise ModelError(f"missing input tensors: {sorted(missing)}")
+        self.check_feeds(feeds)
         for name, array in feeds.items():
             self._set_input(name, array)
         stream = int(self._cuda.stream)
