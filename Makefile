@@ -10,7 +10,7 @@ ISOLATED := scripts/isolated.sh
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: setup models test demo bench lock clean-venv
+.PHONY: setup oracle models test demo bench lock clean-venv
 
 ## Create/update .venv (idempotent, fast when nothing changed); also fetches models when possible.
 setup:
@@ -20,8 +20,12 @@ setup:
 models: setup
 	@$(VENV)/bin/pose3d_models
 
+## Test-only MediaPipe 0.10.21 venv (.venv-mediapipe): the reference for the parity test and evaluation.
+oracle:
+	@scripts/setup_mediapipe_oracle.sh
+
 ## Every test, under DDS isolation (private network namespace when root).
-test: setup
+test: setup oracle
 	@POSE3D_REQUIRE_DDS=1 $(ISOLATED) $(PY) -m pytest test $(PYTEST_ARGS)
 
 ## Sample stream -> node over real DDS -> annotated frames + 3D view in out/demo.
