@@ -7,7 +7,7 @@ SHELL := /bin/bash
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 ISOLATED := scripts/isolated.sh
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -rs
 BENCH_ARGS ?=
 
 .PHONY: setup oracle models test demo bench lock clean-venv
