@@ -369,3 +369,46 @@ def test_aligned_depth_sets_the_distance(launch, ros_node, engines_dir, skier):
     (body,) = body_tfs(tf.msgs, stamp + 2 * PERIOD_NS)
     # mid-hip: 4 m of depth reading + a few cm from the skin to the joint
     assert 3.9 < body.transform.translation.z < 4.3, body.transform.translation
+
+
+def test_nan_intrinsics_and_tiny_frames_are_handled(launch, ros_node, engines_dir, skier):
+    from sensor_msgs.msg import CameraInfo, Image
+    from std_msgs.msg import Header
+    from tf2_msgs.msg import TFMessage
+
+    from pose3d_ros.ros.conversions import intrinsics_to_camera_info, rgb_to_image
+
+    tf = ros_node.collect(TFMessage, "/tf")
+    proc = start_node(launch, engines_dir)
+    wait_node_ready(ros_node, proc)
+    rgb, intr = skier
+    img_pub, info_pub = ros_node.publisher(Image, "image"), ros_node.publisher(CameraInfo, "camera_info")
+    header = Header(frame_id=FRAME)
+
+    def nan_info_frame(stamp_ns):
+        header.stamp = ns_to_stamp(stamp_ns)
+        info = intrinsics_to_camera_info(intr, header)
+        info.k = [float("nan")] * 9
+        info_pub.publish(info)
+        img_pub.publish(rgb_to_image(rgb, header))
+
+    # NaN intrinsics: one warning, documented fallback intrinsics, finite output
+    s0 = first_result(ros_node, tf, nan_info_frame, BASE_NS, proc)[-1]
+    assert all_finite(tf.msgs)
+
+    # an empty frame and a tiny one: dropped with an error, nothing published for them
+    bad = []
+    for k, shape in enumerate(((0, 0, 3), (8, 8, 3))):
+        stamp = s0 + (k + 1) * PERIOD_NS
+        header.stamp = ns_to_stamp(stamp)
+        img_pub.publish(rgb_to_image(np.zeros(shape, np.uint8), header))
+        bad.append(stamp)
+        ros_node.spin_for(0.4)
+
+    s_good = s0 + 4 * PERIOD_NS
+    assert publish_and_wait(ros_node, tf, rgb, intr, s_good), proc.output()
+    assert proc.returncode is None
+    assert not any(body_tfs(tf.msgs, s) for s in bad)
+    assert all_finite(tf.msgs)
+    log = proc.output()
+    assert "fallback" in log and "bad input" in log

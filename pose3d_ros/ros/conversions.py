@@ -145,7 +145,7 @@ def array_to_image(arr: np.ndarray, encoding: str, header=None, pad_bytes: int =
         raise ImageEncodingError(f"{encoding} needs {ch} channel(s) of {np.dtype(dtype)}, got {arr.shape} {arr.dtype}")
     h, w = a.shape[:2]
     rows = np.ascontiguousarray(a).astype(np.dtype(dtype).newbyteorder(">" if is_bigendian else "<"))
-    rows = rows.reshape(h, -1).view(np.uint8)
+    rows = rows.reshape(h, w * ch).view(np.uint8)
     if pad_bytes:
         rows = np.concatenate([rows, np.zeros((h, pad_bytes), np.uint8)], axis=1)
     msg = Image()
