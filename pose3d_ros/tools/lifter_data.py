@@ -18,7 +18,6 @@ or whole-limb dropout (confidence 0) -- what a detector like BlazePose gets wron
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,14 +40,6 @@ def shared_dir() -> Path:
 
 def cmu_path() -> Path:
     return shared_dir() / "data" / "cmu_mocap" / "cmu_mocap_joints30.npz"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

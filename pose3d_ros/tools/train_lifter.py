@@ -23,6 +23,7 @@ import numpy as np
 
 from pose3d_ros.core.lifting import N_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
+from pose3d_ros.models.wheel import sha256_file
 from pose3d_ros.tools import lifter_data as ld
 
 INPUT_NAME, OUTPUT_NAME = "features", "joints3d_rel_m"
@@ -168,7 +169,7 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},
         "command": "nice -n 10 pose3d_train_lifter " + " ".join(args.argv), "torch": torch.__version__,
         "train_seconds": round(result["train_s"], 1), "history": result["history"],
-        "data": {"file": "cmu_mocap/cmu_mocap_joints30.npz", "sha256": ld.file_sha256(ld.cmu_path()),
+        "data": {"file": "cmu_mocap/cmu_mocap_joints30.npz", "sha256": sha256_file(ld.cmu_path()),
                  "train_split": "train subjects (split field of the npz)"},
         "metrics": {},
     }
