@@ -97,6 +97,17 @@ def first_result(ros_node, tf, publish, start_ns, proc, timeout_s=60.0) -> list[
     raise AssertionError(f"no body TF from the node within {timeout_s} s:\n{proc.output()}")
 
 
+def assert_dropped_then_recovers(ros_node, tf, proc, skier, bad_stamps, good_stamp) -> str:
+    """Nothing was published for the bad frames, the node still runs and answers the next good
+    frame, every transform is finite. Returns the node's log so far."""
+    rgb, intr = skier
+    assert publish_and_wait(ros_node, tf, rgb, intr, good_stamp), proc.output()
+    assert proc.returncode is None
+    assert not any(body_tfs(tf.msgs, s) for s in bad_stamps)
+    assert all_finite(tf.msgs)
+    return proc.output()
+
+
 def test_photos_give_tf_markers_ids_and_the_track_ends(launch, ros_node, engines_dir, skier):
     from hri_msgs.msg import IdsList
     from sensor_msgs.msg import Image
@@ -206,12 +217,7 @@ def test_bad_input_is_dropped_and_the_node_keeps_going(launch, ros_node, engines
         ros_node.spin_for(0.4)
 
     # 3) the next good frame (with camera_info) gives a correct result again
-    s_good = s0 + 5 * PERIOD_NS
-    assert publish_and_wait(ros_node, tf, rgb, intr, s_good), proc.output()
-    assert proc.returncode is None
-    assert not any(body_tfs(tf.msgs, s) for s in bad)
-    assert all_finite(tf.msgs)
-    log = proc.output()
+    log = assert_dropped_then_recovers(ros_node, tf, proc, skier, bad, s0 + 5 * PERIOD_NS)
     assert "no camera_info" in log and "fallback" in log
     assert "bad input" in log and ("bayer_rggb8" in log or "needs" in log or "step" in log)
 
@@ -405,10 +411,5 @@ def test_nan_intrinsics_and_tiny_frames_are_handled(launch, ros_node, engines_di
         bad.append(stamp)
         ros_node.spin_for(0.4)
 
-    s_good = s0 + 4 * PERIOD_NS
-    assert publish_and_wait(ros_node, tf, rgb, intr, s_good), proc.output()
-    assert proc.returncode is None
-    assert not any(body_tfs(tf.msgs, s) for s in bad)
-    assert all_finite(tf.msgs)
-    log = proc.output()
+    log = assert_dropped_then_recovers(ros_node, tf, proc, skier, bad, s0 + 4 * PERIOD_NS)
     assert "fallback" in log and "bad input" in log
