@@ -26,6 +26,7 @@ import numpy as np
 
 from pose3d_ros.backends.base import InferenceBackend, create_backend
 from pose3d_ros.tools import oracle_client
+from pose3d_ros.tools.timing import time_calls
 from pose3d_ros.tools.doc_sections import write_section
 
 SECTION = "bench2d"  # docs/benchmarks.md markers <!-- bench2d:begin --> ... <!-- bench2d:end -->
@@ -59,17 +60,6 @@ class TimedBackend(InferenceBackend):
 def _pct(samples_s: list[float]) -> tuple[float, float]:
     a = np.asarray(samples_s) * 1e3
     return float(np.percentile(a, 50)), float(np.percentile(a, 95))
-
-
-def _timeit(fn, reps: int, warmup: int = 3) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def load_clips(shared: Path) -> dict[str, list[np.ndarray]]:
@@ -126,18 +116,18 @@ def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, dec
         rois = [p.roi for p in poses]
         detector = PoseDetector(det_b, cfg.min_detection_score, cfg.nms_iou)
         det_b.times_s.clear()
-        rows["detector, whole frame only (total)"] = _pct(_timeit(lambda: detector.detect(frame), reps))
+        rows["detector, whole frame only (total)"] = _pct(time_calls(lambda: detector.detect(frame), reps))
         rows["  detector model"] = _pct(det_b.times_s[-reps:])
         if rois:
             crops = crop_rois(frame, rois, 256)
-            rows[f"ROI crop ({len(rois)} people)"] = _pct(_timeit(lambda: crop_rois(frame, rois, 256), reps))
+            rows[f"ROI crop ({len(rois)} people)"] = _pct(time_calls(lambda: crop_rois(frame, rois, 256), reps))
             lm_in = next(iter(lm_b.input_shapes))
-            rows[f"landmark model (batch {len(rois)})"] = _pct(_timeit(lambda: lm_b.run({lm_in: crops}), reps))
+            rows[f"landmark model (batch {len(rois)})"] = _pct(time_calls(lambda: lm_b.run({lm_in: crops}), reps))
             pruned = without_segmentation(engines / LANDMARK_FILE, threads)
             if pruned is not None:
                 with pruned:
                     rows["  same, segmentation head pruned (what-if)"] = _pct(
-                        _timeit(lambda: pruned.run({lm_in: crops}), reps))
+                        time_calls(lambda: pruned.run({lm_in: crops}), reps))
             out = lm_b.run({lm_in: crops})
             raw = next(v for v in out.values() if v.ndim == 2 and v.shape[-1] == 195)
             hm = next((v for v in out.values() if v.ndim == 4 and v.shape[-1] == 39), None)
@@ -146,9 +136,9 @@ def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, dec
                 def _decode(dec=dec):
                     xy = decode_xy(reg, hm, dec, cfg.refine_kernel, cfg.heatmap_min_confidence, cfg.softargmax_beta)
                     return [crop_to_image(xy[i], r) for i, r in enumerate(rois)]
-                rows[f"decode + back-project ({dec})"] = _pct(_timeit(_decode, reps))
+                rows[f"decode + back-project ({dec})"] = _pct(time_calls(_decode, reps))
         rows[f"whole frame, static (detector tiles={cfg.detect_tiles})"] = _pct(
-            _timeit(lambda: (est.reset(), est.process(frame)), reps))
+            time_calls(lambda: (est.reset(), est.process(frame)), reps))
     finally:
         det_b.close()
         lm_b.close()

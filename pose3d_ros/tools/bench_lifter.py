@@ -26,18 +26,12 @@ from pose3d_ros.core.lifting import Lifter, normalise_2d
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.tools import lifter_data as ld
 from pose3d_ros.tools.doc_sections import write_section
+from pose3d_ros.tools.timing import time_calls
 
 
 def time_call(fn, reps: int, warmup: int = 20) -> float:
     """Median seconds of fn()."""
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
+    return float(np.median(time_calls(fn, reps, warmup)))
 
 
 def sample_inputs(batch: int, seed: int = 0):
