@@ -34,7 +34,7 @@ demo: setup
 
 ## Throughput/latency numbers (prints; not a test).
 bench: setup
-	@OPENBLAS_NUM_THREADS=1 $(ISOLATED) nice $(VENV)/bin/pose3d_bench $(BENCH_ARGS)
+	@OPENBLAS_NUM_THREADS=1 $(ISOLATED) nice $(PY) -m dev.bench $(BENCH_ARGS)
 
 ## Regenerate requirements/constraints.txt from the current .venv after editing requirements.txt.
 lock:

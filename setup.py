@@ -20,7 +20,8 @@ def share(subdir, *patterns):
 setup(
     name=PACKAGE,
     version=VERSION,
-    packages=find_packages(exclude=["test", "test.*"]),
+    # the runtime and the user tools only: dev/ (evaluation, training, benchmarks) and test/ stay in the repo
+    packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         share("", "package.xml"),
@@ -42,11 +43,6 @@ setup(
             "pose3d_node = pose3d_ros.ros.node:main",
             "pose3d_play = pose3d_ros.tools.play:main",
             "pose3d_models = pose3d_ros.tools.models:main",
-            "pose3d_eval2d = pose3d_ros.tools.eval2d:main",
-            "pose3d_eval_lifter = pose3d_ros.tools.eval_lifter:main",
-            "pose3d_train_lifter = pose3d_ros.tools.train_lifter:main",
-            "pose3d_bench = pose3d_ros.tools.bench:main",
-            "pose3d_bench2d = pose3d_ros.tools.bench2d:main",
             "pose3d_engines = pose3d_ros.tools.build_engines:main",
         ],
     },

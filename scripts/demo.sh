@@ -4,7 +4,7 @@
 #   scripts/isolated.sh scripts/demo.sh        (make demo does exactly this, after make setup)
 #
 # Three separate processes talk over DDS: pose3d_node, pose3d_play (the street clip, then the
-# COCO photos) and pose3d_ros.tools.record_demo, which writes to out/demo/:
+# COCO photos) and dev.record_demo, which writes to out/demo/:
 #   debug_*.png        annotated debug images (2D skeletons, ids, fps) as published by the node
 #   skeletons_3d.png   matplotlib 3D view of the skeletons rebuilt from /tf alone
 #   poses.json         those 3D joints (camera optical frame, m) per stamp and body id
@@ -20,7 +20,7 @@ clip="$shared/data/real_images/video/street_walk_5frames.mp4"
 photos="$shared/data/real_images/coco"
 out="${POSE3D_DEMO_OUT:-$repo/out/demo}"
 
-"$py" -c "from pose3d_ros.ros.dds_env import assert_isolated; assert_isolated()" \
+"$py" -c "from dev.dds_env import assert_isolated; assert_isolated()" \
     || { echo "demo.sh: run it through scripts/isolated.sh (make demo does)" >&2; exit 2; }
 for f in "$clip" "$photos"; do
     [[ -e "$f" ]] || { echo "demo.sh: sample data missing: $f (POSE3D_SHARED points at ../shared)" >&2; exit 2; }
@@ -46,7 +46,7 @@ remap=(-r image:=/camera/image -r camera_info:=/camera/camera_info)
     -p detect_every_n:=3 >"$out/node.log" 2>&1 &
 node_pid=$!
 pids+=("$node_pid")
-"$py" -m pose3d_ros.tools.record_demo --out "$out" --idle-s 5 --max-s 200 >"$out/record.log" 2>&1 &
+"$py" -m dev.record_demo --out "$out" --idle-s 5 --max-s 200 >"$out/record.log" 2>&1 &
 rec_pid=$!
 pids+=("$rec_pid")
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pose3d_ros.ros.params import SPECS
-from pose3d_ros.tools.doc_sections import write_section
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # dev/ is not installed: import it (and pose3d_ros) from the checkout
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from dev.doc_sections import write_section  # noqa: E402
+from pose3d_ros.ros.params import SPECS  # noqa: E402
+
+README = ROOT / "README.md"
 
 
 def param_table() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ import pytest
 from ros_harness import RosProcess, TestNode, group_alive
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # dev/ is not installed: tests import it from the checkout, whatever the cwd
+    sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared")).resolve()
 
 
@@ -54,7 +57,7 @@ def dds_ready() -> None:
         import rclpy  # noqa: F401
     except ImportError as err:
         _unavailable(f"rclpy not importable ({err}); run through `make test` (.venv)")
-    from pose3d_ros.ros.dds_env import isolation_problems
+    from dev.dds_env import isolation_problems
 
     problems = isolation_problems()
     if problems:
@@ -64,7 +67,7 @@ def dds_ready() -> None:
 @pytest.fixture
 def ros_domain(dds_ready: None) -> int:
     """A fresh ROS_DOMAIN_ID per test, so leftovers of one test never meet the next."""
-    from pose3d_ros.ros.dds_env import DOMAIN_ID_MAX, DOMAIN_ID_MIN
+    from dev.dds_env import DOMAIN_ID_MAX, DOMAIN_ID_MIN
 
     return random.SystemRandom().randint(DOMAIN_ID_MIN, DOMAIN_ID_MAX)
 
@@ -85,7 +88,7 @@ def launch(ros_domain: int, tmp_path: Path):
     Every process started is stopped (its whole process group) at teardown, pass or
     fail; its output is printed then, so pytest shows it for failing tests.
     """
-    from pose3d_ros.ros.dds_env import isolated_env
+    from dev.dds_env import isolated_env
 
     started: list[tuple[str, RosProcess]] = []
 

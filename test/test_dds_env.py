@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from pose3d_ros.core.errors import ConfigError
-from pose3d_ros.ros import dds_env
+from pose3d_ros.errors import ConfigError
+from dev import dds_env
 
 
 def test_isolated_env_sets_everything_without_touching_the_input():

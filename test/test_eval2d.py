@@ -1,4 +1,4 @@
-"""Regression pins of the 2D stage against human COCO annotations (pose3d_eval2d, docs/accuracy.md).
+"""Regression pins of the 2D stage against human COCO annotations (dev.eval2d, docs/accuracy.md).
 
 Runs our multi-person 2D stage (static, default config) on the 4 COCO photos in
 ../shared/data/real_images/coco and pins recall (people with >= 5 labelled keypoints found at
@@ -9,7 +9,7 @@ MediaPipe's own single-person pipeline finds 4 of these 12 people (PCK 0.97 on t
 import numpy as np
 import pytest
 
-from pose3d_ros.tools import eval2d, oracle_client
+from dev import eval2d, oracle_client
 
 COCO = oracle_client.shared_dir() / "data" / "real_images" / "coco"
 ENGINES = oracle_client.default_engines_dir()

@@ -2,14 +2,15 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pose3d_ros.core.skeleton import H36M_LEFT, H36M_RIGHT
-from pose3d_ros.tools import lifter_data as ld
-from pose3d_ros.tools.doc_sections import write_section
-from pose3d_ros.tools.lifter_onnx import fold_bn, write_mlp_onnx
+from dev import lifter_data as ld
+from dev.doc_sections import write_section
+from dev.lifter_onnx import fold_bn, write_mlp_onnx
 
 
 def standing_world(n=64, seed=0):
@@ -104,9 +105,10 @@ def test_write_section_replaces_only_its_own_markers(tmp_path):
 
 
 def test_runtime_modules_do_not_import_torch():
-    code = ("import sys; import pose3d_ros.core.lifting, pose3d_ros.core.placement, pose3d_ros.core.metrics, "
-            "pose3d_ros.core.nn_baseline; print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = ("import sys; import pose3d_ros.core.lifting, pose3d_ros.core.placement, dev.metrics, "
+            "dev.nn_baseline; print('torch' in sys.modules)")
+    root = Path(__file__).resolve().parents[1]  # dev/ imports from the checkout
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 

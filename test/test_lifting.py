@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import InputError, ModelError
+from pose3d_ros.errors import InputError, ModelError
 from pose3d_ros.core.lifting import N_FEATURES, Lifter, normalise_2d
-from pose3d_ros.core.metrics import mpjpe
-from pose3d_ros.core.nn_baseline import NNBaseline
+from dev.metrics import mpjpe
+from dev.nn_baseline import NNBaseline
 from pose3d_ros.core.placement import place
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.core.types import CameraIntrinsics

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import InputError
-from pose3d_ros.core.metrics2d import IGNORED, UNMATCHED, average_precision, greedy_match, oks_matrix, pck
+from pose3d_ros.errors import InputError
+from dev.metrics2d import IGNORED, UNMATCHED, average_precision, greedy_match, oks_matrix, pck
 
 
 def _gt(xy: np.ndarray, v: np.ndarray | None = None) -> np.ndarray:

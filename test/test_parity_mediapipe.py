@@ -9,7 +9,7 @@ stored as PNG so both sides read the same pixels. Skips when the venv or the eng
 import numpy as np
 import pytest
 
-from pose3d_ros.tools import oracle_client
+from dev import oracle_client
 
 ENGINES = oracle_client.default_engines_dir()
 ORACLE = oracle_client.oracle_python()

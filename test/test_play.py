@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.types import CameraIntrinsics
-from pose3d_ros.tools.play import Calibration, frames, image_paths, load_calibration, parse_size, resized
+from pose3d_ros.tools.play_inputs import Calibration, frames, image_paths, load_calibration, parse_size, resized
 
 CALIBRATION_YAML = """\
 image_width: 640

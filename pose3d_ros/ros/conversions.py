@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 from pose3d_ros.core.types import CameraIntrinsics
 
 
@@ -163,19 +163,30 @@ def rgb_to_image(rgb: np.ndarray, header):
     return array_to_image(rgb, "rgb8", header)
 
 
-def intrinsics_to_camera_info(intr: CameraIntrinsics, header=None):
-    """CameraIntrinsics -> sensor_msgs/CameraInfo (plumb_bob, zero distortion, K and P filled)."""
+def intrinsics_to_camera_info(intr: CameraIntrinsics, header=None, distortion=None, rectification=None,
+                              projection=None, distortion_model: str = "plumb_bob"):
+    """CameraIntrinsics (+ optional calibration extras) -> sensor_msgs/CameraInfo; no binning, no ROI.
+
+    The package's one CameraInfo writer. K comes from `intr`; the rest defaults to a distortion-free
+    pinhole: distortion (N,) = 5 zeros, rectification (3, 3) = I, projection (3, 4) px = [K | 0].
+    """
     from sensor_msgs.msg import CameraInfo
 
+    k = intr.matrix
+    d = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=np.float64)
+    r = np.eye(3) if rectification is None else np.asarray(rectification, dtype=np.float64)
+    p = np.hstack([k, np.zeros((3, 1))]) if projection is None else np.asarray(projection, dtype=np.float64)
+    if r.shape != (3, 3) or p.shape != (3, 4) or d.ndim != 1:
+        raise InputError(f"camera info needs R (3, 3), P (3, 4) and D (N,), got {r.shape}, {p.shape}, {d.shape}")
     msg = CameraInfo()
     if header is not None:
         msg.header = header
     msg.width, msg.height = int(intr.width_px), int(intr.height_px)
-    msg.distortion_model = "plumb_bob"
-    msg.d = [0.0] * 5
-    msg.k = [intr.fx_px, 0.0, intr.cx_px, 0.0, intr.fy_px, intr.cy_px, 0.0, 0.0, 1.0]
-    msg.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-    msg.p = [intr.fx_px, 0.0, intr.cx_px, 0.0, 0.0, intr.fy_px, intr.cy_px, 0.0, 0.0, 0.0, 1.0, 0.0]
+    msg.distortion_model = distortion_model
+    msg.d = [float(v) for v in d]
+    msg.k = [float(v) for v in k.reshape(-1)]
+    msg.r = [float(v) for v in r.reshape(-1)]
+    msg.p = [float(v) for v in p.reshape(-1)]
     return msg
 
 

@@ -1,4 +1,8 @@
-"""The ROS side of pose3d_play: a node that publishes Image + CameraInfo pairs on a timer."""
+"""The ROS side of pose3d_play: a node that publishes Image + CameraInfo pairs on a timer.
+
+Frames and calibrations come from play_inputs (ROS-free); the command line is play.py, which
+imports this module (never the reverse).
+"""
 
 from __future__ import annotations
 
@@ -16,21 +20,8 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from pose3d_ros.core.types import CameraIntrinsics
-from pose3d_ros.ros.conversions import rgb_to_image
-from pose3d_ros.tools.play import Calibration, resized
-
-
-def camera_info_msg(calibration: Calibration, header: Header) -> CameraInfo:
-    """sensor_msgs/CameraInfo for `calibration` with the given header (no binning, no ROI)."""
-    msg = CameraInfo()
-    msg.header = header
-    msg.width, msg.height = int(calibration.width_px), int(calibration.height_px)
-    msg.distortion_model = calibration.distortion_model
-    msg.d = [float(v) for v in calibration.d]
-    msg.k = [float(v) for v in calibration.k.reshape(-1)]
-    msg.r = [float(v) for v in calibration.r.reshape(-1)]
-    msg.p = [float(v) for v in calibration.p.reshape(-1)]
-    return msg
+from pose3d_ros.ros.conversions import intrinsics_to_camera_info, rgb_to_image
+from pose3d_ros.tools.play_inputs import Calibration, resized
 
 
 class PlayerNode(Node):
@@ -95,7 +86,9 @@ class PlayerNode(Node):
             self._finish(failed=True)
             return
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self._args.frame_id)
-        self._info_pub.publish(camera_info_msg(calibration, header))
+        self._info_pub.publish(intrinsics_to_camera_info(
+            calibration.intrinsics, header, distortion=calibration.d, rectification=calibration.r,
+            projection=calibration.p, distortion_model=calibration.distortion_model))
         self._image_pub.publish(rgb_to_image(rgb, header))
         self.published += 1
         if self._args.count and self.published >= self._args.count:

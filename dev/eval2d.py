@@ -1,4 +1,4 @@
-"""pose3d_eval2d: the 2D stage against human COCO keypoint annotations, and against MediaPipe.
+"""python -m dev.eval2d: the 2D stage against human COCO keypoint annotations, and against MediaPipe.
 
 For the 4 COCO photos in <shared>/data/real_images/coco it runs our multi-person 2D stage (static:
 detector on every image, no tracking) once per decoder, and MediaPipe 0.10.21's single-person
@@ -26,10 +26,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pose3d_ros.core.metrics2d import average_precision, greedy_match, oks_matrix, pck
+from dev.metrics2d import average_precision, greedy_match, oks_matrix, pck
 from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
-from pose3d_ros.tools import oracle_client
-from pose3d_ros.tools.doc_sections import write_section
+from dev import oracle_client
+from dev.doc_sections import write_section
 
 MIN_LABELLED = 5
 FOUND_OKS = 0.5
@@ -172,7 +172,7 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
              f"fraction of labelled keypoints within {PCK_ALPHA} x max(bbox w, bbox h) of the annotation, "
              "per found person, averaged. AP: COCO-style OKS AP over 0.50:0.05:0.95 (101-point interpolated, "
              "all images pooled; unlabelled people are ignore regions), score = mean visibility of the 17 "
-             "COCO keypoints. Implementation: `pose3d_ros/core/metrics2d.py`.", "",
+             "COCO keypoints. Implementation: `dev/metrics2d.py`.", "",
              f"### Per image (ours: decoder `{default_decoder}`; MediaPipe 0.10.21 `mp.solutions.pose`, single person)", "",
              "| image | people | ours found | ours PCK@0.2 | MediaPipe found | MediaPipe PCK@0.2 |",
              "|---|---|---|---|---|---|"]
@@ -276,7 +276,7 @@ def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float
     """Per frame, px from MediaPipe's tracking mode (no landmark smoothing) to ours (tracking, detector
     only on the first frame, whole frame only, `refine`), over the two benchmark clips."""
     from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
-    from pose3d_ros.tools.bench2d import load_clips
+    from dev.bench2d import load_clips
 
     out = {}
     for clip, frames in load_clips(oracle_client.shared_dir()).items():
@@ -301,7 +301,7 @@ def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pose3d_eval2d", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m dev.eval2d", description=__doc__.split("\n")[0])
     p.add_argument("--engines", type=Path, default=None, help="folder with the converted ONNX models")
     p.add_argument("--coco", type=Path, default=None, help="COCO folder (default <shared>/data/real_images/coco)")
     p.add_argument("--decoders", default=None,
@@ -333,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         with_mp = False
     results = evaluate(engines, coco, decoders, with_mp, args.threads, args.tiles)
-    command = "pose3d_eval2d " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    given = argv if argv is not None else sys.argv[1:]
+    command = ".venv/bin/python -m dev.eval2d " + " ".join(shlex.quote(a) for a in given)
     section = render_markdown(command.strip(), results, decoders[0])
     print(section)
     if args.write_docs:

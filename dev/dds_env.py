@@ -17,7 +17,7 @@ import random
 from pathlib import Path
 from typing import Mapping
 
-from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.errors import ConfigError
 
 #: Domain ids handed out for isolated runs. 0..101 (and 215..232) are the ranges
 #: whose RTPS ports never collide with the Linux ephemeral port range; 0 is the
@@ -26,7 +26,7 @@ DOMAIN_ID_MIN = 1
 DOMAIN_ID_MAX = 101
 
 #: Fast DDS profile with a 16 MiB shared-memory segment for image topics.
-FASTDDS_PROFILE = Path(__file__).resolve().parents[2] / "config" / "fastdds_shm.xml"
+FASTDDS_PROFILE = Path(__file__).resolve().parents[1] / "config" / "fastdds_shm.xml"
 
 #: Set by scripts/isolated.sh once the private network namespace is up.
 NETNS_MARKER = "POSE3D_ISOLATED_NETNS"

@@ -7,7 +7,7 @@ a project dependency; a scratch venv works:
 
     python3.11 -m venv /tmp/tfl && /tmp/tfl/bin/pip install ai-edge-litert onnx==1.23.2 \
         onnxruntime flatbuffers==25.12.19 opencv-python-headless==4.11.0.86
-    PYTHONPATH=. /tmp/tfl/bin/python -m pose3d_ros.tools.check_conversion
+    PYTHONPATH=. /tmp/tfl/bin/python -m dev.check_conversion
 
 Inputs: each photo resized (no letterbox) to the model's input size, normalised as MediaPipe does
 (detector RGB in [-1, 1], landmark model RGB in [0, 1]). Exit status 1 if no interpreter.
@@ -41,7 +41,7 @@ def _tflite_interpreter_class():
 
 
 def default_images() -> list[Path]:
-    shared = Path(os.environ.get("POSE3D_SHARED", Path(__file__).resolve().parents[2] / ".." / "shared"))
+    shared = Path(os.environ.get("POSE3D_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared"))
     return sorted((shared / "data" / "real_images" / "coco").glob("*.jpg"))
 
 

@@ -24,7 +24,7 @@ ORACLE_SCRIPT = Path(__file__).resolve().with_name("mediapipe_oracle.py")
 
 def repo_root() -> Path:
     """The source checkout this package lives in."""
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[1]
 
 
 def shared_dir() -> Path:

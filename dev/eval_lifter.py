@@ -1,10 +1,10 @@
 """Evaluate the lifter (ONNX through a backend) against the 2D-matching NN baseline on held-out subjects.
 
-  pose3d_eval_lifter --engine engines/lifter_h36m17.onnx
+  .venv/bin/python -m dev.eval_lifter --engine engines/lifter_h36m17.onnx
 
 Test subjects (CMU split 'test': 2 and 13), every frame seen by `--views` fixed-seed virtual
 cameras (same sampler as training, no mirroring); two 2D conditions: exact projections (GT 2D,
-confidence 1) and the training noise model with no clean samples. Metrics (core.metrics):
+confidence 1) and the training noise model with no clean samples. Metrics (dev.metrics):
 MPJPE, P-MPJPE, N-MPJPE, PCK3D@150 mm, AUC 0-150 mm, overall, per joint and per CMU motion
 description. Writes the markdown section of docs/accuracy.md between the lifter markers, the
 per-joint plot, and the test metrics into the engine's JSON.
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_ros.core import metrics
+from dev import metrics
 from pose3d_ros.core.lifting import Lifter, normalise_2d
-from pose3d_ros.core.nn_baseline import NNBaseline
+from dev.nn_baseline import NNBaseline
 from pose3d_ros.core.skeleton import H36M_JOINTS
-from pose3d_ros.tools import lifter_data as ld
-from pose3d_ros.tools.doc_sections import write_section
+from dev import lifter_data as ld
+from dev.doc_sections import write_section
 
 NAMES = ("MPJPE", "P-MPJPE", "N-MPJPE", "PCK3D@150", "AUC")
 
@@ -97,7 +97,7 @@ def plot_per_joint(per_joint: dict, path: Path) -> None:
 
 
 def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
-    cmd = "pose3d_eval_lifter " + " ".join(shlex.quote(a) for a in info["argv"])
+    cmd = ".venv/bin/python -m dev.eval_lifter " + " ".join(shlex.quote(a) for a in info["argv"])
     lines = ["## 2D -> 3D lifter (CMU mocap, held-out subjects)", "",
              f"Command: `{cmd.strip()}`  ", f"Run {info['date']} UTC; {info['seconds']:.0f} s on this machine's CPU.", "",
              f"Test subjects 2 and 13 ({info['frames']} frames x {args.views} fixed-seed virtual cameras = "

@@ -2,7 +2,7 @@
 
 TRAINING-ONLY dependency: torch (CPU). The product never imports this module.
 
-  nice -n 10 pose3d_train_lifter --steps 12000 --width 512 --out engines/lifter_h36m17.onnx
+  nice -n 10 python -m dev.train_lifter --steps 12000 --width 512 --out engines/lifter_h36m17.onnx
 
 Every batch is generated on the fly: train-subject poses (sqrt-balanced per subject), a new
 virtual camera each (lifter_data.sample_views), the noise model (lifter_data.apply_noise), the
@@ -24,7 +24,7 @@ import numpy as np
 from pose3d_ros.core.lifting import N_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.models.wheel import sha256_file
-from pose3d_ros.tools import lifter_data as ld
+from dev import lifter_data as ld
 
 INPUT_NAME, OUTPUT_NAME = "features", "joints3d_rel_m"
 
@@ -69,7 +69,7 @@ def build_model(width: int, blocks: int, dropout: float):
 
 
 def _folded_layers(model, out_scale: np.ndarray) -> list:
-    from pose3d_ros.tools.lifter_onnx import fold_bn
+    from dev.lifter_onnx import fold_bn
 
     def lb(lin, bn):
         g = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
@@ -147,7 +147,7 @@ def export(result: dict, args: argparse.Namespace) -> dict:
     import onnxruntime as ort
     import torch
 
-    from pose3d_ros.tools.lifter_onnx import write_mlp_onnx
+    from dev.lifter_onnx import write_mlp_onnx
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +167,7 @@ def export(result: dict, args: argparse.Namespace) -> dict:
                          "joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, log(scale)",
         "conf_min": args.conf_min, "onnx_vs_torch_max_abs_m": max_diff_m,
         "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},
-        "command": "nice -n 10 pose3d_train_lifter " + " ".join(args.argv), "torch": torch.__version__,
+        "command": "nice -n 10 python -m dev.train_lifter " + " ".join(args.argv), "torch": torch.__version__,
         "train_seconds": round(result["train_s"], 1), "history": result["history"],
         "data": {"file": "cmu_mocap/cmu_mocap_joints30.npz", "sha256": sha256_file(ld.cmu_path()),
                  "train_split": "train subjects (split field of the npz)"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 
 PCK_THRESHOLD_M = 0.150
 AUC_THRESHOLDS_M = np.linspace(0.0, 0.150, 31)  # 0, 5, ..., 150 mm

@@ -34,7 +34,7 @@ _SWAP[list(H36M_RIGHT)] = H36M_LEFT
 
 def shared_dir() -> Path:
     """../shared beside the repository root, or $POSE3D_SHARED."""
-    default = Path(__file__).resolve().parents[2] / ".." / "shared"
+    default = Path(__file__).resolve().parents[1] / ".." / "shared"
     return Path(os.environ.get("POSE3D_SHARED", default)).resolve()
 
 

@@ -1,6 +1,6 @@
 """End-to-end latency of pose3d_node over real DDS: Image published -> its body TF received.
 
-    scripts/isolated.sh .venv/bin/python -m pose3d_ros.tools.bench_e2e --frames 200 \
+    scripts/isolated.sh .venv/bin/python -m dev.bench_e2e --frames 200 \
         [--write-docs docs/benchmarks.md]
 
 Starts the node as a separate process (config/pose3d.yaml, ROI tracking on), publishes one real
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_ros.ros.dds_env import assert_isolated
-from pose3d_ros.tools.doc_sections import write_section
+from dev.dds_env import assert_isolated
+from dev.doc_sections import write_section
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
 DEFAULT_IMAGE = SHARED / "data" / "real_images" / "coco" / "000000000785.jpg"
 
@@ -141,7 +141,7 @@ def report(res: dict, args) -> str:
     return "\n".join([
         "### End-to-end latency (Image published -> body TF received)",
         "",
-        f"Command: `scripts/isolated.sh .venv/bin/python -m pose3d_ros.tools.bench_e2e --frames {args.frames}`",
+        f"Command: `scripts/isolated.sh .venv/bin/python -m dev.bench_e2e --frames {args.frames}`",
         f"(node in its own process over Fast DDS shared memory, {res['size']} rgb8 photo with one person, "
         f"ROI tracking on, {args.rate_hz:g} Hz, one frame in flight; {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs).",

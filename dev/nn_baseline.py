@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 from pose3d_ros.core.lifting import N_JOINTS, normalise_2d
 from pose3d_ros.core.types import CameraIntrinsics
 

@@ -1,7 +1,7 @@
 """Record what pose3d_node publishes, as a separate process: annotated debug images, the skeletons as
 received over /tf, a matplotlib 3D figure of them, and a JSON of the poses.
 
-    python -m pose3d_ros.tools.record_demo --out out/demo --idle-s 4 --max-s 240
+    python -m dev.record_demo --out out/demo --idle-s 4 --max-s 240
 
 Stops once messages have stopped for --idle-s (after the first one) or after --max-s.
 Joint positions are rebuilt from TF alone: camera <- body_<id> <- <joint>_<id>.

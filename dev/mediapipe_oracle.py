@@ -4,10 +4,10 @@ Runs ONLY inside the separate oracle venv made by `scripts/setup_mediapipe_oracl
 (`.venv-mediapipe`): it imports mediapipe, which pins numpy<2 / protobuf<5, so the product never
 imports this module. It is self-contained (no `pose3d_ros` imports) and is started as a script:
 
-    .venv-mediapipe/bin/python pose3d_ros/tools/mediapipe_oracle.py samples --out DIR
-    .venv-mediapipe/bin/python pose3d_ros/tools/mediapipe_oracle.py landmarks --mode static \
+    .venv-mediapipe/bin/python dev/mediapipe_oracle.py samples --out DIR
+    .venv-mediapipe/bin/python dev/mediapipe_oracle.py landmarks --mode static \
         --out out.json IMAGE [IMAGE ...]
-    .venv-mediapipe/bin/python pose3d_ros/tools/mediapipe_oracle.py bench --mode tracking \
+    .venv-mediapipe/bin/python dev/mediapipe_oracle.py bench --mode tracking \
         --frames 200 --out bench.json FRAMES.npy
 
 Inputs are image files (decoded with OpenCV, converted to RGB), `.npy` arrays (H, W, 3) uint8 RGB

@@ -1,6 +1,6 @@
 """Benchmark: lifter inference time per person (ONNX Runtime backend) and NN-baseline lookup time.
 
-  OPENBLAS_NUM_THREADS=1 nice python -m pose3d_ros.tools.bench_lifter [--write-docs docs/benchmarks.md]
+  OPENBLAS_NUM_THREADS=1 nice python -m dev.bench_lifter [--write-docs docs/benchmarks.md]
 
 (one BLAS thread: on a busy 2-core machine a multi-threaded BLAS makes the baseline's small
 matmuls ~20x slower.)
@@ -24,9 +24,9 @@ import numpy as np
 
 from pose3d_ros.core.lifting import Lifter, normalise_2d
 from pose3d_ros.core.types import CameraIntrinsics
-from pose3d_ros.tools import lifter_data as ld
-from pose3d_ros.tools.doc_sections import write_section
-from pose3d_ros.tools.timing import time_calls
+from dev import lifter_data as ld
+from dev.doc_sections import write_section
+from dev.timing import time_calls
 
 
 def time_call(fn, reps: int, warmup: int = 20) -> float:
@@ -56,7 +56,7 @@ def bench(args: argparse.Namespace) -> list[tuple[str, int, float]]:
         rows.append(("lifter, backend run only", batch, t))
     lifter.close()
     if not args.skip_baseline:
-        from pose3d_ros.tools.eval_lifter import build_library
+        from dev.eval_lifter import build_library
 
         nn = build_library(args.library_stride, args.library_views, 1, 0.2)
         for batch in (1, 8):
@@ -68,7 +68,7 @@ def bench(args: argparse.Namespace) -> list[tuple[str, int, float]]:
 
 def markdown(rows, args: argparse.Namespace) -> str:
     env = "".join(f"{k}={os.environ[k]} " for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ)
-    cmd = env + "nice python -m pose3d_ros.tools.bench_lifter " + " ".join(shlex.quote(a) for a in args.argv)
+    cmd = env + "nice python -m dev.bench_lifter " + " ".join(shlex.quote(a) for a in args.argv)
     lines = ["## 2D -> 3D lifter", "", f"Command: `{cmd.strip()}`  ",
              f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {platform.processor() or platform.machine()}, "
              f"ONNX Runtime CPU with {args.threads} intra-op thread(s); machine shared with other jobs, "

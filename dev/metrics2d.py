@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 
 COCO_SIGMAS = np.array([0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062,
                         0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089])

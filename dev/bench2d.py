@@ -1,4 +1,4 @@
-"""pose3d_bench2d: latency and throughput of the 2D stage on this machine, and MediaPipe's in the same run.
+"""python -m dev.bench2d: latency and throughput of the 2D stage on this machine, and MediaPipe's in the same run.
 
 A benchmark script, not a test: it prints numbers (and can write them into docs/benchmarks.md
 between the bench2d markers). Three parts:
@@ -24,10 +24,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pose3d_ros.backends.base import InferenceBackend, create_backend
-from pose3d_ros.tools import oracle_client
-from pose3d_ros.tools.timing import time_calls
-from pose3d_ros.tools.doc_sections import write_section
+from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.backends.factory import create_backend
+from dev import oracle_client
+from dev.timing import time_calls
+from dev.doc_sections import write_section
 
 SECTION = "bench2d"  # docs/benchmarks.md markers <!-- bench2d:begin --> ... <!-- bench2d:end -->
 
@@ -217,7 +218,7 @@ def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pose3d_bench2d", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m dev.bench2d", description=__doc__.split("\n")[0])
     p.add_argument("--engines", type=Path, default=None)
     p.add_argument("--threads", default="1,2", help="ONNX Runtime thread counts for the per-stage table")
     p.add_argument("--fps-threads", default="1", help="thread counts for the clip runs")
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
              "TFLite/XNNPACK, its own graph scheduler), timed inside its own process on the same frames. "
              "CPU cores used = process CPU time / wall time over the timed frames (ONNX Runtime's thread pool "
              "spins, so 2 threads show ~2 cores). Decoding video is not timed."]
-    section = render("pose3d_bench2d " + " ".join(shlex.quote(a) for a in argv), stages, fps, notes)
+    section = render(".venv/bin/python -m dev.bench2d " + " ".join(shlex.quote(a) for a in argv), stages, fps, notes)
     print(section)
     if args.write_docs:
         write_section(args.write_docs, SECTION, section, "# Benchmarks")

@@ -1,0 +1,19 @@
+"""Research and maintenance tools of pose3d_ros: not installed, run from the repo root as `python -m dev.<tool>`.
+
+Nothing under `pose3d_ros/` imports this package; it depends on the runtime, never the reverse.
+
+    .venv/bin/python -m dev.<tool> --help
+
+- evaluation: `eval2d` (2D stage vs COCO and MediaPipe -> docs/accuracy.md), `eval_lifter`
+  (lifter on held-out CMU subjects), `metrics` (3D: MPJPE, P-MPJPE, PCK, AUC), `metrics2d`
+  (OKS, AP, PCK), `nn_baseline` (nearest-neighbour lifting baseline);
+- lifter training: `train_lifter` (needs torch, requirements/train.txt), `lifter_data` (CMU mocap,
+  virtual cameras, noise; numpy), `lifter_onnx` (BN folding, ONNX writing);
+- benchmarks: `bench` (runs the three below; `make bench`), `bench2d`, `bench_lifter`, `bench_e2e`,
+  `timing` (the shared timing helper);
+- MediaPipe oracle: `mediapipe_oracle` (a script run by .venv-mediapipe's interpreter),
+  `oracle_client` (runs it from .venv, finds ../shared);
+- maintenance: `check_conversion` (our ONNX models vs the TFLite interpreter), `record_demo`
+  (the recorder of `make demo`), `doc_sections` (rewrites one marked section of a docs page),
+  `dds_env` (DDS isolation checks used by the tests, the demo and bench_e2e).
+"""
