@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_ros.models.build import default_engines_dir
+from pose3d_ros.assembly import resolve_engines_dir
 from pose3d_ros.models.wheel import MODEL_SOURCES, default_cache_dir, download_wheel, extract_models
 
 # model -> (input size px, value range the RGB image is scaled to)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no images given and none found in ../shared/data/real_images/coco", file=sys.stderr)
         return 1
     wheel = args.wheel or download_wheel(default_cache_dir(), log=lambda m: None)
-    rows = compare(args.engines_dir or default_engines_dir(), wheel, images)
+    rows = compare(args.engines_dir or resolve_engines_dir(), wheel, images)
     print(f"ONNX Runtime vs TFLite interpreter over {len(images)} image(s): {', '.join(p.name for p in images)}")
     print(f"{'model':<20} {'output':<12} {'shape':<20} {'max abs diff':>13} {'max |ref|':>10}")
     for model, name, shape, diff, ref in rows:

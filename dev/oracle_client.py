@@ -33,9 +33,9 @@ def shared_dir() -> Path:
 
 
 def default_engines_dir() -> Path:
-    """Generated ONNX models, found as the node finds them (core/engines.py: env POSE3D_ENGINES_DIR, else
+    """Generated ONNX models, found as the node finds them (pose3d_ros.assembly: env POSE3D_ENGINES_DIR, else
     engines/ beside the package)."""
-    from pose3d_ros.core.engines import resolve_engines_dir
+    from pose3d_ros.assembly import resolve_engines_dir
 
     return resolve_engines_dir().resolve()
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pose3d_ros.core.body_frame import body_pose, quat_xyzw_to_rotation, rotation_to_quat_xyzw
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 from pose3d_ros.core.skeleton import H36M_JOINTS
 
 

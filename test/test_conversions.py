@@ -5,7 +5,7 @@ import pytest
 
 sensor_msgs = pytest.importorskip("sensor_msgs.msg", reason="needs ROS 2 message packages (.venv)")
 
-from pose3d_ros.core.errors import InputError  # noqa: E402
+from pose3d_ros.errors import InputError  # noqa: E402
 from pose3d_ros.ros.conversions import (  # noqa: E402
     ImageEncodingError, array_to_image, camera_info_to_intrinsics, compressed_to_rgb, depth_to_m,
     image_to_array, image_to_rgb, intrinsics_to_camera_info, ns_to_stamp, stamp_to_ns,

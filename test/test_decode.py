@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.core.decode import decode_xy, refine_from_heatmap, soft_argmax
-from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.core.pose2d.decode import decode_xy, refine_from_heatmap, soft_argmax
+from pose3d_ros.errors import ConfigError
 
 
 def _maps(k=2, size=64, fill=-30.0):
@@ -31,7 +31,7 @@ def test_symmetric_blob_returns_its_centre():
 
 
 def test_uniform_map_gives_the_centre():
-    xy, conf = soft_argmax(np.zeros((2, 8, 8, 3)))
+    xy, conf = soft_argmax(np.zeros((2, 8, 8, 3)), beta=2.0)
     np.testing.assert_allclose(xy, 3.5 / 8)  # mean cell coordinate (cell j at j / 8)
     np.testing.assert_allclose(conf, 0.5)
 
@@ -50,14 +50,14 @@ def test_refine_keeps_low_confidence_and_outside_points():
     hm = _maps(k=2)
     hm[0, 10, 10, 0] = -1.0  # sigmoid 0.27 < 0.5
     lm = np.array([[[10 / 64, 10 / 64], [1.2, 0.5]]])
-    np.testing.assert_allclose(refine_from_heatmap(lm, hm), lm)
+    np.testing.assert_allclose(refine_from_heatmap(lm, hm, kernel_size=9, min_confidence=0.5), lm)
 
 
 def test_refine_window_is_limited_to_the_kernel():
     hm = _maps(k=1)
     hm[0, 20, 20, 0] = 5.0
     hm[0, 20, 30, 0] = 5.0  # 10 cells away: outside a 7-wide window around column 20
-    out = refine_from_heatmap(np.array([[[20 / 64, 20 / 64]]]), hm, kernel_size=7)
+    out = refine_from_heatmap(np.array([[[20 / 64, 20 / 64]]]), hm, kernel_size=7, min_confidence=0.5)
     np.testing.assert_allclose(out[0, 0], [20 / 64, 20 / 64], atol=1e-9)
 
 
@@ -65,10 +65,10 @@ def test_decode_xy_methods():
     hm = _maps(k=1)
     hm[0, 40, 8, 0] = 30.0
     reg = np.array([[[8.1 / 64, 40.2 / 64]]])
-    np.testing.assert_allclose(decode_xy(reg, hm, "regression"), reg)
-    np.testing.assert_allclose(decode_xy(reg, hm, "refine"), [[[8 / 64, 40 / 64]]], atol=1e-6)
-    np.testing.assert_allclose(decode_xy(reg, hm, "softargmax"), [[[8 / 64, 40 / 64]]], atol=1e-6)
+    np.testing.assert_allclose(decode_xy(reg, hm, "regression", 9, 0.5, 2.0), reg)
+    np.testing.assert_allclose(decode_xy(reg, hm, "refine", 9, 0.5, 2.0), [[[8 / 64, 40 / 64]]], atol=1e-6)
+    np.testing.assert_allclose(decode_xy(reg, hm, "softargmax", 9, 0.5, 2.0), [[[8 / 64, 40 / 64]]], atol=1e-6)
     weak = _maps(k=1)  # no confident peak: soft-argmax falls back to the regression
-    np.testing.assert_allclose(decode_xy(reg, weak, "softargmax"), reg)
+    np.testing.assert_allclose(decode_xy(reg, weak, "softargmax", 9, 0.5, 2.0), reg)
     with pytest.raises(ConfigError):
-        decode_xy(reg, hm, "argmax")
+        decode_xy(reg, hm, "argmax", 9, 0.5, 2.0)

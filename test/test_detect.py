@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.core.detect import (RawDetections, alignment_roi, box_iou, decode_detections, normalize_radians,
-                                    ssd_anchors, weighted_nms)
+from pose3d_ros.core.geometry import alignment_roi, box_iou, normalize_radians
+from pose3d_ros.core.pose2d.finder import RawDetections, decode_detections, ssd_anchors, weighted_nms
 
 
 def test_anchor_count_and_first_last_centres():
@@ -47,7 +47,7 @@ def test_decode_clips_huge_logits_without_overflow():
 def test_box_iou_known():
     a = np.array([0.0, 0.0, 2.0, 2.0])
     b = np.array([[1.0, 1.0, 3.0, 3.0], [5.0, 5.0, 6.0, 6.0], [0.0, 0.0, 2.0, 2.0]])
-    np.testing.assert_allclose(box_iou(a, b), [1 / 7, 0.0, 1.0])
+    np.testing.assert_allclose(box_iou(a, b), [[1 / 7, 0.0, 1.0]])
 
 
 def test_weighted_nms_merges_overlaps_and_keeps_separate_people():

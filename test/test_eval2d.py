@@ -51,10 +51,11 @@ def test_scoring_gt_as_prediction_is_perfect():
 @needs_data
 @needs_engines
 def test_multi_person_recall_and_pck_on_coco():
-    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.assembly import open_pose2d
+    from pose3d_ros.core.pose2d import Pose2DConfig
 
     images = eval2d.load_coco(COCO)
-    est = Pose2DEstimator.from_engines(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=False))
+    est = open_pose2d(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=False))
     try:
         s = eval2d.score_coco(images, eval2d.run_ours(est, [im.rgb for im in images]))
     finally:

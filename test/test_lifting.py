@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pose3d_ros.errors import InputError, ModelError
+from pose3d_ros.assembly import open_lifter
 from pose3d_ros.core.lifting import N_FEATURES, Lifter, normalise_2d
 from dev.metrics import mpjpe
 from dev.nn_baseline import NNBaseline
@@ -109,7 +110,7 @@ def test_nn_baseline_returns_the_matching_entry_and_ignores_dropped_joints():
 @pytest.mark.skipif(not ENGINE.is_file(), reason="trained lifter engines/lifter_h36m17.onnx not present")
 def test_committed_lifter_lifts_a_mocap_like_pose_and_it_reprojects():
     pytest.importorskip("onnxruntime")
-    lifter = Lifter.from_engine(ENGINE, "onnxruntime", 1)
+    lifter = open_lifter(ENGINE.parent, "onnxruntime", 1)
     intr = CameraIntrinsics(700.0, 700.0, 319.5, 239.5, 640, 480)
     # A standing person (H36M order, metres, camera frame: y down), 3.5 m in front of the camera.
     rel = np.array([[0, 0, 0], [-0.12, 0, 0], [-0.13, 0.42, 0.02], [-0.13, 0.84, 0.05], [0.12, 0, 0],

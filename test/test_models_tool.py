@@ -12,17 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose3d_ros.backends.base import create_backend
-from pose3d_ros.core.errors import ModelError
-from pose3d_ros.models.build import BuildOptions, build_models, default_engines_dir, manifest_is_current
-from pose3d_ros.models.specs import assign_roles
+from pose3d_ros.backends.factory import create_backend
+from pose3d_ros.errors import ModelError
+from pose3d_ros.assembly import resolve_engines_dir
+from pose3d_ros.models.build import BuildOptions, build_models, manifest_is_current
+from pose3d_ros.core.pose2d.tensors import assign_roles
 from pose3d_ros.models.wheel import MODEL_SOURCES, ModelSource, cached_wheel, default_cache_dir, extract_models
 
 pytest.importorskip("onnxruntime")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POSE3D_SHARED", REPO / ".." / "shared"))
 PHOTOS = sorted((SHARED / "data" / "real_images" / "coco").glob("*.jpg"))
-ENGINES = default_engines_dir()
+ENGINES = resolve_engines_dir()
 WHEEL = cached_wheel(default_cache_dir())
 needs_engines = pytest.mark.skipif(not (ENGINES / "pose_landmark_full.onnx").is_file(),
                                    reason=f"no converted models in {ENGINES} (run pose3d_models)")

@@ -23,8 +23,7 @@ BASE_NS = 1_700_000_000 * 1_000_000_000
 
 @pytest.fixture(scope="module")
 def engines_dir() -> Path:
-    from pose3d_ros.core.engines import LIFTER_FILE, resolve_engines_dir
-    from pose3d_ros.core.pose2d import DETECTOR_FILE, LANDMARK_FILE
+    from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE, resolve_engines_dir
 
     d = resolve_engines_dir("")
     missing = [f for f in (DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE) if not (d / f).is_file()]

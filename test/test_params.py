@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros import params
 
 YAML = Path(__file__).resolve().parents[1] / "config" / "pose3d.yaml"
@@ -36,8 +36,29 @@ def test_yaml_and_declarations_agree():
 def test_every_spec_has_description_and_defaults_validate():
     assert all(s.description for s in params.SPECS)
     st = params.settings_from(yaml_values())
-    assert st.tracker.timeout_s == 1.0 and st.smoothing.enabled and st.pose2d.detect_every_n == 10 and st.pose2d.detect_tiles == (2, 3)
-    assert st["backend"] == "onnxruntime"
+    pipe = st.pipeline
+    assert pipe.tracker.timeout_s == 1.0 and pipe.smoothing.enabled and pipe.pose2d.detect_every_n == 10
+    assert pipe.pose2d.detect_tiles == (2, 3) and pipe.placement.min_depth_m == 0.2
+    assert st.backend == "onnxruntime" and st.outputs.publish_tf
+
+
+def test_unknown_parameters_are_refused():
+    values = yaml_values()
+    values["max_peple"] = 2
+    with pytest.raises(ConfigError, match="max_peple"):
+        params.settings_from(values)
+
+
+def test_mailbox_keeps_every_accepted_change():
+    """Two changes accepted before the worker takes them are both applied; a bad one changes nothing."""
+    box = params.SettingsMailbox(params.settings_from(yaml_values()))
+    box.propose({"max_people": 3})
+    box.propose({"track_timeout_s": 2.5})
+    with pytest.raises(ConfigError):
+        box.propose({"min_presence": 7.0})
+    new = box.take()
+    assert new.pipeline.pose2d.max_people == 3 and new.pipeline.tracker.timeout_s == 2.5
+    assert box.take() is None
 
 
 @pytest.mark.parametrize("name,bad", [

@@ -40,9 +40,10 @@ def mediapipe_people(samples):
 
 @pytest.fixture(scope="module")
 def estimator():
-    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.assembly import open_pose2d
+    from pose3d_ros.core.pose2d import Pose2DConfig
 
-    est = Pose2DEstimator.from_engines(ENGINES, "onnxruntime", 1,
+    est = open_pose2d(ENGINES, "onnxruntime", 1,
                                        Pose2DConfig(tracking=False, detect_tiles=0, decoder=PARITY_DECODER))
     yield est
     est.close()
@@ -70,10 +71,11 @@ def test_all_33_landmarks_within_1px_mean_of_mediapipe(name, samples, mediapipe_
 def test_default_config_finds_exactly_one_person_on_each_sample(samples, tracking):
     # the default config runs zoomed detector tiles too; on these upper-body photos they used to add a
     # ghost (an upside-down "person" on the astronaut) and to move the real person's ROI
-    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.assembly import open_pose2d
+    from pose3d_ros.core.pose2d import Pose2DConfig
 
-    est = Pose2DEstimator.from_engines(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=tracking))
-    ref = Pose2DEstimator.from_engines(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=False, detect_tiles=0))
+    est = open_pose2d(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=tracking))
+    ref = open_pose2d(ENGINES, "onnxruntime", 1, Pose2DConfig(tracking=False, detect_tiles=0))
     for name, frame in samples.items():
         est.reset()
         poses, whole = est.process(frame), ref.process(frame)

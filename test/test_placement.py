@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 from pose3d_ros.core.placement import PlacementConfig, joint_depths, place, place_with_confidence, solve_translation
 from pose3d_ros.core.types import CameraIntrinsics
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from pose3d_ros.backends.base import InferenceBackend
-from pose3d_ros.core.detect import ssd_anchors
-from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.core.pose2d.finder import ssd_anchors
+from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
 
 FRAME = np.zeros((448, 448, 3), np.uint8)  # square: letterbox is a plain 2x scale
@@ -101,7 +101,7 @@ def test_two_people_one_batched_landmark_run():
     assert lm.batches == [2]
     centres = sorted(p.roi.center_px[0] for p in poses)
     np.testing.assert_allclose(centres, [200, 350], atol=1e-2)
-    assert len(set(est.last_track_ids)) == 2
+    assert len({p.track_key for p in poses}) == 2
 
 
 def test_tracking_keeps_detector_off_on_repeated_frames():
@@ -115,13 +115,14 @@ def test_tracking_keeps_detector_off_on_repeated_frames():
 def test_detect_every_n_finds_newcomers_without_duplicates():
     est, det, lm = _est(ONE, detect_every_n=3)
     for _ in range(7):
-        assert len(est.process(FRAME)) == 1  # the re-detected person is not added twice
+        poses = est.process(FRAME)
+        assert len(poses) == 1  # the re-detected person is not added twice
     assert est.detector_calls == 3  # frames 1, 4, 7
-    ids = est.last_track_ids
+    key = poses[0].track_key
     det.people_px = TWO  # someone walks in: found on the next detection frame (frame 10)
-    counts = [len(est.process(FRAME)) for _ in range(3)]
-    assert counts == [1, 1, 2]
-    assert est.last_track_ids[0] == ids[0]
+    frames = [est.process(FRAME) for _ in range(3)]
+    assert [len(f) for f in frames] == [1, 1, 2]
+    assert frames[-1][0].track_key == key and frames[-1][1].track_key != key
 
 
 def test_tracking_off_detects_every_frame():

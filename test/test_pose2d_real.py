@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose3d_ros.core.engines import resolve_engines_dir
+from pose3d_ros.assembly import open_pose2d, resolve_engines_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINES = resolve_engines_dir()
@@ -33,9 +33,9 @@ def skier():
 
 
 def _estimator(**cfg):
-    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.core.pose2d import Pose2DConfig
 
-    return Pose2DEstimator.from_engines(ENGINES, "onnxruntime", 1, Pose2DConfig(**cfg))
+    return open_pose2d(ENGINES, "onnxruntime", 1, Pose2DConfig(**cfg))
 
 
 def _plausible(p, box):

@@ -1,30 +1,32 @@
-"""Letterbox, rotated crops and their inverses; frame validation."""
+"""Letterbox, rotated crops and their inverses (geometry, image, finder, landmarks); frame validation."""
 
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import InputError
-from pose3d_ros.core.preprocess import (Letterbox, crop_rois, crop_to_image, image_to_crop, image_to_crop_matrix,
-                                        letterbox, validate_frame, warp_roi)
+from pose3d_ros.errors import InputError
+from pose3d_ros.core.geometry import crop_to_image, image_to_crop, square_around
+from pose3d_ros.core.image import image_to_crop_matrix, validate_frame, warp_roi
+from pose3d_ros.core.pose2d.finder import letterbox
+from pose3d_ros.core.pose2d.landmarks import crop_rois
 from pose3d_ros.core.types import CameraIntrinsics, Roi
 
 
 def test_letterbox_wide_frame_pads_top_and_bottom():
     frame = np.full((100, 200, 3), 255, np.uint8)
-    tensor, lb = letterbox(frame, 224)
+    tensor, box = letterbox(frame)
     assert tensor.shape == (224, 224, 3) and tensor.dtype == np.float32
     assert tensor.min() == pytest.approx(-1.0) and tensor.max() == pytest.approx(1.0)
     # image band in the middle; the last column blends with the border (MediaPipe's corner-sampling convention)
     np.testing.assert_allclose(tensor[112, :-1, :], 1.0, atol=1e-6)
     assert np.all(tensor[:40, :, :] == -1.0) and np.all(tensor[-40:, :, :] == -1.0)  # zero border -> -1
     # corners of the image band map back to the image corners
-    np.testing.assert_allclose(lb.to_image(np.array([[0.0, 0.25], [1.0, 0.75]])), [[0, 0], [200, 100]])
+    np.testing.assert_allclose(crop_to_image(np.array([[0.0, 0.25], [1.0, 0.75]]), box), [[0, 0], [200, 100]])
 
 
 def test_letterbox_round_trip():
-    lb = Letterbox.for_region(0, 0, 640, 425)
+    box = square_around(0, 0, 640, 425)
     pts = np.array([[0.0, 0.0], [639.0, 424.0], [123.4, 56.7]])
-    np.testing.assert_allclose(lb.to_image(lb.to_input(pts)), pts, atol=1e-9)
+    np.testing.assert_allclose(crop_to_image(image_to_crop(pts, box), box), pts, atol=1e-9)
 
 
 def test_crop_inverse_round_trip_and_matrix_agree():
@@ -42,9 +44,10 @@ def test_rotated_crop_samples_the_right_place():
     frame = np.zeros((200, 200, 3), np.uint8)
     frame[40:60, 140:160] = 255  # bright square centred at (150, 50)
     roi = Roi(center_px=np.array([100.0, 100.0]), size_px=160.0, rotation_rad=np.pi / 2)
-    crop = crop_rois(frame, [roi], 64)[0]
+    crop = crop_rois(frame, [roi])[0]
+    n = crop.shape[0]
     u, v = image_to_crop(np.array([150.0, 50.0]), roi)
-    assert crop[int(v * 64), int(u * 64)].min() > 0.9
+    assert crop[int(v * n), int(u * n)].min() > 0.9
     assert crop.mean() < 0.1
 
 

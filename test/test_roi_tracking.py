@@ -1,12 +1,18 @@
-"""ROI geometry for tracking: next-frame ROI rule, bounds, duplicates, detector tiles."""
+"""ROI geometry for tracking: next-frame ROI rule, bounds, duplicates, detector tiles, aux smoothing."""
 
 import numpy as np
 import pytest
 
-from pose3d_ros.core.roi_tracking import (AuxFilterConfig, AuxSmoother, keypoint_box, part_of, roi_bounds,
-                                          roi_from_aux, roi_iou, roi_is_valid, same_person, suppress_duplicates,
-                                          tile_regions)
+from pose3d_ros.core.filters import OneEuroConfig
+from pose3d_ros.core.geometry import alignment_roi, roi_bounds, roi_iou, roi_is_valid
+from pose3d_ros.core.pose2d.finder import tile_regions
+from pose3d_ros.core.pose2d.people import Candidate, part_of, same_person, select_people, visible_box
+from pose3d_ros.core.pose2d.roi_tracker import AuxSmoother
 from pose3d_ros.core.types import Pose2D, Roi
+
+
+def roi_from_aux(aux_px):
+    return alignment_roi(aux_px[0], aux_px[1])
 
 
 def _pose(kp, score=0.9, vis=1.0):
@@ -46,20 +52,23 @@ def test_same_person_and_duplicates():
     near = _pose(_body(104, 98, 300), score=0.95)  # the same body a few px off
     other = _pose(_body(400, 100, 300), score=0.9)  # a different person beside
     assert same_person(a, near) and not same_person(a, other)
-    assert suppress_duplicates([near, a, other], iou_threshold=0.5) == [1, 2]
-    # an explicit order (tracked people first) decides who is kept
-    assert suppress_duplicates([near, a, other], 0.5, order=[0, 1, 2]) == [0, 2]
+    roi = a.roi
+    new = [Candidate(i, roi, tracked=False) for i in range(3)]
+    assert select_people(new, [near, a, other], 0.5, 0.8, duplicate_iou=0.5) == [1, 2]  # best presence kept
+    # a tracked person is kept over a better-scored re-detection of the same body
+    tracked_first = [Candidate(0, roi, tracked=True)] + new[1:]
+    assert select_people(tracked_first, [near, a, other], 0.5, 0.8, duplicate_iou=0.5) == [0, 2]
     k = a.keypoints_px
-    np.testing.assert_allclose(keypoint_box(a), [k[:, 0].min(), 100, k[:, 0].max(), 400])
+    np.testing.assert_allclose(visible_box(a), [k[:, 0].min(), 100, k[:, 0].max(), 400])
 
 
 def test_tiles_cover_the_frame_with_overlap():
     tiles = tile_regions(640, 480, 2, overlap=0.25)
     assert len(tiles) == 4 and tile_regions(640, 480, 1) == []
     tw, th = 640 / 1.75, 480 / 1.75
-    for lb in tiles:
-        assert lb.roi.size_px == pytest.approx(max(tw, th)) and lb.roi.rotation_rad == 0.0
-    centres = np.array([lb.roi.center_px for lb in tiles])
+    for roi in tiles:
+        assert roi.size_px == pytest.approx(max(tw, th)) and roi.rotation_rad == 0.0
+    centres = np.array([roi.center_px for roi in tiles])
     np.testing.assert_allclose(centres[0], [tw / 2, th / 2])
     np.testing.assert_allclose(centres[-1], [640 - tw / 2, 480 - th / 2])
     assert len(tile_regions(640, 480, 3)) == 9
@@ -103,6 +112,6 @@ def test_aux_smoother_known_answers():
     sm.reset()
     np.testing.assert_array_equal(sm.smooth(2, aux), aux)
     # a slower filter setting moves less for the same step
-    slow = AuxSmoother(AuxFilterConfig(beta=1.0))
+    slow = AuxSmoother(OneEuroConfig(min_cutoff_hz=0.01, beta=1.0, derivative_of_raw=True))
     slow.smooth(1, aux)
     assert slow.smooth(1, aux + [1.0, 0.0])[0, 0] - 100.0 < 0.0998296

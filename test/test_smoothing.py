@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import ConfigError
-from pose3d_ros.core.smoothing import OneEuroConfig, OneEuroFilter, PoseSmoother, smoothing_factor
+from pose3d_ros.errors import ConfigError
+from pose3d_ros.core.filters import OneEuroConfig, OneEuroFilter, smoothing_factor
+from pose3d_ros.core.smoothing import PoseSmoother
 from test_pipeline import make_person
 
 
@@ -19,15 +20,15 @@ def test_first_sample_passes_and_constant_signal_is_unchanged():
     f = OneEuroFilter(OneEuroConfig(min_cutoff_hz=1.0, beta=0.3))
     x = np.array([[1.0, 2.0, 3.0]])
     for k in range(5):
-        np.testing.assert_array_equal(f(x, 0.1 * k), x)
+        np.testing.assert_array_equal(f.filter(x, 0.1 * k), x)
 
 
 def test_step_with_beta_zero_is_plain_exponential():
     f = OneEuroFilter(OneEuroConfig(min_cutoff_hz=1.0, beta=0.0))
-    f(np.array([0.0]), 0.0)
+    f.filter(np.array([0.0]), 0.0)
     a = smoothing_factor(1.0, 0.1)
-    y1 = f(np.array([1.0]), 0.1)
-    y2 = f(np.array([1.0]), 0.2)
+    y1 = f.filter(np.array([1.0]), 0.1)
+    y2 = f.filter(np.array([1.0]), 0.2)
     assert y1[0] == pytest.approx(a)
     assert y2[0] == pytest.approx(a + (1 - a) * a)
 
@@ -35,22 +36,22 @@ def test_step_with_beta_zero_is_plain_exponential():
 def test_step_with_beta_uses_speed_adapted_cutoff():
     cfg = OneEuroConfig(min_cutoff_hz=1.0, beta=2.0, d_cutoff_hz=1.0)
     f = OneEuroFilter(cfg)
-    f(np.array([0.0]), 0.0)
+    f.filter(np.array([0.0]), 0.0)
     dt = 0.1
     dx_hat = smoothing_factor(1.0, dt) * (1.0 / dt)  # filtered speed after a unit step
     a = smoothing_factor(1.0 + 2.0 * dx_hat, dt)
-    assert f(np.array([1.0]), dt)[0] == pytest.approx(a)
+    assert f.filter(np.array([1.0]), dt)[0] == pytest.approx(a)
     assert a > smoothing_factor(1.0, dt)  # moving fast -> less smoothing
 
 
 def test_filter_does_not_modify_input_and_ignores_repeated_stamp():
     f = OneEuroFilter(OneEuroConfig())
     x0 = np.zeros(3)
-    f(x0, 0.0)
+    f.filter(x0, 0.0)
     x1 = np.ones(3)
-    y = f(x1, 0.1)
+    y = f.filter(x1, 0.1)
     np.testing.assert_array_equal(x1, np.ones(3))
-    np.testing.assert_array_equal(f(np.full(3, 9.0), 0.1), y)
+    np.testing.assert_array_equal(f.filter(np.full(3, 9.0), 0.1), y)
 
 
 def test_pose_smoother_per_track_and_disable():

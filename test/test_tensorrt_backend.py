@@ -1,158 +1,160 @@
-"""TensorRT backend plumbing against an in-test stand-in for `tensorrt` and the CUDA runtime.
+"""TensorRT backend and engine building against in-test stand-ins (test/gpu_fakes.py).
 
-TensorRT cannot be installed on this project's machines, so these tests pin OUR logic only:
-tensors bound by name, dynamic batch within the profile, copies in and out, clear errors.
-The stand-ins implement the documented call signatures with host memory; they prove nothing
-about TensorRT itself (docs/gpu.md says what was and was not run).
+Full TensorRT cannot be installed on this project's machines, so these tests pin OUR logic only:
+feature detection of TensorRT 8 / 10 / TensorRT-RTX, the engine cache (keyed, rebuilt when stale,
+never beside the models), tensors bound by name or by binding index, dynamic batch within the
+profile, copies in and out, clear errors. They prove nothing about NVIDIA's libraries.
 """
 
-import ctypes
-import enum
 import json
 import sys
-import types
 
 import numpy as np
 import pytest
 
-from pose3d_ros.backends import create_backend
-from pose3d_ros.core.errors import ModelError
-
-
-def _fake_cudart():
-    keep = {}
-
-    def alloc(n):
-        buf = ctypes.create_string_buffer(n)
-        keep[ctypes.addressof(buf)] = buf
-        return 0, ctypes.addressof(buf)
-
-    def memcpy(dst, src, n, kind, stream):
-        ctypes.memmove(int(dst), int(src), n)
-        return (0,)
-
-    rt = types.SimpleNamespace(
-        cudaStreamCreate=lambda: (0, 7), cudaStreamDestroy=lambda s: (0,), cudaStreamSynchronize=lambda s: (0,),
-        cudaMalloc=alloc, cudaMallocHost=alloc, cudaFree=lambda p: (0,), cudaFreeHost=lambda p: (0,),
-        cudaMemcpyAsync=memcpy, cudaGetErrorString=lambda e: (0, b"fake error"),
-        cudaMemcpyKind=types.SimpleNamespace(cudaMemcpyHostToDevice=1, cudaMemcpyDeviceToHost=2))
-    return rt
-
-
-class _Mode(enum.Enum):
-    INPUT = 0
-    OUTPUT = 1
-
-
-class _Engine:
-    """x (-1, 3) float32 -> y = 2x, profile batch 1..4."""
-
-    num_io_tensors = 2
-
-    def get_tensor_name(self, i):
-        return ["x", "y"][i]
-
-    def get_tensor_mode(self, name):
-        return _Mode.INPUT if name == "x" else _Mode.OUTPUT
-
-    def get_tensor_shape(self, name):
-        return (-1, 3)
-
-    def get_tensor_profile_shape(self, name, profile):
-        return (1, 3), (1, 3), (4, 3)
-
-    def get_tensor_dtype(self, name):
-        return "float32"
-
-    def create_execution_context(self):
-        return _Context()
-
-
-class _Context:
-    def __init__(self):
-        self.addr, self.batch = {}, None
-
-    def set_input_shape(self, name, shape):
-        self.batch = shape[0]
-        return 1 <= shape[0] <= 4
-
-    def set_tensor_address(self, name, ptr):
-        self.addr[name] = ptr
-
-    def get_tensor_shape(self, name):
-        return (self.batch, 3)
-
-    def execute_async_v3(self, stream):
-        n = self.batch * 3
-        x = np.ctypeslib.as_array((ctypes.c_float * n).from_address(self.addr["x"]))
-        y = np.ctypeslib.as_array((ctypes.c_float * n).from_address(self.addr["y"]))
-        y[:] = 2 * x
-        return True
-
-
-def _fake_trt():
-    class ILogger:
-        Severity = enum.Enum("Severity", "INTERNAL_ERROR ERROR WARNING INFO VERBOSE")
-
-        def __init__(self):
-            pass
-
-    class Runtime:
-        def __init__(self, logger):
-            self.logger = logger
-
-        def deserialize_cuda_engine(self, blob):
-            return _Engine() if blob == b"ENGINE" else None
-
-    return types.SimpleNamespace(__version__="10.0.0", ILogger=ILogger, Runtime=Runtime,
-                                 TensorIOMode=_Mode, nptype=np.dtype)
+import gpu_fakes
+from pose3d_ros.backends import engine_cache
+from pose3d_ros.backends.engine_build import ensure_engine
+from pose3d_ros.backends.factory import create_backend
+from pose3d_ros.backends.tensorrt_backend import TensorRTBackend, import_tensorrt
+from pose3d_ros.errors import ModelError
 
 
 @pytest.fixture
-def fake_gpu(monkeypatch):
-    cuda_pkg = types.ModuleType("cuda")
-    bindings = types.ModuleType("cuda.bindings")
-    bindings.runtime = _fake_cudart()
-    cuda_pkg.bindings = bindings
-    monkeypatch.setitem(sys.modules, "cuda", cuda_pkg)
-    monkeypatch.setitem(sys.modules, "cuda.bindings", bindings)
-    monkeypatch.setitem(sys.modules, "cuda.bindings.runtime", bindings.runtime)
-    monkeypatch.setitem(sys.modules, "tensorrt", _fake_trt())
+def cuda_log(monkeypatch):
+    log = gpu_fakes.CudaLog()
+    gpu_fakes.install_cuda_python(monkeypatch, log)
+    gpu_fakes.hide_pycuda(monkeypatch)
+    return log
 
 
-def _write_engine(tmp_path, blob=b"ENGINE", version="10.0.0"):
-    (tmp_path / "m.engine").write_bytes(blob)
-    (tmp_path / "m.json").write_text(json.dumps({"tensorrt_version": version}))
-    return tmp_path / "m.onnx"
+def _onnx(tmp_path, data=b"fake onnx v1", name="m.onnx"):
+    path = tmp_path / "models" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    return path
 
 
-def test_runs_by_name_with_dynamic_batch(fake_gpu, tmp_path):
-    with create_backend(_write_engine(tmp_path), "tensorrt") as be:
+@pytest.mark.parametrize("flavour", ["tensorrt10", "tensorrt8", "rtx"])
+def test_each_flavour_builds_caches_and_runs_by_name_or_binding(monkeypatch, cuda_log, tmp_path, flavour):
+    trt = gpu_fakes.install_tensorrt(monkeypatch, flavour)
+    cache = tmp_path / "cache"
+    with create_backend(_onnx(tmp_path), "tensorrt", engine_cache_dir=cache, max_batch=4) as be:
         assert be.input_shapes == {"x": (-1, 3)} and be.output_shapes == {"y": (-1, 3)}
         for batch in (1, 3):
             x = np.arange(batch * 3, dtype=np.float32).reshape(batch, 3)
-            out = be.run({"x": x})
-            np.testing.assert_array_equal(out["y"], 2 * x)
+            np.testing.assert_array_equal(be.run({"x": x})["y"], 2 * x)
+    (build,) = trt.builds
+    assert build["max_batch"] == 4
+    assert build["flags"] == (0 if flavour == "rtx" else 1)  # EXPLICIT_BATCH only where the enum has it
+    assert build["fp16"] is (flavour != "rtx")  # strongly typed RTX: no FP16 builder flag
+    (meta,) = cache.glob("*.meta.json")
+    key = json.loads(meta.read_text())["key"]
+    assert key["runtime"] == ("tensorrt_rtx" if flavour == "rtx" else "tensorrt")
+    assert key["precision"] == ("fp32" if flavour == "rtx" else "fp16")
+    assert key["gpu_name"] == "Fake GPU 9000" and key["compute_capability"] == "9.0"
+    assert "cudaMemcpyAsync" not in cuda_log.calls and "memcpy1" in cuda_log.calls  # async copies, both ways
+    assert "memcpy2" in cuda_log.calls
 
 
-def test_batch_outside_profile_is_a_model_error(fake_gpu, tmp_path):
-    with create_backend(_write_engine(tmp_path), "tensorrt") as be:
+def test_cached_engine_is_reused_and_a_changed_model_is_rebuilt(monkeypatch, cuda_log, tmp_path):
+    trt = gpu_fakes.install_tensorrt(monkeypatch)
+    onnx, cache = _onnx(tmp_path), tmp_path / "cache"
+    first = ensure_engine(onnx, cache, max_batch=2)
+    assert ensure_engine(onnx, cache, max_batch=2) == first and len(trt.builds) == 1
+    onnx.write_bytes(b"fake onnx v2")  # new ONNX bytes -> new key -> new engine
+    second = ensure_engine(onnx, cache, max_batch=2)
+    assert second != first and len(trt.builds) == 2
+    third = ensure_engine(onnx, cache, max_batch=4)  # another max batch is another engine too
+    assert third not in (first, second) and len(trt.builds) == 3
+
+
+def test_engine_of_another_gpu_or_runtime_version_is_never_loaded(monkeypatch, cuda_log, tmp_path):
+    onnx, cache = _onnx(tmp_path), tmp_path / "cache"
+    trt = gpu_fakes.install_tensorrt(monkeypatch, version="10.3.0")
+    ensure_engine(onnx, cache, gpu=("Other GPU", "8.6"))
+    ensure_engine(onnx, cache)  # this machine's GPU: built anew
+    trt = gpu_fakes.install_tensorrt(monkeypatch, version="10.4.0")
+    ensure_engine(onnx, cache)  # another TensorRT version: built anew
+    assert len(trt.builds) == 1 and len(list(cache.glob("*.engine"))) == 3
+
+
+def test_tampered_metadata_means_rebuild(monkeypatch, cuda_log, tmp_path):
+    trt = gpu_fakes.install_tensorrt(monkeypatch)
+    onnx, cache = _onnx(tmp_path), tmp_path / "cache"
+    path = ensure_engine(onnx, cache)
+    meta = path.with_name(path.name.replace(".engine", ".meta.json"))
+    record = json.loads(meta.read_text())
+    record["key"]["runtime_version"] = "9.9.9"
+    meta.write_text(json.dumps(record))
+    assert ensure_engine(onnx, cache) == path and len(trt.builds) == 2
+    path.write_bytes(b"ENGINE truncated")  # size no longer the recorded one
+    ensure_engine(onnx, cache)
+    assert len(trt.builds) == 3
+
+
+def test_building_never_writes_beside_the_models(monkeypatch, cuda_log, tmp_path):
+    gpu_fakes.install_tensorrt(monkeypatch)
+    lifter = _onnx(tmp_path, name="lifter_h36m17.onnx")
+    lifter_meta = lifter.with_suffix(".json")
+    lifter_meta.write_text('{"input_name": "features"}')
+    before = sorted(p.name for p in lifter.parent.iterdir())
+    from pose3d_ros.tools import build_engines
+
+    rc = build_engines.main(["--engines-dir", str(lifter.parent), "--models", lifter.name,
+                             "--cache-dir", str(tmp_path / "cache")])
+    assert rc == 0
+    assert sorted(p.name for p in lifter.parent.iterdir()) == before
+    assert lifter_meta.read_text() == '{"input_name": "features"}'
+    assert len(list((tmp_path / "cache").glob("lifter_h36m17-*.engine"))) == 1
+
+
+def test_default_cache_is_under_the_users_cache_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(engine_cache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert engine_cache.default_cache_dir() == tmp_path / ".cache" / "pose3d_ros" / "engines"
+    monkeypatch.setenv(engine_cache.CACHE_ENV, str(tmp_path / "mine"))
+    assert engine_cache.default_cache_dir() == tmp_path / "mine"
+
+
+def test_batch_outside_profile_and_missing_input_are_model_errors(monkeypatch, cuda_log, tmp_path):
+    gpu_fakes.install_tensorrt(monkeypatch)
+    with create_backend(_onnx(tmp_path), "tensorrt", engine_cache_dir=tmp_path / "c", max_batch=4) as be:
         with pytest.raises(ModelError, match="outside the engine's profile"):
             be.run({"x": np.zeros((5, 3), np.float32)})
         with pytest.raises(ModelError, match="missing input"):
             be.run({})
 
 
-def test_corrupt_or_stale_engine_fails_in_constructor(fake_gpu, tmp_path):
-    with pytest.raises(ModelError, match="cannot deserialise"):
-        create_backend(_write_engine(tmp_path, blob=b"garbage"), "tensorrt")
-    with pytest.raises(ModelError, match="built with TensorRT 8.6"):
-        create_backend(_write_engine(tmp_path, version="8.6.1"), "tensorrt")
+def test_refused_engine_quotes_the_runtime_and_frees_the_stream(monkeypatch, cuda_log, tmp_path):
+    gpu_fakes.install_tensorrt(monkeypatch, "rtx")
+    engine = tmp_path / "x.engine"
+    engine.write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="tensorrt_rtx 1.7.1 cannot deserialise .*not for this GPU"):
+        TensorRTBackend(engine)
+    assert cuda_log.calls.count("cudaStreamCreate") == cuda_log.calls.count("cudaStreamDestroy") == 1
     with pytest.raises(ModelError, match="not found"):
-        create_backend(tmp_path / "absent.onnx", "tensorrt")
+        TensorRTBackend(tmp_path / "absent.engine")
+
+
+def test_parser_errors_are_reported(monkeypatch, cuda_log, tmp_path):
+    gpu_fakes.install_tensorrt(monkeypatch)
+    with pytest.raises(ModelError, match="cannot parse .*unsupported node"):
+        ensure_engine(_onnx(tmp_path, b"BAD onnx"), tmp_path / "c")
+
+
+def test_full_tensorrt_is_preferred_over_rtx(monkeypatch):
+    full = gpu_fakes.fake_tensorrt("tensorrt10")
+    rtx = gpu_fakes.fake_tensorrt("rtx")
+    monkeypatch.setitem(sys.modules, "tensorrt", full)
+    monkeypatch.setitem(sys.modules, "tensorrt_rtx", rtx)
+    assert import_tensorrt().name == "tensorrt"
+    assert import_tensorrt("tensorrt_rtx").trt is rtx
 
 
 def test_without_tensorrt_the_error_names_the_fix(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "tensorrt", None)
-    with pytest.raises(ModelError, match="onnxruntime"):
-        create_backend(_write_engine(tmp_path), "tensorrt")
+    for name in ("tensorrt", "tensorrt_rtx", "tensorrt_rtx_bindings"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ModelError, match="tensorrt-rtx.*onnxruntime"):
+        create_backend(_onnx(tmp_path), "tensorrt")

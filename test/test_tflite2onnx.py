@@ -10,7 +10,7 @@ import flatbuffers
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 from pose3d_ros.models.onnx_ops import same_pads
 from pose3d_ros.models.sparsity import densify
 from pose3d_ros.models.tflite2onnx import convert_model, convert_tflite

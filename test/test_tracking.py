@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.tracking import Tracker, TrackerConfig, box_iou, greedy_match
 
 

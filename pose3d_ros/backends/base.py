@@ -7,10 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_ros.core.errors import ConfigError, ModelError
-
-BACKEND_KINDS = ("onnxruntime", "tensorrt")
-
+from pose3d_ros.errors import ModelError
 
 class InferenceBackend(abc.ABC):
     """One loaded model. Allocates in the constructor, frees in close(); run() is the hot path.
@@ -36,6 +33,19 @@ class InferenceBackend(abc.ABC):
     def close(self) -> None:
         """Release runtime resources; idempotent."""
 
+    @property
+    def max_batch(self) -> int | None:
+        """Largest batch one run() takes (None: any), from the first input's leading dimension."""
+        shape = next(iter(self.input_shapes.values()), ())
+        return int(shape[0]) if shape and shape[0] is not None and shape[0] > 0 else None
+
+    def run_batched(self, input_name: str, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Run a model with one input on a (N, ...) batch of any size, in chunks of max_batch; the
+        outputs are concatenated along the batch dimension."""
+        step = self.max_batch or max(batch.shape[0], 1)
+        parts = [self.run({input_name: batch[i:i + step]}) for i in range(0, batch.shape[0], step)]
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]} if parts else {}
+
     def check_feeds(self, feeds: dict[str, np.ndarray]) -> None:
         """Raise ModelError unless every input tensor is fed."""
         missing = set(self.input_shapes) - set(feeds)
@@ -47,20 +57,3 @@ class InferenceBackend(abc.ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def create_backend(model_path: str | Path, kind: str = "onnxruntime", threads: int = 1) -> InferenceBackend:
-    """Load a model with the backend `kind` (onnxruntime | tensorrt).
-
-    `model_path` names the ONNX file; the tensorrt backend loads the engine built from it
-    beside it (same stem, `.engine`, made by `pose3d_engines`).
-    """
-    if kind == "onnxruntime":
-        from pose3d_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
-
-        return OnnxRuntimeBackend(model_path, threads=threads)
-    if kind == "tensorrt":
-        from pose3d_ros.backends.tensorrt_backend import TensorRTBackend
-
-        return TensorRTBackend(Path(model_path).with_suffix(".engine"))
-    raise ConfigError(f"unknown backend {kind!r}; expected one of {BACKEND_KINDS}")

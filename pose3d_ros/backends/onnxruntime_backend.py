@@ -1,4 +1,9 @@
-"""ONNX Runtime backend (CPU everywhere; CUDA EP when onnxruntime-gpu is installed)."""
+"""ONNX Runtime backend on the CPU (the reference every other backend is compared with).
+
+The GPU variant (CUDA execution provider) is onnxruntime_cuda_backend.py; this class only runs
+the providers it is given, CPUExecutionProvider by default, so installing onnxruntime-gpu never
+silently moves the `onnxruntime` backend onto a GPU.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,30 @@ from pathlib import Path
 import numpy as np
 
 from pose3d_ros.backends.base import InferenceBackend
-from pose3d_ros.core.errors import ConfigError, ModelError
+from pose3d_ros.errors import ConfigError, ModelError
+
+CPU_PROVIDER = "CPUExecutionProvider"
 
 
 def _shape(dims) -> tuple[int, ...]:
     return tuple(d if isinstance(d, int) else -1 for d in dims)
 
 
-class OnnxRuntimeBackend(InferenceBackend):
-    """Wraps one onnxruntime.InferenceSession."""
+def _provider_name(provider) -> str:
+    return provider[0] if isinstance(provider, tuple) else provider
 
-    def __init__(self, model_path: str | Path, threads: int = 1, providers: list[str] | None = None):
+
+class OnnxRuntimeBackend(InferenceBackend):
+    """Wraps one onnxruntime.InferenceSession.
+
+    providers: ONNX Runtime providers in priority order (names, or (name, options) tuples);
+    those this onnxruntime build lacks are skipped. Default: the CPU provider alone.
+    """
+
+    def __init__(self, model_path: str | Path, threads: int = 1, providers: list | None = None):
         import onnxruntime as ort
 
+        self._session = None
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"model file not found: {path} (run `pose3d_models` to generate engines/)")
@@ -30,7 +46,7 @@ class OnnxRuntimeBackend(InferenceBackend):
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         avail = ort.get_available_providers()
-        chosen = [p for p in (providers or ["CUDAExecutionProvider", "CPUExecutionProvider"]) if p in avail]
+        chosen = [p for p in (providers or [CPU_PROVIDER]) if _provider_name(p) in avail]
         try:
             self._session = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
         except Exception as exc:  # onnxruntime raises several private types
@@ -49,6 +65,7 @@ class OnnxRuntimeBackend(InferenceBackend):
 
     @property
     def providers(self) -> list[str]:
+        """The providers the session really uses, in priority order."""
         return list(self._session.get_providers()) if self._session else []
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

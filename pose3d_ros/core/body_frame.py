@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 from pose3d_ros.core.skeleton import H36M_JOINTS
 
 _J = {n: i for i, n in enumerate(H36M_JOINTS)}

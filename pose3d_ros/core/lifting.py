@@ -26,12 +26,9 @@ optical frame (x right, y down, z forward); the pelvis is 0 by definition.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from pose3d_ros.core.errors import InputError, ModelError
+from pose3d_ros.errors import InputError, ModelError
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.core.types import CameraIntrinsics
 
@@ -82,8 +79,8 @@ def rel_from_output(out: np.ndarray) -> np.ndarray:
 class Lifter:
     """Runs the exported lifter through an InferenceBackend.
 
-    meta: the engine's JSON (engines/lifter_h36m17.json): input/output tensor names,
-    joint order and `conf_min`. The backend owns the model; close() closes it.
+    meta: the model's JSON (engines/lifter_h36m17.json, read by pose3d_ros.assembly): input/output
+    tensor names, joint order and `conf_min`. The backend owns the model; close() closes it.
     """
 
     def __init__(self, backend, meta: dict):
@@ -97,18 +94,6 @@ class Lifter:
         shapes = backend.input_shapes
         if self._input not in shapes or shapes[self._input][-1] != N_FEATURES:
             raise ModelError(f"lifter model has inputs {shapes}, expected {self._input!r} (-1, {N_FEATURES})")
-
-    @classmethod
-    def from_engine(cls, onnx_path: str | Path, backend_kind: str = "onnxruntime", threads: int = 1) -> "Lifter":
-        """Load `<name>.onnx` and the `<name>.json` beside it."""
-        from pose3d_ros.backends.base import create_backend
-
-        path = Path(onnx_path)
-        meta_path = path.with_suffix(".json")
-        if not meta_path.is_file():
-            raise ModelError(f"lifter metadata not found: {meta_path} (it is committed beside the ONNX file)")
-        meta = json.loads(meta_path.read_text())
-        return cls(create_backend(path, backend_kind, threads), meta)
 
     @property
     def conf_min(self) -> float:

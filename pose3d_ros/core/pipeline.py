@@ -1,30 +1,41 @@
-"""The whole per-frame pipeline: RGB frame + intrinsics -> people with metric 3D joints.
+"""The whole per-frame pipeline: RGB frame + intrinsics + stamp -> tracked people with metric 3D joints.
 
-Stages, in order (each timed for diagnostics):
-1. pose2d:  BlazePose 2D stage (detector + ROI-tracked landmark model) -> Pose2D per person;
+Stages, in order (each timed):
+1. pose2d:  the 2D stage (core/pose2d) -> Pose2D per person, with ROI tracking;
 2. lift:    BlazePose-33 -> H36M-17 2D joints, all people lifted in one batch -> root-relative 3D;
-3. place:   root translation (from the 2D/3D scale, or from an aligned depth image) -> absolute 3D.
-People whose result is not finite, or whose root is not in front of the camera, are dropped
-(and counted): the outputs never carry NaN or a skeleton at the camera origin.
+3. place:   root translation (from the 2D/3D scale, or from an aligned depth image) -> absolute 3D;
+4. track:   letter ids that follow the 2D stage's tracks (core/tracking.py);
+5. smooth:  One-Euro filtering of each track's 3D joints (core/smoothing.py).
+People whose result is not finite, or whose root is nearer than `placement.min_depth_m`, are
+dropped (and counted): the outputs never carry NaN or a skeleton at the camera origin.
+
+The pipeline owns time: stamps are integer ns; tracking and smoothing see seconds since the first
+frame (epoch seconds as float lose ~0.2 us). Tracks that see no frames end through expire().
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 import numpy as np
 
-from pose3d_ros.core.errors import ConfigError, InputError
-from pose3d_ros.core.preprocess import validate_frame
+from pose3d_ros.core.filters import OneEuroConfig
+from pose3d_ros.core.image import validate_frame
+from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
+from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.skeleton import PELVIS, blazepose_conf_to_h36m, blazepose_to_h36m
+from pose3d_ros.core.smoothing import PoseSmoother
+from pose3d_ros.core.tracking import Tracker, TrackerConfig
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D
+from pose3d_ros.errors import InputError
 
 log = logging.getLogger(__name__)
 
-STAGES = ("pose2d", "lift", "place")
+STAGES = ("pose2d", "lift", "place", "track")
+NS_PER_S = 1_000_000_000
 
 
 class Pose2DStage(Protocol):
@@ -32,41 +43,59 @@ class Pose2DStage(Protocol):
 
     def reset(self) -> None: ...
 
+    def set_config(self, config: Pose2DConfig) -> None: ...
+
 
 class LiftStage(Protocol):
     def lift(self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics) -> np.ndarray: ...
 
 
-# (rel_m (N,17,3), joints2d_px (N,17,2), conf (N,17), intrinsics, depth_m (H,W) | None)
+# (rel_m (N,17,3), joints2d_px (N,17,2), conf (N,17), intrinsics, depth_m (H,W) | None, PlacementConfig)
 #   -> (abs_m (N,17,3) camera optical frame, NaN where a person cannot be placed; conf3d (N,17))
-PlaceFn = Callable[[np.ndarray, np.ndarray, np.ndarray, CameraIntrinsics, "np.ndarray | None"],
-                   "tuple[np.ndarray, np.ndarray]"]
+PlaceFn = Callable[..., "tuple[np.ndarray, np.ndarray]"]
 
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """min_depth_m: a placed root closer than this to the camera is treated as a failure.
+    """Every stage's settings: pose2d (the 2D stage), placement (its min_depth_m is the nearest a
+    placed person may be), tracker (ids), smoothing (One-Euro on the 3D joints)."""
 
-    (How many people, and how sure, is the 2D stage's configuration: Pose2DConfig.)
-    """
+    pose2d: Pose2DConfig = field(default_factory=Pose2DConfig)
+    placement: PlacementConfig = field(default_factory=PlacementConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    smoothing: OneEuroConfig = field(default_factory=OneEuroConfig)
 
-    min_depth_m: float = 0.2
 
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.min_depth_m) and self.min_depth_m > 0.0):
-            raise ConfigError(f"min_depth_m must be > 0, got {self.min_depth_m}")
+@dataclass(frozen=True)
+class FrameResult:
+    """One frame's output: people (tracked, smoothed), ids whose track just ended, ids alive now,
+    and the seconds each stage took."""
+
+    people: list[Person]
+    ended_ids: tuple[str, ...]
+    active_ids: tuple[str, ...]
+    timings_s: dict[str, float]
+
+
+def default_place(rel_m, j2d_px, conf, intrinsics, depth_m, config: PlacementConfig):
+    placed = place_with_confidence(rel_m, j2d_px, conf, intrinsics, depth_m, config)
+    return placed.joints3d_m, placed.conf3d
 
 
 class Pose3DPipeline:
-    """Runs the stages on one frame. Stateful only through the 2D stage's ROI tracking."""
+    """Runs the stages on one frame at a time. Not thread-safe: one caller thread."""
 
     def __init__(self, pose2d: Pose2DStage, lifter: LiftStage, config: PipelineConfig | None = None,
-                 place: PlaceFn | None = None):
+                 place: PlaceFn = default_place, tracker: Tracker | None = None):
         self._pose2d = pose2d
         self._lifter = lifter
         self._config = config or PipelineConfig()
-        self._place = place if place is not None else _default_place
-        self._timings_s = {s: 0.0 for s in STAGES}
+        self._place = place
+        self._tracker = tracker or Tracker(self._config.tracker)
+        self._tracker.set_config(self._config.tracker)
+        self._smoother = PoseSmoother(self._config.smoothing)
+        self._epoch_ns: int | None = None
+        self._last_stamp_ns: int | None = None
         self._rejected = 0
 
     @property
@@ -74,25 +103,30 @@ class Pose3DPipeline:
         return self._config
 
     def set_config(self, config: PipelineConfig) -> None:
+        """New settings between frames; a changed 2D config restarts ROI tracking, ids are kept."""
+        if config.pose2d != self._config.pose2d:
+            self._pose2d.set_config(config.pose2d)
+        self._tracker.set_config(config.tracker)
+        self._smoother.set_config(config.smoothing)
         self._config = config
 
     @property
-    def last_timings_s(self) -> dict[str, float]:
-        """Seconds each stage took on the last processed frame."""
-        return dict(self._timings_s)
-
-    @property
     def rejected_count(self) -> int:
-        """People dropped so far because their 3D result was not finite or behind the camera."""
+        """People dropped so far because their 3D result was not finite or too near the camera."""
         return self._rejected
 
+    @property
+    def active_ids(self) -> tuple[str, ...]:
+        return self._tracker.active_ids
+
     def reset(self) -> None:
-        """Forget ROI tracking (e.g. after a stream restart)."""
+        """Forget ROI tracking (e.g. after a stream restart); ids end by timeout as usual."""
         self._pose2d.reset()
 
-    def process(self, frame_rgb: np.ndarray, intrinsics: CameraIntrinsics,
-                depth_m: np.ndarray | None = None) -> list[Person]:
-        """(H, W, 3) uint8 RGB frame -> people, joints3d_m absolute in the camera optical frame.
+    def process(self, frame_rgb: np.ndarray, intrinsics: CameraIntrinsics, stamp_ns: int,
+                depth_m: np.ndarray | None = None) -> FrameResult:
+        """(H, W, 3) uint8 RGB frame taken at stamp_ns -> people, joints3d_m absolute in the camera
+        optical frame.
 
         depth_m: optional (H, W) float32 metres aligned to the frame (0 or NaN = no reading).
         Raises InputError for a malformed frame or intrinsics of another image size.
@@ -101,27 +135,54 @@ class Pose3DPipeline:
         t0 = time.perf_counter()
         poses = self._pose2d.process(frame_rgb)
         t1 = time.perf_counter()
+        people, lift_timings = self._lift_and_place(poses, intrinsics, depth_m)
+        t2 = time.perf_counter()
+        stamp_s = self._seconds(stamp_ns)
+        people, ended = self._tracker.assign(people, stamp_s)
+        self._smoother.forget(ended)
+        people = self._smoother.smooth(people, stamp_s)
+        t3 = time.perf_counter()
+        self._last_stamp_ns = stamp_ns
+        timings = {"pose2d": t1 - t0, **lift_timings, "track": t3 - t2}
+        return FrameResult(people, ended, self._tracker.active_ids, timings)
+
+    def expire(self, now_ns: int) -> tuple[str, ...]:
+        """With no frames coming, end the tracks unseen for the tracker's timeout at time now_ns."""
+        if not self._tracker.active_ids:
+            return ()
+        _, ended = self._tracker.assign([], self._seconds(now_ns))
+        self._smoother.forget(ended)
+        return ended
+
+    def _lift_and_place(self, poses: list[Pose2D], intrinsics: CameraIntrinsics,
+                        depth_m: np.ndarray | None) -> tuple[list[Person], dict[str, float]]:
+        """Lift and place every pose; (people kept, seconds taken by "lift" and "place")."""
         if not poses:
-            self._timings_s = {"pose2d": t1 - t0, "lift": 0.0, "place": 0.0}
-            return []
+            return [], {"lift": 0.0, "place": 0.0}
+        t0 = time.perf_counter()
         j2d = blazepose_to_h36m(np.stack([p.keypoints_px for p in poses]).astype(np.float64))
         conf = blazepose_conf_to_h36m(np.stack([p.visibility for p in poses]).astype(np.float64))
         rel_m = np.asarray(self._lifter.lift(j2d, conf, intrinsics), dtype=np.float64)
-        t2 = time.perf_counter()
-        abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m)
+        t1 = time.perf_counter()
+        abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m, self._config.placement)
         abs_m = np.asarray(abs_m, dtype=np.float64)
-        t3 = time.perf_counter()
-        self._timings_s = {"pose2d": t1 - t0, "lift": t2 - t1, "place": t3 - t2}
+        timings = {"lift": t1 - t0, "place": time.perf_counter() - t1}
         people = []
         for i, pose in enumerate(poses):
             if not (np.all(np.isfinite(abs_m[i])) and np.all(np.isfinite(j2d[i]))
-                    and abs_m[i, PELVIS, 2] >= self._config.min_depth_m):
+                    and abs_m[i, PELVIS, 2] >= self._config.placement.min_depth_m):
                 self._rejected += 1
-                log.debug("dropped a person with a non-finite or behind-camera 3D result")
+                log.debug("dropped a person with a non-finite or too-near 3D result")
                 continue
             people.append(Person(joints2d_px=j2d[i], joints2d_conf=conf[i], joints3d_m=abs_m[i],
                                  joints3d_conf=np.asarray(conf3d[i], dtype=np.float64), pose2d=pose))
-        return people
+        return people, timings
+
+    def _seconds(self, stamp_ns: int) -> float:
+        """Stamp as seconds since the first frame."""
+        if self._epoch_ns is None:
+            self._epoch_ns = stamp_ns
+        return (stamp_ns - self._epoch_ns) / NS_PER_S
 
 
 def _check_frame(frame: np.ndarray, intr: CameraIntrinsics, depth_m: np.ndarray | None) -> None:
@@ -131,10 +192,3 @@ def _check_frame(frame: np.ndarray, intr: CameraIntrinsics, depth_m: np.ndarray 
         raise InputError(f"intrinsics are for {intr.width_px}x{intr.height_px}, frame is {w}x{h}")
     if depth_m is not None and depth_m.shape != (h, w):
         raise InputError(f"depth image {depth_m.shape} is not aligned to the {w}x{h} frame")
-
-
-def _default_place(rel_m, j2d_px, conf, intrinsics, depth_m):
-    from pose3d_ros.core.placement import place_with_confidence
-
-    placed = place_with_confidence(rel_m, j2d_px, conf, intrinsics, depth_m)
-    return placed.joints3d_m, placed.conf3d

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.types import CameraIntrinsics
 
 
@@ -45,7 +45,7 @@ class PlacementConfig:
     conf_min: float = 0.3  # joints below this 2D confidence do not read depth
     surface_offset_m: float = 0.03
     agreement_sigma_m: float = 0.10
-    min_depth_m: float = 0.1
+    min_depth_m: float = 0.2  # nearest a placed joint (and a usable depth reading) may be; node: min_root_depth_m
     max_depth_m: float = 20.0
 
     def __post_init__(self) -> None:

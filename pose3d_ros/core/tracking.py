@@ -1,7 +1,9 @@
-"""Track identities across frames: short random letter IDs (REP-155 style), kept through occlusions.
+"""Person identities across frames: short random letter IDs (REP-155 style), kept through occlusions.
 
-Matching is greedy on 2D bounding-box IoU (highest IoU first), which is what a handful of people
-per frame needs; a track that finds no detection is kept, unmatched, until it has not been seen for
+The one place identity is decided. A person the 2D stage carried from the last frame (same
+Pose2D.track_key) keeps its id. Everyone else (new detections, and every person when the 2D stage
+does not track) is matched greedily on 2D bounding-box IoU (highest first) against the tracks not
+continued that way. A track that finds nobody is kept, unmatched, until it has not been seen for
 `timeout_s`, then it is reported as ended. IDs are never reused within one Tracker's life.
 """
 
@@ -13,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.core.errors import ConfigError, InputError
+from pose3d_ros.core.geometry import box_iou, points_box
 from pose3d_ros.core.types import Person
+from pose3d_ros.errors import ConfigError, InputError
 
 
 @dataclass(frozen=True)
@@ -40,21 +43,6 @@ class TrackUpdate:
 
     ids: tuple[str, ...]
     ended: tuple[str, ...]
-
-
-def box_iou(a_px: np.ndarray, b_px: np.ndarray) -> np.ndarray:
-    """(N, 4), (M, 4) boxes x0, y0, x1, y1 px -> (N, M) intersection over union (0 for empty boxes)."""
-    a = np.asarray(a_px, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b_px, dtype=np.float64).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def greedy_match(score: np.ndarray, min_score: float) -> list[tuple[int, int]]:
@@ -86,6 +74,7 @@ class Tracker:
         self._last_seen_s: dict[str, float] = {}
         self._used: set[str] = set()
         self._last_stamp_s: float | None = None
+        self._by_key: dict[int, str] = {}  # 2D-stage track key on the last frame -> id
 
     @property
     def config(self) -> TrackerConfig:
@@ -100,10 +89,12 @@ class Tracker:
         """IDs of the tracks alive now (seen within the timeout), in creation order."""
         return tuple(self._boxes_px)
 
-    def update(self, boxes_px: np.ndarray, stamp_s: float) -> TrackUpdate:
+    def update(self, boxes_px: np.ndarray, stamp_s: float, keys: list[int | None] | None = None) -> TrackUpdate:
         """(N, 4) detection boxes x0, y0, x1, y1 px at time stamp_s -> IDs and ended tracks.
 
-        A stamp going backwards (a bag played again) ends every track first.
+        keys: the 2D stage's track_key of each detection (None: unknown); a key seen on the last
+        frame continues its id without IoU matching. A stamp going backwards (a bag played again)
+        ends every track first.
         """
         boxes = np.asarray(boxes_px, dtype=np.float64).reshape(-1, 4)
         if not np.all(np.isfinite(boxes)) or not np.isfinite(stamp_s):
@@ -113,20 +104,25 @@ class Tracker:
             ended.extend(self._boxes_px)
             self._boxes_px.clear()
             self._last_seen_s.clear()
+            self._by_key.clear()
         self._last_stamp_s = stamp_s
 
-        track_ids = list(self._boxes_px)
+        keys = list(keys) if keys is not None else [None] * len(boxes)
+        ids: list[str | None] = [self._by_key.get(k) if k is not None else None for k in keys]
+        ids = [tid if tid in self._boxes_px else None for tid in ids]
+        rows = [d for d, tid in enumerate(ids) if tid is None]
+        track_ids = [t for t in self._boxes_px if t not in ids]
         track_boxes = np.array([self._boxes_px[t] for t in track_ids]).reshape(-1, 4)
-        iou = box_iou(boxes, track_boxes)
-        ids: list[str | None] = [None] * len(boxes)
-        for det, trk in greedy_match(iou, max(self._config.min_iou, 1e-9)):
-            ids[det] = track_ids[trk]
+        iou = box_iou(boxes[rows], track_boxes)
+        for r, trk in greedy_match(iou, max(self._config.min_iou, 1e-9)):
+            ids[rows[r]] = track_ids[trk]
         for det, tid in enumerate(ids):
             if tid is None:
                 tid = self._new_id()
                 ids[det] = tid
             self._boxes_px[tid] = boxes[det].copy()
             self._last_seen_s[tid] = stamp_s
+        self._by_key = {k: tid for k, tid in zip(keys, ids) if k is not None}
 
         for tid in list(self._boxes_px):
             if stamp_s - self._last_seen_s[tid] > self._config.timeout_s:
@@ -137,8 +133,8 @@ class Tracker:
 
     def assign(self, people: list[Person], stamp_s: float) -> tuple[list[Person], tuple[str, ...]]:
         """People of one frame -> copies with track_id set, plus the IDs of tracks that ended."""
-        boxes = np.array([_person_box_px(p) for p in people]).reshape(-1, 4)
-        upd = self.update(boxes, stamp_s)
+        boxes = np.array([points_box(p.joints2d_px) for p in people]).reshape(-1, 4)
+        upd = self.update(boxes, stamp_s, [p.pose2d.track_key for p in people])
         tracked = [dataclasses.replace(p, track_id=tid) for p, tid in zip(people, upd.ids)]
         return tracked, upd.ended
 
@@ -150,8 +146,3 @@ class Tracker:
                 self._used.add(tid)
                 return tid
 
-
-def _person_box_px(person: Person) -> np.ndarray:
-    """(4,) box of the person's H36M 2D joints, px."""
-    j = person.joints2d_px
-    return np.array([j[:, 0].min(), j[:, 1].min(), j[:, 0].max(), j[:, 1].max()])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class Pose2D:
     score: person presence probability.
     roi: the crop the landmarks were computed in.
     aux_px: (2, 2) auxiliary landmarks 33 and 34 (for the next frame's ROI).
+    track_key: the 2D stage's number for this person, the same while its crop is tracked from
+    frame to frame (None when not from a tracking 2D stage).
     """
 
     keypoints_px: np.ndarray
@@ -69,12 +71,7 @@ class Pose2D:
     score: float
     roi: Roi
     aux_px: np.ndarray
-
-    @property
-    def bbox_px(self) -> np.ndarray:
-        """(4,) x0, y0, x1, y1 of the 33 landmarks."""
-        k = self.keypoints_px
-        return np.array([k[:, 0].min(), k[:, 1].min(), k[:, 0].max(), k[:, 1].max()])
+    track_key: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Make engines/: wheel -> verified .tflite -> own converter -> ONNX + manifest.json (idempotent).
 
-Outputs nothing in the product reads (specs.UNUSED_OUTPUT_ROLES: the landmark model's segmentation
+Outputs nothing in the product reads (core/pose2d/tensors.py UNUSED_OUTPUT_ROLES: the landmark model's segmentation
 head) are pruned from the graph by default and listed per model under "pruned_outputs";
 BuildOptions.keep_unused_outputs keeps them. A second run whose manifest still matches (converter
 version and source hash, options, pinned tflite hashes, the ONNX files' sha256 on disk) does no work. Files are written atomically (temp file + rename).
@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 from pose3d_ros.models.prune import prune_outputs
-from pose3d_ros.models.specs import UNUSED_OUTPUT_ROLES, assign_roles
+from pose3d_ros.core.pose2d.tensors import UNUSED_OUTPUT_ROLES, assign_roles
 from pose3d_ros.models.tflite2onnx import CONVERTER_VERSION, IR_VERSION, OPSET, PRODUCER, convert_model
 from pose3d_ros.models.tflite_reader import read_tflite
 from pose3d_ros.models.wheel import (MODEL_SOURCES, WHEEL_PROJECT, WHEEL_VERSION, download_wheel,
@@ -43,23 +43,17 @@ def _options_record(opts: BuildOptions) -> dict:
     return {"keep_unused_outputs": bool(opts.keep_unused_outputs)}
 
 
-def default_engines_dir() -> Path:
-    """Where the node looks for the models (core/engines.py decides: env POSE3D_ENGINES_DIR, else
-    engines/ beside the package, else ./engines)."""
-    from pose3d_ros.core.engines import resolve_engines_dir
-
-    return resolve_engines_dir()
-
-
 def converter_source_sha256() -> str:
     """sha256 over the converter's own source files: any change to them makes old ONNX files stale."""
     import hashlib
 
     here = Path(__file__).resolve().parent
+    sources = [here / name for name in ("tflite_reader.py", "sparsity.py", "onnx_graph.py", "onnx_ops.py",
+                                        "tflite2onnx.py", "prune.py")]
+    sources.append(here.parent / "core" / "pose2d" / "tensors.py")
     h = hashlib.sha256()
-    for name in ("tflite_reader.py", "sparsity.py", "onnx_graph.py", "onnx_ops.py", "tflite2onnx.py",
-                 "prune.py", "specs.py"):
-        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    for path in sources:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

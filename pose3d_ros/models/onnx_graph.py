@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 from pose3d_ros.models.tflite_reader import TfliteModel
 
 NHWC_TO_NCHW = (0, 3, 1, 2)

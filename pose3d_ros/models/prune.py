@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import onnx
 from onnx import helper
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 
 
 def prune_outputs(model: onnx.ModelProto, drop: Iterable[str]) -> onnx.ModelProto:

@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 from pose3d_ros.models.onnx_graph import BATCH_DIM, NCHW_TO_NHWC, NHWC_TO_NCHW, GraphBuilder
 from pose3d_ros.models.onnx_ops import BUILDERS
 from pose3d_ros.models.sparsity import densify

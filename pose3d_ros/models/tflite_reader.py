@@ -15,7 +15,7 @@ import numpy as np
 from flatbuffers import encode, number_types as nt, packer
 from flatbuffers.table import Table
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 
 # BuiltinOperator codes (schema enum) for the ops this project meets.
 BUILTIN_OPS = {

@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 
 WHEEL_PROJECT = "mediapipe"
 WHEEL_VERSION = "0.10.21"

@@ -1,8 +1,8 @@
 """pose3d_node: camera image (+ camera_info, optional depth) in; TF, markers, REP-155, debug image out.
 
 A thin adapter: the subscription callbacks only store the newest frame (counting the ones it
-replaces); one worker thread converts it (ros/conversions), runs the core pipeline, tracking and
-smoothing, and publishes (ros/outputs). Bad input gets one throttled error and the frame is dropped;
+replaces); one worker thread converts it (ros/conversions), runs the core pipeline (2D, 3D, ids, smoothing)
+and publishes (ros/outputs). Bad input gets one throttled error and the frame is dropped;
 missing models or bad parameters stop the node at start-up with an error naming the fix.
 """
 
@@ -21,11 +21,9 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
-from pose3d_ros.core.engines import Models, resolve_engines_dir
-from pose3d_ros.core.errors import ConfigError, InputError, ModelError, Pose3DError
-from pose3d_ros.core.smoothing import PoseSmoother
-from pose3d_ros.core.tracking import Tracker
+from pose3d_ros.assembly import Models, resolve_engines_dir
 from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.errors import ConfigError, InputError, ModelError, Pose3DError
 from pose3d_ros.ros import conversions, params
 from pose3d_ros.ros.diagnostics import Diagnostics
 from pose3d_ros.ros.frame_sync import LatestSlot, StampCache
@@ -34,6 +32,8 @@ from pose3d_ros.ros.stats import RunStats
 
 NS_PER_S = 1_000_000_000
 DEFAULT_FRAME = "camera_optical_frame"
+DEPTH_MATCH_S = 0.05  # a depth image pairs with the colour image whose stamp is this close
+WORKER_POLL_S = 0.1  # how often an idle worker applies settings and ends idle tracks
 
 
 class Pose3DNode(Node):
@@ -43,34 +43,31 @@ class Pose3DNode(Node):
         super().__init__("pose3d_node", **kwargs)
         self._settings = params.settings_from(params.declare_all(self))
         s = self._settings
-        engines_dir = _engines_dir(s["engines_dir"])
-        self._models = Models(engines_dir, s["backend"], s["threads"])
-        self.get_logger().info(f"models loaded from {engines_dir} ({s['backend']}, {s['threads']} thread(s))")
-        self._pipeline = self._models.make_pipeline(s.pose2d, s.pipeline)
-        self._tracker = Tracker(s.tracker)
-        self._smoother = PoseSmoother(s.smoothing)
-        self._pending: params.Settings | None = None
+        engines_dir = _engines_dir(s.engines_dir)
+        self._models = Models(engines_dir, s.backend, s.threads, s.pipeline)
+        self.get_logger().info(f"models loaded from {engines_dir} ({s.backend}, {s.threads} thread(s))")
+        self._pipeline = self._models.pipeline
+        self._mailbox = params.SettingsMailbox(s)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        qos = (QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if s["reliable_qos"]
+        qos = (QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if s.reliable_qos
                else qos_profile_sensor_data)
         self._slot = LatestSlot()
         self._infos = StampCache()
         self._depths = StampCache(size=5)
-        if s["image_transport"] == "compressed":
+        if s.image_transport == "compressed":
             self.create_subscription(CompressedImage, "image/compressed", self._slot.put, qos)
         else:
             self.create_subscription(Image, "image", self._slot.put, qos)
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos)
-        if s["use_depth"]:
+        if s.use_depth:
             self.create_subscription(Image, "depth", self._on_depth, qos)
-        self._outputs = Outputs(self, s["publish_rep155"])
+        self._outputs = Outputs(self, s.outputs.publish_rep155)
         self._stats = RunStats()
         self._diagnostics = Diagnostics(self, self._stats, self._slot)
-        self.create_timer(s["diagnostics_period_s"], self._diagnostics.report)
+        self.create_timer(s.diagnostics_period_s, self._diagnostics.report)
         self._warned: set[str] = set()
         self._last = None  # (stamp_ns, frame_id, monotonic s) of the last processed frame
-        self._epoch_ns: int | None = None  # tracking/smoothing time = stamp - first stamp (float precision)
         self._worker = threading.Thread(target=self._run, name="pose3d_worker", daemon=True)
         self._worker.start()
 
@@ -86,22 +83,16 @@ class Pose3DNode(Node):
         self._depths.add(conversions.stamp_to_ns(msg.header.stamp), msg)
 
     def _on_set_parameters(self, changes) -> SetParametersResult:
-        values = dict((self._pending or self._settings).values)
-        for p in changes:
-            if p.name not in params.SPEC_BY_NAME:
-                return SetParametersResult(successful=False, reason=f"unknown parameter {p.name}")
-            values[p.name] = p.value
         try:
-            new = params.settings_from(values)
+            self._mailbox.propose({p.name: p.value for p in changes})  # the worker applies it
         except ConfigError as e:
             return SetParametersResult(successful=False, reason=str(e))
-        self._pending = new  # applied by the worker before its next frame
         return SetParametersResult(successful=True)
 
     # --- worker thread ------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._slot.closed:
-            msg = self._slot.take(timeout_s=0.1)
+            msg = self._slot.take(timeout_s=WORKER_POLL_S)
             self._apply_pending()
             if msg is None:
                 self._expire_idle_tracks()
@@ -112,15 +103,10 @@ class Pose3DNode(Node):
                 self.get_logger().error(f"frame dropped, unexpected error: {e!r}", throttle_duration_sec=5.0)
 
     def _apply_pending(self) -> None:
-        new, self._pending = self._pending, None
-        if new is None:
-            return
-        old, self._settings = self._settings, new
-        if new.pose2d != old.pose2d or new.pipeline != old.pipeline:
-            self._pipeline = self._models.make_pipeline(new.pose2d, new.pipeline)
-        self._tracker.set_config(new.tracker)
-        if new.smoothing != old.smoothing:
-            self._smoother.set_config(new.smoothing)
+        new = self._mailbox.take()
+        if new is not None:
+            self._settings = new
+            self._pipeline.set_config(new.pipeline)
 
     def _process(self, msg) -> None:
         s = self._settings
@@ -133,8 +119,8 @@ class Pose3DNode(Node):
                 rgb = conversions.image_to_rgb(msg)
             h, w = rgb.shape[:2]
             intr = self._intrinsics_for(stamp_ns, w, h)
-            depth = self._depth_for(stamp_ns, w, h) if s["use_depth"] else None
-            people = self._pipeline.process(rgb, intr, depth)
+            depth = self._depth_for(stamp_ns, w, h) if s.use_depth else None
+            result = self._pipeline.process(rgb, intr, stamp_ns, depth)
         except InputError as e:
             self._stats.bad_input += 1
             self.get_logger().error(f"bad input, frame dropped: {e}", throttle_duration_sec=5.0)
@@ -143,38 +129,29 @@ class Pose3DNode(Node):
             self._stats.model_errors += 1
             self.get_logger().error(f"inference failed, frame dropped: {e}", throttle_duration_sec=5.0)
             return
-        stamp_s = self._seconds(stamp_ns)
-        people, ended = self._tracker.assign(people, stamp_s)
-        self._smoother.forget(ended)
-        people = self._smoother.smooth(people, stamp_s)
-        published = self._outputs.publish(people, ended, self._tracker.active_ids, header, (w, h), s.values)
+        published = self._outputs.publish(result.people, result.ended_ids, result.active_ids, header, (w, h),
+                                          s.outputs)
         self._last = (stamp_ns, header.frame_id, time.monotonic())
-        self._stats.frame_done(self._pipeline.last_timings_s, len(published))
-        if self._outputs.debug_wanted(s["debug_image.max_fps"]):
-            fps = self._stats.fps() if s["debug_image.draw_fps"] else None
+        self._stats.frame_done(result.timings_s, len(published))
+        if self._outputs.debug_wanted(s.outputs.debug_max_fps):
+            fps = self._stats.fps() if s.outputs.debug_draw_fps else None
             self._outputs.publish_debug(rgb, published, header, fps)
 
     def _expire_idle_tracks(self) -> None:
         """No frames coming: end tracks by the image clock extrapolated with wall time."""
-        if self._last is None or not self._tracker.active_ids:
+        if self._last is None or not self._pipeline.active_ids:
             return
         stamp_ns, frame_id, t_s = self._last
         elapsed_s = time.monotonic() - t_s
-        if elapsed_s <= self._settings.tracker.timeout_s:
+        if elapsed_s <= self._settings.pipeline.tracker.timeout_s:
             return
         now_ns = stamp_ns + int(elapsed_s * NS_PER_S)
-        _, ended = self._tracker.assign([], self._seconds(now_ns))
+        ended = self._pipeline.expire(now_ns)
         if ended:
-            self._smoother.forget(ended)
             header = Header(stamp=conversions.ns_to_stamp(now_ns), frame_id=frame_id)
-            self._outputs.publish([], ended, self._tracker.active_ids, header, (1, 1), self._settings.values)
+            self._outputs.publish([], ended, self._pipeline.active_ids, header, None, self._settings.outputs)
 
     # --- helpers ------------------------------------------------------------------------------
-    def _seconds(self, stamp_ns: int) -> float:
-        """Stamp as seconds since the first frame: epoch seconds as float lose ~0.2 us."""
-        if self._epoch_ns is None:
-            self._epoch_ns = stamp_ns
-        return (stamp_ns - self._epoch_ns) / NS_PER_S
 
     def _header_for(self, src: Header) -> Header:
         header = Header(stamp=src.stamp, frame_id=src.frame_id)
@@ -188,8 +165,8 @@ class Pose3DNode(Node):
 
     def _intrinsics_for(self, stamp_ns: int, w: int, h: int) -> CameraIntrinsics:
         s = self._settings
-        found, value = self._infos.nearest(stamp_ns, int(s["camera_info_timeout_s"] * NS_PER_S),
-                                           wait_s=s["camera_info_wait_s"])
+        found, value = self._infos.nearest(stamp_ns, int(s.camera_info_timeout_s * NS_PER_S),
+                                           wait_s=s.camera_info_wait_s)
         reason = None
         if not found:
             reason = "no camera_info received (or none near the image stamp)"
@@ -200,11 +177,12 @@ class Pose3DNode(Node):
         if reason is None:
             return value
         self._warn_once(f"intr:{reason}", f"{reason}; using fallback intrinsics with a horizontal FOV of "
-                        f"{s['fallback_hfov_deg']} deg (parameter fallback_hfov_deg): metric 3D is approximate")
-        return CameraIntrinsics.default_for(w, h, s["fallback_hfov_deg"])
+                        f"{s.fallback_hfov_deg} deg (parameter fallback_hfov_deg): metric 3D is approximate")
+        return CameraIntrinsics.default_for(w, h, s.fallback_hfov_deg)
 
     def _depth_for(self, stamp_ns: int, w: int, h: int):
-        found, msg = self._depths.nearest(stamp_ns, int(0.05 * NS_PER_S), wait_s=self._settings["camera_info_wait_s"])
+        found, msg = self._depths.nearest(stamp_ns, int(DEPTH_MATCH_S * NS_PER_S),
+                                          wait_s=self._settings.camera_info_wait_s)
         if not found:
             self._warn_once("depth", "no depth image near the colour image's stamp: placing without depth")
             return None

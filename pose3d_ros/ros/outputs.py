@@ -13,10 +13,11 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pose3d_ros.core.draw import annotate
-from pose3d_ros.core.errors import InputError
+from pose3d_ros.ros.draw import annotate
+from pose3d_ros.errors import InputError
 from pose3d_ros.core.types import Person
 from pose3d_ros.ros import conversions, markers, naming, rep155, transforms
+from pose3d_ros.ros.params import OutputSettings
 
 TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
 OUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -76,9 +77,10 @@ class Outputs:
             self._tracked = node.create_publisher(IdsList, naming.BODIES_TRACKED_TOPIC, OUT_QOS)
 
     def publish(self, people: list[Person], ended: tuple[str, ...], active_ids: tuple[str, ...], header,
-                image_size_px: tuple[int, int], flags: dict) -> list[Person]:
+                image_size_px: tuple[int, int] | None, settings: OutputSettings) -> list[Person]:
         """Publish a frame's outputs (all stamped with header). Returns the people actually published:
-        a person whose body frame is undefined (degenerate skeleton) is left out of every output."""
+        a person whose body frame is undefined (degenerate skeleton) is left out of every output.
+        image_size_px: (width, height) of the image the people were found in (None with no people)."""
         published, tfs = [], []
         for p in people:
             try:
@@ -87,14 +89,14 @@ class Outputs:
                 self._log.warning(f"person {p.track_id} skipped: {e}", throttle_duration_sec=5.0)
                 continue
             published.append(p)
-        if flags["publish_tf"]:
+        if settings.publish_tf:
             self._tf.send(tfs)
-        if flags["publish_markers"]:
+        if settings.publish_markers:
             ms = [m for p in published for m in markers.person_markers(p, header.frame_id, header.stamp)]
             ms += [m for tid in ended for m in markers.delete_markers(tid, header.frame_id, header.stamp)]
             if ms:
                 self._markers.publish(markers.marker_array(ms))
-        if self._rep155 and flags["publish_rep155"]:
+        if self._rep155 and settings.publish_rep155:
             self._publish_rep155(published, ended, active_ids, header, image_size_px)
         return published
 
@@ -105,8 +107,8 @@ class Outputs:
             for pub in self._body_pubs.pop(tid, ()):
                 self._node.destroy_publisher(pub)
         self._tracked.publish(rep155.ids_list(active_ids, header))
-        w, h = size_px
         for p in people:
+            w, h = size_px
             if p.track_id not in self._body_pubs:
                 self._body_pubs[p.track_id] = (
                     self._node.create_publisher(Skeleton2D, naming.skeleton2d_topic(p.track_id), OUT_QOS),

@@ -1,22 +1,26 @@
 """Every node parameter, declared once: name, default, description, allowed range, run-time safety.
 
-Defaults here equal config/pose3d.yaml (a test checks it); the YAML is what users edit. Values
-become a validated `Settings` dataclass; an invalid set at run time is refused by the on-set
-callback with the ConfigError text as the reason. Read-only parameters (model loading, QoS,
-subscriptions) can only be given at start-up.
+The defaults of the core's settings are the core config dataclasses' own (one source); the
+node-only ones are written here. config/pose3d.yaml repeats them for users to edit (a test checks
+they agree). Values become a validated, typed `NodeSettings`; an invalid set at run time is
+refused by the on-set callback with the ConfigError text as the reason. Read-only parameters
+(model loading, QoS, subscriptions) can only be given at start-up.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import Mapping
 
-from pose3d_ros.backends.base import BACKEND_KINDS
-from pose3d_ros.core.decode import DECODER_METHODS
-from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.backends.factory import BACKEND_KINDS
+from pose3d_ros.core.filters import OneEuroConfig
 from pose3d_ros.core.pipeline import PipelineConfig
+from pose3d_ros.core.placement import PlacementConfig
 from pose3d_ros.core.pose2d import Pose2DConfig
-from pose3d_ros.core.smoothing import OneEuroConfig
+from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.core.tracking import TrackerConfig
+from pose3d_ros.errors import ConfigError
 
 IMAGE_TRANSPORTS = ("raw", "compressed")
 
@@ -43,26 +47,26 @@ SPECS = (
               read_only=True),
     ParamSpec("use_depth", False, "subscribe to an aligned `depth` image (16UC1 mm or 32FC1 m) for placement",
               read_only=True),
-    ParamSpec("roi_tracking", True, "crop the next frame from this frame's landmarks (skips the detector)"),
-    ParamSpec("detect_every_n", 10, "with ROI tracking, also run the detector every N frames (0: only "
+    ParamSpec("roi_tracking", Pose2DConfig.tracking, "crop the next frame from this frame's landmarks (skips the detector)"),
+    ParamSpec("detect_every_n", Pose2DConfig.detect_every_n, "with ROI tracking, also run the detector every N frames (0: only "
               "when nobody is tracked)", (0, 1000)),
-    ParamSpec("detect_tiles", 3, "detector tiling for small people: 0/1 whole frame only; G = also every "
+    ParamSpec("detect_tiles", max(Pose2DConfig.detect_tiles, default=0), "detector tiling for small people: 0/1 whole frame only; G = also every "
               "KxK tile grid for K in 2..G", (0, 4)),
-    ParamSpec("max_people", 4, "at most this many people per frame", (1, 64)),
-    ParamSpec("min_detection_score", 0.5, "person detector score threshold", (0.0, 1.0)),
-    ParamSpec("min_presence", 0.5, "landmark-model person presence needed to report a person", (0.0, 1.0)),
-    ParamSpec("decoder", "softargmax", "landmark decoding from the model outputs", DECODER_METHODS),
-    ParamSpec("min_root_depth_m", 0.2, "a person placed closer than this to the camera is dropped",
+    ParamSpec("max_people", Pose2DConfig.max_people, "at most this many people per frame", (1, 64)),
+    ParamSpec("min_detection_score", Pose2DConfig.min_detection_score, "person detector score threshold", (0.0, 1.0)),
+    ParamSpec("min_presence", Pose2DConfig.min_presence, "landmark-model person presence needed to report a person", (0.0, 1.0)),
+    ParamSpec("decoder", Pose2DConfig.decoder, "landmark decoding from the model outputs", DECODER_METHODS),
+    ParamSpec("min_root_depth_m", PlacementConfig.min_depth_m, "a person placed closer than this to the camera is dropped",
               (0.01, 10.0)),
-    ParamSpec("track_timeout_s", 1.0, "a track unseen for this long ends (its id is never reused)",
+    ParamSpec("track_timeout_s", TrackerConfig.timeout_s, "a track unseen for this long ends (its id is never reused)",
               (0.0, 60.0)),
-    ParamSpec("track_min_iou", 0.1, "least 2D box IoU to continue a track", (0.0, 1.0)),
-    ParamSpec("smoothing.enabled", True, "One-Euro filtering of the 3D joints"),
-    ParamSpec("smoothing.min_cutoff_hz", 1.0, "One-Euro cutoff at rest (lower: smoother, more lag)",
+    ParamSpec("track_min_iou", TrackerConfig.min_iou, "least 2D box IoU to continue a track", (0.0, 1.0)),
+    ParamSpec("smoothing.enabled", OneEuroConfig.enabled, "One-Euro filtering of the 3D joints"),
+    ParamSpec("smoothing.min_cutoff_hz", OneEuroConfig.min_cutoff_hz, "One-Euro cutoff at rest (lower: smoother, more lag)",
               (0.01, 100.0)),
-    ParamSpec("smoothing.beta", 0.5, "One-Euro cutoff increase per m/s of speed (higher: less lag)",
+    ParamSpec("smoothing.beta", OneEuroConfig.beta, "One-Euro cutoff increase per m/s of speed (higher: less lag)",
               (0.0, 100.0)),
-    ParamSpec("smoothing.d_cutoff_hz", 1.0, "One-Euro cutoff of the speed estimate", (0.01, 100.0)),
+    ParamSpec("smoothing.d_cutoff_hz", OneEuroConfig.d_cutoff_hz, "One-Euro cutoff of the speed estimate", (0.01, 100.0)),
     ParamSpec("publish_tf", True, "publish body_<id> and <joint>_<id> frames on /tf"),
     ParamSpec("publish_markers", True, "publish ~/markers (MarkerArray)"),
     ParamSpec("publish_rep155", True, "publish /humans/bodies/... (needs hri_msgs)"),
@@ -82,17 +86,36 @@ SPEC_BY_NAME = {s.name: s for s in SPECS}
 
 
 @dataclass(frozen=True)
-class Settings:
-    """All parameter values, validated, grouped into the core configs they feed."""
+class OutputSettings:
+    """What the node publishes, and how often the debug image is drawn."""
 
-    values: dict
-    pose2d: Pose2DConfig
+    publish_tf: bool
+    publish_markers: bool
+    publish_rep155: bool
+    debug_max_fps: float
+    debug_draw_fps: bool
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """All parameter values, validated and typed: the node reads nothing else.
+
+    values: the raw {name: value} they came from (run-time changes are validated against it).
+    """
+
+    backend: str
+    engines_dir: str
+    threads: int
+    image_transport: str
+    reliable_qos: bool
+    use_depth: bool
     pipeline: PipelineConfig
-    tracker: TrackerConfig
-    smoothing: OneEuroConfig
-
-    def __getitem__(self, name: str):
-        return self.values[name]
+    outputs: OutputSettings
+    fallback_hfov_deg: float
+    camera_info_wait_s: float
+    camera_info_timeout_s: float
+    diagnostics_period_s: float
+    values: Mapping[str, object]
 
 
 def check_value(spec: ParamSpec, value) -> None:
@@ -111,11 +134,14 @@ def check_value(spec: ParamSpec, value) -> None:
         raise ConfigError(f"parameter {spec.name} must be in [{r[0]}, {r[1]}], got {value!r}")
 
 
-def settings_from(values: dict) -> Settings:
-    """{name: value} for every spec -> Settings; raises ConfigError naming the bad parameter."""
+def settings_from(values: Mapping[str, object]) -> NodeSettings:
+    """{name: value} for every spec -> NodeSettings; raises ConfigError naming the bad parameter."""
     missing = [s.name for s in SPECS if s.name not in values]
     if missing:
         raise ConfigError(f"parameters missing: {missing}")
+    unknown = sorted(set(values) - set(SPEC_BY_NAME))
+    if unknown:
+        raise ConfigError(f"unknown parameters: {unknown}")
     for s in SPECS:
         check_value(s, values[s.name])
     v = dict(values)
@@ -123,14 +149,51 @@ def settings_from(values: dict) -> Settings:
         min_detection_score=float(v["min_detection_score"]), min_presence=float(v["min_presence"]),
         max_people=v["max_people"], tracking=v["roi_tracking"], detect_every_n=v["detect_every_n"],
         detect_tiles=tuple(range(2, v["detect_tiles"] + 1)), decoder=v["decoder"])
-    return Settings(
-        values=v,
+    pipeline = PipelineConfig(
         pose2d=pose2d,
-        pipeline=PipelineConfig(min_depth_m=float(v["min_root_depth_m"])),
+        placement=PlacementConfig(min_depth_m=float(v["min_root_depth_m"])),
         tracker=TrackerConfig(timeout_s=float(v["track_timeout_s"]), min_iou=float(v["track_min_iou"])),
         smoothing=OneEuroConfig(enabled=v["smoothing.enabled"], min_cutoff_hz=float(v["smoothing.min_cutoff_hz"]),
-                                beta=float(v["smoothing.beta"]), d_cutoff_hz=float(v["smoothing.d_cutoff_hz"])),
-    )
+                                beta=float(v["smoothing.beta"]), d_cutoff_hz=float(v["smoothing.d_cutoff_hz"])))
+    outputs = OutputSettings(publish_tf=v["publish_tf"], publish_markers=v["publish_markers"],
+                             publish_rep155=v["publish_rep155"], debug_max_fps=float(v["debug_image.max_fps"]),
+                             debug_draw_fps=v["debug_image.draw_fps"])
+    return NodeSettings(
+        backend=v["backend"], engines_dir=v["engines_dir"], threads=v["threads"],
+        image_transport=v["image_transport"], reliable_qos=v["reliable_qos"], use_depth=v["use_depth"],
+        pipeline=pipeline, outputs=outputs, fallback_hfov_deg=float(v["fallback_hfov_deg"]),
+        camera_info_wait_s=float(v["camera_info_wait_s"]), camera_info_timeout_s=float(v["camera_info_timeout_s"]),
+        diagnostics_period_s=float(v["diagnostics_period_s"]), values=v)
+
+
+class SettingsMailbox:
+    """Hands validated run-time changes from the parameter callback (executor thread) to the worker.
+
+    propose() validates the changes against the newest settings (pending or current) and keeps the
+    result; take() returns it once. One lock guards both, so no accepted change is lost.
+    """
+
+    def __init__(self, current: NodeSettings):
+        self._lock = threading.Lock()
+        self._current = current
+        self._pending: NodeSettings | None = None
+
+    def propose(self, changes: Mapping[str, object]) -> NodeSettings:
+        """Validate {name: value} changes; raises ConfigError (nothing kept) when any is bad."""
+        with self._lock:
+            values = dict((self._pending or self._current).values)
+            values.update(changes)
+            new = settings_from(values)
+            self._pending = new
+            return new
+
+    def take(self) -> NodeSettings | None:
+        """The settings accepted since the last take(), or None; they become the current ones."""
+        with self._lock:
+            new, self._pending = self._pending, None
+            if new is not None:
+                self._current = new
+            return new
 
 
 def descriptor(spec: ParamSpec):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pose3d_ros.core.geometry import points_box
 from pose3d_ros.core.skeleton import blazepose_to_coco18
 from pose3d_ros.core.types import Person
 
@@ -47,7 +48,7 @@ def roi(person: Person, width_px: int, height_px: int, header):
     """hri_msgs/NormalizedRegionOfInterest2D: the box of the 33 landmarks, normalised; c = person score."""
     from hri_msgs.msg import NormalizedRegionOfInterest2D
 
-    box = person.pose2d.bbox_px
+    box = points_box(person.pose2d.keypoints_px)
     (x0, y0), (x1, y1) = _normalised_xy(box.reshape(2, 2), width_px, height_px)
     return NormalizedRegionOfInterest2D(header=header, xmin=float(x0), ymin=float(y0), xmax=float(x1),
                                         ymax=float(y1), c=float(np.clip(person.pose2d.score, 0.0, 1.0)))

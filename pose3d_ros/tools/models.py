@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from pose3d_ros.core.errors import ModelError
-from pose3d_ros.models.build import BuildOptions, build_models, default_engines_dir
+from pose3d_ros.errors import ModelError
+from pose3d_ros.assembly import resolve_engines_dir
+from pose3d_ros.models.build import BuildOptions, build_models
 from pose3d_ros.models.wheel import default_cache_dir
 
 
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    opts = BuildOptions(engines_dir=args.engines_dir or default_engines_dir(),
+    opts = BuildOptions(engines_dir=args.engines_dir or resolve_engines_dir(),
                         cache_dir=args.cache_dir or default_cache_dir(), wheel=args.wheel,
                         force=args.force, smoke_test=not args.no_smoke_test,
                         keep_unused_outputs=args.keep_segmentation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pose3d_ros.core.geometry import points_box
 from pose3d_ros.core.skeleton import BLAZEPOSE_EDGES
 from pose3d_ros.core.types import Person
 
@@ -26,7 +27,7 @@ def annotate(frame_rgb: np.ndarray, people: list[Person], colours_rgb: dict[str,
                 cv2.line(out, _pt(kp[a]), _pt(kp[b]), col, thick, cv2.LINE_AA)
         for i in np.flatnonzero(vis >= min_visibility):
             cv2.circle(out, _pt(kp[i]), thick + 1, col, -1, cv2.LINE_AA)
-        x0, y0 = p.pose2d.bbox_px[:2]
+        x0, y0 = points_box(p.pose2d.keypoints_px)[:2]
         label = p.track_id or "?"
         z = p.joints3d_m[0, 2]
         cv2.putText(out, f"{label} {z:.1f}m", _pt((x0, max(y0 - 6, 12))), cv2.FONT_HERSHEY_SIMPLEX,

@@ -1,4 +1,7 @@
-"""What each converted BlazePose model's tensors mean: roles matched by shape (batch excluded).
+"""What each BlazePose model's tensors mean: roles matched by shape (batch excluded).
+
+The one table of tensor roles: the converter (models/build.py) checks its output with it and the
+finder and landmark model find their tensors with it.
 
 The ONNX models keep TFLite's tensor names (`input_1`, `Identity`, `Identity_1`, ...); these
 tables give each one a role so consumers need not rely on the opaque names. Facts from
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pose3d_ros.core.errors import ModelError
+from pose3d_ros.errors import ModelError
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,16 @@ def assign_roles(model_name: str, kind: str, shapes: dict[str, tuple[int, ...]],
     if len(assigned) != len(shapes):
         raise ModelError(f"{model_name}: {kind} without a role: {sorted(set(shapes) - set(assigned))}")
     return assigned
+
+
+def tensor_names(model_name: str, input_shapes: dict[str, tuple[int, ...]],
+                 output_shapes: dict[str, tuple[int, ...]], optional: tuple[str, ...] = ()) -> dict[str, str]:
+    """role -> tensor name of a loaded model (inputs and outputs); ModelError unless the shapes fit.
+
+    Dynamic dims other than the batch must match exactly; outputs whose role is in `optional` may
+    be absent (pruned by the converter)."""
+    names = {}
+    for kind, shapes in (("inputs", input_shapes), ("outputs", output_shapes)):
+        for name, role in assign_roles(model_name, kind, shapes, optional).items():
+            names[role.role] = name
+    return names

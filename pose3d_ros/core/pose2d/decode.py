@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.errors import ConfigError
+from pose3d_ros.errors import ConfigError
 
 DECODER_METHODS = ("regression", "refine", "softargmax")
 
@@ -36,7 +36,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def soft_argmax(heatmaps: np.ndarray, beta: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+def soft_argmax(heatmaps: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
     """Integral regression over (N, H, W, K) logit maps.
 
     Returns (N, K, 2) expected x, y normalised to 0..1 (cell j at j / W), and (N, K) the peak
@@ -53,8 +53,8 @@ def soft_argmax(heatmaps: np.ndarray, beta: float = 2.0) -> tuple[np.ndarray, np
     return np.stack([x, y], axis=-1).astype(np.float64), conf
 
 
-def refine_from_heatmap(landmarks_norm: np.ndarray, heatmaps: np.ndarray, kernel_size: int = 7,
-                        min_confidence: float = 0.5) -> np.ndarray:
+def refine_from_heatmap(landmarks_norm: np.ndarray, heatmaps: np.ndarray, kernel_size: int,
+                        min_confidence: float) -> np.ndarray:
     """MediaPipe's heatmap refinement of (N, K, 2) normalised landmarks with (N, H, W, K) logit maps.
 
     Landmarks whose cell falls outside the map, or whose window's max sigmoid is below
@@ -82,9 +82,10 @@ def refine_from_heatmap(landmarks_norm: np.ndarray, heatmaps: np.ndarray, kernel
     return out
 
 
-def decode_xy(regressed_norm: np.ndarray, heatmaps: np.ndarray | None, method: str = "softargmax",
-              kernel_size: int = 7, min_confidence: float = 0.5, beta: float = 2.0) -> np.ndarray:
-    """(N, K, 2) normalised landmark x, y by `method` (one of DECODER_METHODS).
+def decode_xy(regressed_norm: np.ndarray, heatmaps: np.ndarray | None, method: str, kernel_size: int,
+              min_confidence: float, beta: float) -> np.ndarray:
+    """(N, K, 2) normalised landmark x, y by `method` (one of DECODER_METHODS); the settings come from
+    Pose2DConfig, the one place their defaults live.
 
     softargmax keeps the regression for landmarks whose heatmap peak sigmoid is below min_confidence.
     """

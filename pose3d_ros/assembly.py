@@ -1,0 +1,110 @@
+"""The one place that knows model file names: open the models and build the pipeline over them.
+
+Everything above (the node, the user tools, dev/) asks this module for a ready pipeline or stage;
+everything below (core/, backends/) takes loaded backends and never opens a file. Fails fast with
+a ModelError that names the missing or unreadable file and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.backends.factory import create_backend
+from pose3d_ros.core.lifting import Lifter
+from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
+from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+from pose3d_ros.errors import ModelError
+
+DETECTOR_FILE = "pose_detection.onnx"
+LANDMARK_FILE = "pose_landmark_full.onnx"
+LIFTER_FILE = "lifter_h36m17.onnx"
+LIFTER_META_FILE = "lifter_h36m17.json"
+ENGINES_ENV = "POSE3D_ENGINES_DIR"
+FIX = "create them with `make models` (or `pose3d_models`), or point the engines_dir parameter at them"
+
+
+def resolve_engines_dir(engines_dir: str | Path = "") -> Path:
+    """The folder to load from: the given one, else $POSE3D_ENGINES_DIR, else engines/ beside the
+    package (a source checkout or an editable install), else ./engines."""
+    if engines_dir:
+        return Path(engines_dir).expanduser()
+    if os.environ.get(ENGINES_ENV):
+        return Path(os.environ[ENGINES_ENV]).expanduser()
+    beside = Path(__file__).resolve().parents[1] / "engines"
+    return beside if beside.is_dir() else Path.cwd() / "engines"
+
+
+def open_backend(path: Path, backend: str, threads: int) -> InferenceBackend:
+    """One model through create_backend, with a ModelError naming the file and the fix."""
+    if not path.is_file():
+        raise ModelError(f"model file missing: {path}; {FIX}")
+    try:
+        return create_backend(path, backend, threads)
+    except ModelError as e:
+        raise ModelError(f"cannot load {path} with {backend}: {e}; {FIX}") from e
+    except Exception as e:  # noqa: BLE001 - any runtime's load failure is reported with the file and fix
+        raise ModelError(f"cannot load {path} with {backend}: {e!r}; {FIX}") from e
+
+
+def open_lifter(engines_dir: str | Path, backend: str = "onnxruntime", threads: int = 1) -> Lifter:
+    """The lifter from engines_dir/lifter_h36m17.onnx and the metadata JSON committed beside it."""
+    d = Path(engines_dir)
+    meta_path = d / LIFTER_META_FILE
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot read the lifter metadata {meta_path}: {e} (it is committed beside "
+                         f"{LIFTER_FILE}; restore it with git)") from e
+    model = open_backend(d / LIFTER_FILE, backend, threads)
+    try:
+        return Lifter(model, meta)
+    except (ModelError, KeyError) as e:
+        model.close()
+        raise ModelError(f"lifter {d / LIFTER_FILE} does not match {meta_path}: {e}") from e
+
+
+def open_pose2d(engines_dir: str | Path, backend: str = "onnxruntime", threads: int = 1,
+                config: Pose2DConfig | None = None) -> Pose2DEstimator:
+    """The 2D stage over engines_dir's detector and landmark models."""
+    d = Path(engines_dir)
+    det = open_backend(d / DETECTOR_FILE, backend, threads)
+    try:
+        lm = open_backend(d / LANDMARK_FILE, backend, threads)
+    except Exception:
+        det.close()
+        raise
+    try:
+        return Pose2DEstimator(det, lm, config)
+    except Exception:
+        det.close()
+        lm.close()
+        raise
+
+
+class Models:
+    """The loaded 2D stage and lifter, and the pipeline over them. close() frees every model."""
+
+    def __init__(self, engines_dir: str | Path, backend: str = "onnxruntime", threads: int = 1,
+                 config: PipelineConfig | None = None):
+        self.engines_dir = Path(engines_dir)
+        config = config or PipelineConfig()
+        self.pose2d = open_pose2d(self.engines_dir, backend, threads, config.pose2d)
+        try:
+            self.lifter = open_lifter(self.engines_dir, backend, threads)
+        except Exception:
+            self.pose2d.close()
+            raise
+        self.pipeline = Pose3DPipeline(self.pose2d, self.lifter, config)
+
+    def close(self) -> None:
+        self.pose2d.close()
+        self.lifter.close()
+
+    def __enter__(self) -> "Models":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,98 @@
+"""Which landmark results are people: presence thresholds, one result per person, no tile ghosts.
+
+Zoomed detector tiles and re-detections give several crops of one body; the landmark model then
+returns confident poses lying on top of each other. These rules keep one per person: tracked
+people first (a re-detection never takes over a track), then new whole-frame detections, then
+tile-only detections, each by best presence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose3d_ros.core.geometry import box_iou, contained_fraction, point_in_box, points_box
+from pose3d_ros.core.types import Pose2D, Roi
+
+MIN_VISIBILITY = 0.5  # landmarks this visible define a pose's box and its agreement with another
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A crop the landmark model runs on: a tracked person's next ROI, or a new detection's.
+
+    key: the ROI track's number (new keys for new detections); tile_face_px: (2,) face-box centre of
+    a detection found only in a zoomed tile, else None.
+    """
+
+    key: int
+    roi: Roi
+    tracked: bool
+    tile_face_px: np.ndarray | None = None
+
+
+def visible_box(pose: Pose2D) -> np.ndarray:
+    """(4,) box of the landmarks with visibility >= 0.5 (all 33 if fewer than 4 qualify), px."""
+    return points_box(pose.keypoints_px, pose.visibility >= MIN_VISIBILITY)
+
+
+def same_person(a: Pose2D, b: Pose2D, dist_frac: float = 0.1, min_agree: float = 0.5) -> bool:
+    """True when two poses describe one person: of the landmarks visible (>= 0.5) in both (all 33 if
+    fewer than 4), at least `min_agree` lie within dist_frac x the larger visible box's longer side.
+
+    Works where box IoU does not: a zoomed tile that saw only the upper body gives a second, smaller
+    pose whose shoulders, elbows and face coincide with the full-body pose's.
+    """
+    both = (a.visibility >= MIN_VISIBILITY) & (b.visibility >= MIN_VISIBILITY)
+    if both.sum() < 4:
+        both = np.ones_like(both)
+    boxes = np.stack([visible_box(a), visible_box(b)])
+    scale = float(np.max(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
+    d = np.linalg.norm(a.keypoints_px[both] - b.keypoints_px[both], axis=-1)
+    return bool(np.mean(d <= dist_frac * max(scale, 1.0)) >= min_agree)
+
+
+def duplicates(a: Pose2D, b: Pose2D, iou_threshold: float) -> bool:
+    """True when the visible boxes overlap by IoU > iou_threshold or the landmarks agree (same_person)."""
+    return bool(box_iou(visible_box(a), visible_box(b))[0, 0] > iou_threshold) or same_person(a, b)
+
+
+def part_of(pose: Pose2D, face_center_px: np.ndarray, other: Pose2D, min_contained: float = 0.75) -> bool:
+    """True when `pose`, found only in a zoomed detector tile, looks like a piece of `other`'s body.
+
+    Zoomed tiles make the detector see a "person" in part of a body (an arm, a torso, upside down);
+    the landmark model then gives it a confident pose lying on `other`. Test: the tile detection's
+    face-box centre (image px) lies inside `other`'s visible box, or at least `min_contained` of
+    `pose`'s visible-box area does. On the COCO / sample photos ghosts score >= 0.8 and real
+    neighbours (side by side, partly overlapping) <= 0.67.
+    """
+    box = visible_box(other)
+    return point_in_box(face_center_px, box) or contained_fraction(visible_box(pose), box) >= min_contained
+
+
+def select_people(cands: list[Candidate], poses: list[Pose2D], min_presence: float, min_new_presence: float,
+                  duplicate_iou: float) -> list[int]:
+    """Indices (ascending) of the poses to report, one per person.
+
+    A tracked candidate needs presence >= min_presence, a new one >= max(min_presence,
+    min_new_presence). Visiting tracked, then whole-frame, then tile-only candidates, each by best
+    presence: a pose that duplicates an earlier one is dropped, and a tile-only pose that is
+    part_of a kept person is dropped.
+    """
+    def needed(c: Candidate) -> float:
+        return min_presence if c.tracked else max(min_presence, min_new_presence)
+
+    present = [i for i, (c, p) in enumerate(zip(cands, poses)) if p.score >= needed(c)]
+    present.sort(key=lambda i: (not cands[i].tracked, cands[i].tile_face_px is not None, -poses[i].score))
+    unique: list[int] = []
+    kept: list[int] = []
+    for i in present:
+        if any(duplicates(poses[i], poses[k], duplicate_iou) for k in unique):
+            continue
+        unique.append(i)
+        face = cands[i].tile_face_px
+        if face is not None and any(part_of(poses[i], face, poses[k]) for k in kept):
+            continue
+        kept.append(i)
+    return sorted(kept)
