@@ -102,10 +102,12 @@ def without_segmentation(landmark_onnx: Path, threads: int) -> InferenceBackend 
 
 def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, decoders: list[str]) -> dict:
     """Per-stage p50/p95 ms on `frame` (static): see the module docstring."""
-    from pose3d_ros.core.decode import decode_xy
-    from pose3d_ros.core.detect import PoseDetector
-    from pose3d_ros.core.pose2d import DETECTOR_FILE, LANDMARK_FILE, Pose2DConfig, Pose2DEstimator
-    from pose3d_ros.core.preprocess import crop_rois, crop_to_image
+    from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE
+    from pose3d_ros.core.geometry import crop_to_image
+    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.core.pose2d.decode import decode_xy
+    from pose3d_ros.core.pose2d.finder import PersonFinder
+    from pose3d_ros.core.pose2d.landmarks import crop_rois
 
     det_b = TimedBackend(create_backend(engines / DETECTOR_FILE, "onnxruntime", threads))
     lm_b = TimedBackend(create_backend(engines / LANDMARK_FILE, "onnxruntime", threads))
@@ -115,13 +117,13 @@ def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, dec
         est = Pose2DEstimator(det_b, lm_b, cfg)
         poses = est.process(frame)
         rois = [p.roi for p in poses]
-        detector = PoseDetector(det_b, cfg.min_detection_score, cfg.nms_iou)
+        detector = PersonFinder(det_b, cfg.min_detection_score, cfg.nms_iou)
         det_b.times_s.clear()
-        rows["detector, whole frame only (total)"] = _pct(time_calls(lambda: detector.detect(frame), reps))
+        rows["detector, whole frame only (total)"] = _pct(time_calls(lambda: detector.find(frame), reps))
         rows["  detector model"] = _pct(det_b.times_s[-reps:])
         if rois:
-            crops = crop_rois(frame, rois, 256)
-            rows[f"ROI crop ({len(rois)} people)"] = _pct(time_calls(lambda: crop_rois(frame, rois, 256), reps))
+            crops = crop_rois(frame, rois)
+            rows[f"ROI crop ({len(rois)} people)"] = _pct(time_calls(lambda: crop_rois(frame, rois), reps))
             lm_in = next(iter(lm_b.input_shapes))
             rows[f"landmark model (batch {len(rois)})"] = _pct(time_calls(lambda: lm_b.run({lm_in: crops}), reps))
             pruned = without_segmentation(engines / LANDMARK_FILE, threads)
@@ -148,9 +150,10 @@ def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, dec
 
 def clip_fps(engines: Path, frames: list[np.ndarray], n_frames: int, threads: int, **config) -> dict:
     """Our 2D stage over `frames` looped to n_frames (after a 5-frame warm-up): fps, people, model calls."""
-    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.assembly import open_pose2d
+    from pose3d_ros.core.pose2d import Pose2DConfig
 
-    est = Pose2DEstimator.from_engines(engines, "onnxruntime", threads, Pose2DConfig(**config))
+    est = open_pose2d(engines, "onnxruntime", threads, Pose2DConfig(**config))
     try:
         for i in range(5):
             est.process(frames[i % len(frames)])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pose3d_ros.assembly import open_lifter
 from pose3d_ros.core.lifting import Lifter, normalise_2d
 from pose3d_ros.core.types import CameraIntrinsics
 from dev import lifter_data as ld
@@ -46,7 +47,7 @@ def sample_inputs(batch: int, seed: int = 0):
 
 def bench(args: argparse.Namespace) -> list[tuple[str, int, float]]:
     rows = []
-    lifter = Lifter.from_engine(args.engine, "onnxruntime", args.threads)
+    lifter = open_lifter(args.engine, "onnxruntime", args.threads)
     for batch in (1, 8):
         uv, conf, intr = sample_inputs(batch)
         t = time_call(lambda: lifter.lift(uv, conf, intr), args.reps)

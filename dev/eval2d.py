@@ -241,7 +241,8 @@ def conclusions(results: dict) -> list[str]:
 def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediapipe: bool,
              threads: int = 1, detect_tiles: int | None = None, progress: bool = True) -> dict:
     """Everything the tables show, as a dict (see render_markdown)."""
-    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.assembly import open_pose2d
+    from pose3d_ros.core.pose2d import Pose2DConfig
 
     images = load_coco(coco_dir)
     frames = [im.rgb for im in images]
@@ -251,14 +252,14 @@ def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediap
     results: dict = {"decoders": {}}
     for dec in decoders:
         extra = {} if detect_tiles is None else {"detect_tiles": detect_tiles}
-        est = Pose2DEstimator.from_engines(engines_dir, "onnxruntime", threads,
+        est = open_pose2d(engines_dir, "onnxruntime", threads,
                                            Pose2DConfig(tracking=False, decoder=dec, **extra))
         try:
             s = score_coco(images, run_ours(est, frames, f"COCO {dec}" if progress else None))
         finally:
             est.close()
         if with_mediapipe:  # MediaPipe's own detection path (whole frame only), so only the decoder differs
-            est = Pose2DEstimator.from_engines(engines_dir, "onnxruntime", threads,
+            est = open_pose2d(engines_dir, "onnxruntime", threads,
                                                Pose2DConfig(tracking=False, decoder=dec, detect_tiles=0))
             try:
                 s["px_coco"] = px_to_reference(run_ours(est, frames, None), mp_coco)
@@ -275,7 +276,8 @@ def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediap
 def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float]]:
     """Per frame, px from MediaPipe's tracking mode (no landmark smoothing) to ours (tracking, detector
     only on the first frame, whole frame only, `refine`), over the two benchmark clips."""
-    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+    from pose3d_ros.assembly import open_pose2d
+    from pose3d_ros.core.pose2d import Pose2DConfig
     from dev.bench2d import load_clips
 
     out = {}
@@ -285,7 +287,7 @@ def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float
             kp, vis = _stack([p["keypoints_px"] for p in people], [p["visibility"] for p in people])
             ref.kp33.append(kp)
             ref.vis33.append(vis)
-        est = Pose2DEstimator.from_engines(engines_dir, "onnxruntime", threads, Pose2DConfig(
+        est = open_pose2d(engines_dir, "onnxruntime", threads, Pose2DConfig(
             tracking=True, detect_every_n=0, detect_tiles=0, decoder="refine"))
         try:
             ours = Predictions()
@@ -322,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.decoders:
         decoders = [d.strip() for d in args.decoders.split(",") if d.strip()]
     else:
-        from pose3d_ros.core.decode import DECODER_METHODS
+        from pose3d_ros.core.pose2d.decode import DECODER_METHODS
         from pose3d_ros.core.pose2d import Pose2DConfig
 
         default = Pose2DConfig().decoder

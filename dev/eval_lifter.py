@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dev import metrics
+from pose3d_ros.assembly import open_lifter
 from pose3d_ros.core.lifting import Lifter, normalise_2d
 from dev.nn_baseline import NNBaseline
 from pose3d_ros.core.skeleton import H36M_JOINTS
@@ -132,7 +133,7 @@ def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
 
 def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
     start = time.perf_counter()
-    lifter = Lifter.from_engine(args.engine, args.backend, args.threads)
+    lifter = open_lifter(args.engine, args.backend, args.threads)
     conf_min = lifter.conf_min
     data = test_samples(args.views, args.seed, conf_min)
     baseline = build_library(args.library_stride, args.library_views, args.seed + 1, conf_min)

@@ -49,21 +49,23 @@ def open_backend(path: Path, backend: str, threads: int) -> InferenceBackend:
         raise ModelError(f"cannot load {path} with {backend}: {e!r}; {FIX}") from e
 
 
-def open_lifter(engines_dir: str | Path, backend: str = "onnxruntime", threads: int = 1) -> Lifter:
-    """The lifter from engines_dir/lifter_h36m17.onnx and the metadata JSON committed beside it."""
-    d = Path(engines_dir)
-    meta_path = d / LIFTER_META_FILE
+def open_lifter(location: str | Path, backend: str = "onnxruntime", threads: int = 1) -> Lifter:
+    """The lifter from `location`: an engines folder (its lifter_h36m17.onnx) or an .onnx file, with
+    the metadata JSON of the same stem beside it."""
+    path = Path(location)
+    onnx_path = path if path.suffix == ".onnx" else path / LIFTER_FILE
+    meta_path = onnx_path.with_suffix(".json")
     try:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError) as e:
         raise ModelError(f"cannot read the lifter metadata {meta_path}: {e} (it is committed beside "
                          f"{LIFTER_FILE}; restore it with git)") from e
-    model = open_backend(d / LIFTER_FILE, backend, threads)
+    model = open_backend(onnx_path, backend, threads)
     try:
         return Lifter(model, meta)
     except (ModelError, KeyError) as e:
         model.close()
-        raise ModelError(f"lifter {d / LIFTER_FILE} does not match {meta_path}: {e}") from e
+        raise ModelError(f"lifter {onnx_path} does not match {meta_path}: {e}") from e
 
 
 def open_pose2d(engines_dir: str | Path, backend: str = "onnxruntime", threads: int = 1,

@@ -24,7 +24,7 @@ from std_msgs.msg import Header
 from pose3d_ros.assembly import Models, resolve_engines_dir
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import ConfigError, InputError, ModelError, Pose3DError
-from pose3d_ros.ros import conversions, params
+from pose3d_ros.ros import conversions, log_bridge, params
 from pose3d_ros.ros.diagnostics import Diagnostics
 from pose3d_ros.ros.frame_sync import LatestSlot, StampCache
 from pose3d_ros.ros.outputs import Outputs
@@ -41,6 +41,7 @@ class Pose3DNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__("pose3d_node", **kwargs)
+        self._log_handler = log_bridge.attach(self.get_logger())  # core/backends log through `logging`
         self._settings = params.settings_from(params.declare_all(self))
         s = self._settings
         engines_dir = _engines_dir(s.engines_dir)
@@ -203,6 +204,7 @@ class Pose3DNode(Node):
         if self._worker.is_alive():
             self._worker.join(timeout=5.0)
         self._models.close()
+        log_bridge.detach(self._log_handler)
         super().destroy_node()
 
 
