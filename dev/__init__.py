@@ -13,6 +13,7 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
   `timing` (the shared timing helper);
 - MediaPipe oracle: `mediapipe_oracle` (a script run by .venv-mediapipe's interpreter),
   `oracle_client` (runs it from .venv, finds ../shared);
+- GPU: `gpu_check` (every installed GPU backend against the CPU one on the sample clip);
 - maintenance: `check_conversion` (our ONNX models vs the TFLite interpreter), `record_demo`
   (the recorder of `make demo`), `doc_sections` (rewrites one marked section of a docs page),
   `dds_env` (DDS isolation checks used by the tests, the demo and bench_e2e).
