@@ -211,7 +211,7 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
                   "first sample passes unchanged). MediaPipe always smooths the auxiliary landmarks that place the "
                   "next frame's crop (one-euro filter, min_cutoff 0.01, beta 10, derivative cutoff 1, speed scaled "
                   "by the aux pair's box side, 30 Hz simulated timestamps, even with `smooth_landmarks=False`; read "
-                  "from the wheel's compiled graph); ours does the same (`roi_tracking.AuxSmoother`, "
+                  "from the wheel's compiled graph); ours does the same (`pose2d.roi_tracker.AuxSmoother`, "
                   "`Pose2DConfig.smooth_aux`, default on). Cropping from the raw ones instead "
                   "(`smooth_aux=False`) drifted 2-5 px from MediaPipe from frame 2 on (later-frame median 1.94 px "
                   "skier, 4.97 px street)."]
