@@ -8,9 +8,15 @@
    and tries to load each (a runtime that refuses this GPU is reported with its own message).
 3. Runs the whole pipeline on every frame of the clip (OpenCV decode) with the CPU backend
    (`onnxruntime`, the reference) and each available GPU variant (`onnxruntime_cuda`, the same
-   with IO binding, `tensorrt`), compares 2D keypoints (px) and 3D joints (mm) with the CPU run
-   (max and mean over matched people), then times repeated passes over the clip: per-stage ms
-   (detector, landmark, rest of 2D, lift, place) and ms per tracked person-frame.
+   with IO binding, `tensorrt`) and compares with the CPU run three ways:
+   - same_input_vs_cpu: the reference run's first model inputs replayed through the variant's
+     models, max |output difference| per model output (the backend's own numeric error);
+   - deviation_vs_cpu: 2D keypoints (px) and 3D joints (mm), max and mean over matched people,
+     with the detector on every frame (no ROI tracking: no frame-to-frame feedback);
+   - deviation_vs_cpu_tracked: the same with ROI tracking (the node's default), where the next
+     crop comes from this frame's landmarks, so differences can grow from frame to frame.
+   Then it times repeated tracked passes over the clip: per-stage ms (detector, landmark, rest of
+   2D, lift, place, tracking) and ms per tracked person-frame.
 Prints one JSON document (and writes it to --out); stops repeating when --budget-s is spent so
 the whole check ends in under 5 minutes. Exit status 0 unless the CPU reference itself fails.
 """
@@ -37,6 +43,7 @@ SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
 DEFAULT_VIDEO = SHARED / "data" / "real_images" / "video" / "street_walk_5frames.mp4"
 MODELS = ("pose_detection.onnx", "pose_landmark_full.onnx", "lifter_h36m17.onnx")
 REFERENCE = "onnxruntime"
+RECORD_CALLS = 12  # model calls per model kept from the reference run to replay through each GPU variant
 # label -> (backend kind, io_binding on the 2D models)
 VARIANTS = {"onnxruntime_cuda": ("onnxruntime_cuda", False),
             "onnxruntime_cuda_iobinding": ("onnxruntime_cuda", True),
@@ -46,10 +53,12 @@ VARIANTS = {"onnxruntime_cuda": ("onnxruntime_cuda", False),
 class TimedBackend(InferenceBackend):
     """Wraps a backend and adds up the wall time (s) and number of its run() calls."""
 
-    def __init__(self, inner: InferenceBackend):
+    def __init__(self, inner: InferenceBackend, record: int = 0):
         self.inner = inner
         self.seconds = 0.0
         self.calls = 0
+        self.record = record  # keep copies of the first `record` (feeds, outputs) pairs
+        self.recorded: list[tuple[dict, dict]] = []
 
     @property
     def input_shapes(self):
@@ -62,10 +71,13 @@ class TimedBackend(InferenceBackend):
     def run(self, feeds):
         t0 = time.perf_counter()
         try:
-            return self.inner.run(feeds)
+            out = self.inner.run(feeds)
         finally:
             self.seconds += time.perf_counter() - t0
             self.calls += 1
+        if len(self.recorded) < self.record:
+            self.recorded.append(({k: np.array(v) for k, v in feeds.items()}, {k: np.array(v) for k, v in out.items()}))
+        return out
 
     def take(self) -> float:
         """Seconds since the last take()."""
@@ -158,6 +170,25 @@ def timing_summary(frames: list[dict]) -> dict:
     return out
 
 
+def output_differences(recorded: dict[str, list[tuple[dict, dict]]], run) -> dict:
+    """Same inputs through another backend: per model and output, max |difference| and max |reference|.
+
+    recorded: model name -> [(feeds, reference outputs)]; run(model name, feeds) -> outputs.
+    """
+    out = {}
+    for model, pairs in recorded.items():
+        per = {}
+        for feeds, ref in pairs:
+            got = run(model, feeds)
+            for name, r in ref.items():
+                d = float(np.max(np.abs(np.asarray(got[name], np.float64) - r))) if r.size else 0.0
+                m = per.setdefault(name, {"max_abs_diff": 0.0, "ref_max_abs": 0.0})
+                m["max_abs_diff"] = max(m["max_abs_diff"], d)
+                m["ref_max_abs"] = max(m["ref_max_abs"], float(np.max(np.abs(r))) if r.size else 0.0)
+        out[model] = {"calls": len(pairs), **{k: {a: float(f"{b:.6g}") for a, b in v.items()} for k, v in per.items()}}
+    return out
+
+
 # ---------------------------------------------------------------- pipeline plumbing
 
 def read_clip(path: Path) -> tuple[list[np.ndarray], float]:
@@ -179,7 +210,7 @@ def read_clip(path: Path) -> tuple[list[np.ndarray], float]:
 
 
 @contextlib.contextmanager
-def timed_backends(io_binding: bool):
+def timed_backends(io_binding: bool, record: int = 0):
     """While open, every backend assembly.py opens is wrapped in a TimedBackend (dict: model file name
     -> TimedBackend), and onnxruntime_cuda backends get `io_binding`. Restores assembly afterwards."""
     from pose3d_ros import assembly
@@ -189,7 +220,7 @@ def timed_backends(io_binding: bool):
 
     def create(path, kind="onnxruntime", threads=1):
         extra = {"io_binding": io_binding} if kind == "onnxruntime_cuda" else {}
-        timers[Path(path).name] = timed = TimedBackend(original(path, kind, threads, **extra))
+        timers[Path(path).name] = timed = TimedBackend(original(path, kind, threads, **extra), record)
         return timed
 
     assembly.create_backend = create
@@ -202,11 +233,16 @@ def timed_backends(io_binding: bool):
 class Loaded:
     """The three models opened with one backend kind through assembly.Models, 2D models timed."""
 
-    def __init__(self, engines_dir: Path, kind: str, io_binding: bool, threads: int):
+    def __init__(self, engines_dir: Path, kind: str, io_binding: bool, threads: int, tracking: bool = True,
+                 record: int = 0):
         from pose3d_ros import assembly
+        from pose3d_ros.core.pipeline import PipelineConfig
+        from pose3d_ros.core.pose2d import Pose2DConfig
 
-        with timed_backends(io_binding) as timers:
-            self.models = assembly.Models(engines_dir, kind, threads)
+        config = PipelineConfig(pose2d=Pose2DConfig(tracking=tracking))
+        with timed_backends(io_binding, record) as timers:
+            self.models = assembly.Models(engines_dir, kind, threads, config)
+        self.timers = timers
         self.pipeline = self.models.pipeline
         self.detector = timers[assembly.DETECTOR_FILE]
         self.landmarks = timers[assembly.LANDMARK_FILE]
@@ -236,12 +272,28 @@ class Loaded:
 
 
 def measure(engines_dir: Path, kind: str, io_binding: bool, threads: int, frames, intrinsics, fps: float,
-            deadline: float, max_repeats: int) -> tuple[list[list[dict]], dict]:
-    """(first-pass people, timing summary over the repeated passes after one warm-up pass)."""
+            deadline: float, max_repeats: int, recorded: dict | None = None) -> dict:
+    """One backend variant on the clip.
+
+    Returns {"people_untracked": detection on every frame (no frame-to-frame feedback: the fair
+    accuracy comparison), "people_tracked": first pass with ROI tracking (the node's default),
+    "timing": summary over repeated tracked passes after that warm-up pass, "recorded": the first
+    model inputs/outputs of the untracked pass, "same_input": `recorded` replayed through this
+    variant's models (when given)}.
+    """
+    out = {}
+    loaded = Loaded(engines_dir, kind, io_binding, threads, tracking=False, record=RECORD_CALLS)
+    try:
+        out["people_untracked"], _ = loaded.pass_over(frames, intrinsics, fps)
+        out["recorded"] = {name: t.recorded for name, t in loaded.timers.items()}
+        if recorded is not None:
+            out["same_input"] = output_differences(recorded, lambda m, feeds: loaded.timers[m].inner.run(feeds))
+    finally:
+        loaded.close()
     loaded = Loaded(engines_dir, kind, io_binding, threads)
     try:
         t0 = time.perf_counter()
-        first, _ = loaded.pass_over(frames, intrinsics, fps)  # also the warm-up
+        out["people_tracked"], _ = loaded.pass_over(frames, intrinsics, fps)  # also the warm-up
         warmup_s = time.perf_counter() - t0
         records, repeats = [], 0
         while repeats < max_repeats and (repeats == 0 or time.perf_counter() < deadline):
@@ -251,7 +303,8 @@ def measure(engines_dir: Path, kind: str, io_binding: bool, threads: int, frames
         providers = getattr(loaded.detector.inner, "providers", None)
         if providers is not None:
             summary["providers"] = providers
-        return first, summary
+        out["timing"] = summary
+        return out
     finally:
         loaded.close()
 
@@ -350,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads for the onnxruntime reference")
     ap.add_argument("--max-batch", type=int, default=8)
     ap.add_argument("--skip-engines", action="store_true", help="do not build TensorRT engines")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                    help="GPU variants to try (the CPU reference always runs)")
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
@@ -366,27 +421,30 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_engines:
             result["engines"] = check_engines(args.engines_dir, runtimes, Path(cache), args.max_batch)
         os.environ["POSE3D_ENGINE_CACHE"] = str(Path(cache) / "tensorrt_default")
-        variants = [(REFERENCE, REFERENCE, False)] + [(label, kind, io) for label, (kind, io) in VARIANTS.items()]
+        variants = [(REFERENCE, REFERENCE, False)] + [(label, *VARIANTS[label]) for label in args.variants]
         per_variant_s = args.budget_s / len(variants)
-        ref_people, result["variants"] = None, {}
+        ref, result["variants"] = None, {}
         for label, kind, io in variants:
             entry = {"kind": kind, "io_binding": io}
             try:
-                people, entry["timing"] = measure(args.engines_dir, kind, io, args.threads, frames, intrinsics, fps,
-                                                  time.perf_counter() + per_variant_s, args.max_repeats)
+                m = measure(args.engines_dir, kind, io, args.threads, frames, intrinsics, fps,
+                            time.perf_counter() + per_variant_s, args.max_repeats,
+                            None if ref is None else ref["recorded"])
                 entry["available"] = True
+                entry["timing"] = m["timing"]
             except Pose3DError as exc:
                 entry.update(available=False, reason=str(exc))
+                result["variants"][label] = entry
                 if label == REFERENCE:
-                    result["variants"][label] = entry
                     print(json.dumps(result, indent=2))
                     return 1
-                result["variants"][label] = entry
                 continue
             if label == REFERENCE:
-                ref_people = people
+                ref = m
             else:
-                entry["deviation_vs_cpu"] = deviation(ref_people, people)
+                entry["same_input_vs_cpu"] = m["same_input"]
+                entry["deviation_vs_cpu"] = deviation(ref["people_untracked"], m["people_untracked"])
+                entry["deviation_vs_cpu_tracked"] = deviation(ref["people_tracked"], m["people_tracked"])
                 ref_ms = result["variants"][REFERENCE]["timing"].get("ms_per_person_frame")
                 ms = entry["timing"].get("ms_per_person_frame")
                 if ref_ms and ms:

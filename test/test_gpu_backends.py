@@ -190,6 +190,12 @@ def test_timing_summary_per_stage_and_per_person_frame():
     assert gpu_check.timing_summary([]) == {"frames": 0}
 
 
+def test_output_differences_replays_recorded_inputs():
+    recorded = {"m.onnx": [({"x": np.ones(3)}, {"y": np.array([1.0, -4.0, 2.0])})] * 2}
+    d = gpu_check.output_differences(recorded, lambda model, feeds: {"y": np.array([1.5, -4.0, 2.0])})
+    assert d == {"m.onnx": {"calls": 2, "y": {"max_abs_diff": 0.5, "ref_max_abs": 4.0}}}
+
+
 def test_timed_backend_adds_up_calls():
     class Echo:
         input_shapes = {"x": (-1,)}
@@ -202,8 +208,10 @@ def test_timed_backend_adds_up_calls():
             self.closed = True
 
     inner = Echo()
-    t = gpu_check.TimedBackend(inner)
+    t = gpu_check.TimedBackend(inner, record=1)
     assert t.run({"x": 1}) == {"x": 1} and t.calls == 1 and t.seconds >= 0.0
+    t.run({"x": 2})
+    assert len(t.recorded) == 1 and t.recorded[0][0]["x"] == 1
     assert t.take() >= 0.0 and t.seconds == 0.0
     t.close()
     assert inner.closed
