@@ -15,7 +15,6 @@ frame (epoch seconds as float lose ~0.2 us). Tracks that see no frames end throu
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -32,7 +31,6 @@ from pose3d_ros.core.tracking import Tracker, TrackerConfig
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D
 from pose3d_ros.errors import InputError
 
-log = logging.getLogger(__name__)
 
 STAGES = ("pose2d", "lift", "place", "track")
 NS_PER_S = 1_000_000_000
@@ -69,12 +67,13 @@ class PipelineConfig:
 @dataclass(frozen=True)
 class FrameResult:
     """One frame's output: people (tracked, smoothed), ids whose track just ended, ids alive now,
-    and the seconds each stage took."""
+    the seconds each stage took, and why each person found in 2D but dropped was dropped."""
 
     people: list[Person]
     ended_ids: tuple[str, ...]
     active_ids: tuple[str, ...]
     timings_s: dict[str, float]
+    rejected: tuple[str, ...] = ()
 
 
 def default_place(rel_m, j2d_px, conf, intrinsics, depth_m, config: PlacementConfig):
@@ -135,7 +134,7 @@ class Pose3DPipeline:
         t0 = time.perf_counter()
         poses = self._pose2d.process(frame_rgb)
         t1 = time.perf_counter()
-        people, lift_timings = self._lift_and_place(poses, intrinsics, depth_m)
+        people, rejected, lift_timings = self._lift_and_place(poses, intrinsics, depth_m)
         t2 = time.perf_counter()
         stamp_s = self._seconds(stamp_ns)
         people, ended = self._tracker.assign(people, stamp_s)
@@ -144,7 +143,7 @@ class Pose3DPipeline:
         t3 = time.perf_counter()
         self._last_stamp_ns = stamp_ns
         timings = {"pose2d": t1 - t0, **lift_timings, "track": t3 - t2}
-        return FrameResult(people, ended, self._tracker.active_ids, timings)
+        return FrameResult(people, ended, self._tracker.active_ids, timings, rejected)
 
     def expire(self, now_ns: int) -> tuple[str, ...]:
         """With no frames coming, end the tracks unseen for the tracker's timeout at time now_ns."""
@@ -155,10 +154,11 @@ class Pose3DPipeline:
         return ended
 
     def _lift_and_place(self, poses: list[Pose2D], intrinsics: CameraIntrinsics,
-                        depth_m: np.ndarray | None) -> tuple[list[Person], dict[str, float]]:
-        """Lift and place every pose; (people kept, seconds taken by "lift" and "place")."""
+                        depth_m: np.ndarray | None) -> tuple[list[Person], tuple[str, ...], dict[str, float]]:
+        """Lift and place every pose; (people kept, why the others were dropped, seconds taken by
+        "lift" and "place")."""
         if not poses:
-            return [], {"lift": 0.0, "place": 0.0}
+            return [], (), {"lift": 0.0, "place": 0.0}
         t0 = time.perf_counter()
         j2d = blazepose_to_h36m(np.stack([p.keypoints_px for p in poses]).astype(np.float64))
         conf = blazepose_conf_to_h36m(np.stack([p.visibility for p in poses]).astype(np.float64))
@@ -167,16 +167,19 @@ class Pose3DPipeline:
         abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m, self._config.placement)
         abs_m = np.asarray(abs_m, dtype=np.float64)
         timings = {"lift": t1 - t0, "place": time.perf_counter() - t1}
-        people = []
+        people, rejected = [], []
+        min_depth_m = self._config.placement.min_depth_m
         for i, pose in enumerate(poses):
-            if not (np.all(np.isfinite(abs_m[i])) and np.all(np.isfinite(j2d[i]))
-                    and abs_m[i, PELVIS, 2] >= self._config.placement.min_depth_m):
-                self._rejected += 1
-                log.debug("dropped a person with a non-finite or too-near 3D result")
-                continue
-            people.append(Person(joints2d_px=j2d[i], joints2d_conf=conf[i], joints3d_m=abs_m[i],
-                                 joints3d_conf=np.asarray(conf3d[i], dtype=np.float64), pose2d=pose))
-        return people, timings
+            if not (np.all(np.isfinite(abs_m[i])) and np.all(np.isfinite(j2d[i]))):
+                rejected.append("no finite 3D placement (a joint nearer than min_depth_m "
+                                f"{min_depth_m:g} m, behind the camera, or a degenerate skeleton)")
+            elif abs_m[i, PELVIS, 2] < min_depth_m:
+                rejected.append(f"placed at {abs_m[i, PELVIS, 2]:.2f} m, nearer than min_depth_m {min_depth_m:g} m")
+            else:
+                people.append(Person(joints2d_px=j2d[i], joints2d_conf=conf[i], joints3d_m=abs_m[i],
+                                     joints3d_conf=np.asarray(conf3d[i], dtype=np.float64), pose2d=pose))
+        self._rejected += len(rejected)
+        return people, tuple(rejected), timings
 
     def _seconds(self, stamp_ns: int) -> float:
         """Stamp as seconds since the first frame."""
@@ -190,5 +193,8 @@ def _check_frame(frame: np.ndarray, intr: CameraIntrinsics, depth_m: np.ndarray 
     h, w = frame.shape[:2]
     if (w, h) != (intr.width_px, intr.height_px):
         raise InputError(f"intrinsics are for {intr.width_px}x{intr.height_px}, frame is {w}x{h}")
+    problem = intr.implausibility()
+    if problem is not None:
+        raise InputError(f"implausible intrinsics: {problem}")
     if depth_m is not None and depth_m.shape != (h, w):
         raise InputError(f"depth image {depth_m.shape} is not aligned to the {w}x{h} frame")

@@ -29,6 +29,24 @@ class CameraIntrinsics:
         if self.width_px <= 0 or self.height_px <= 0:
             raise InputError(f"image size must be > 0, got {self.width_px}x{self.height_px}")
 
+    def implausibility(self) -> str | None:
+        """Why these intrinsics cannot describe a real pinhole image of their size, or None.
+
+        Accepted: horizontal and vertical fields of view of 1..179 deg (f between 0.0044 and 57 times
+        the image side), fx / fy within 0.25..4, the principal point within half an image of it.
+        """
+        w, h = float(self.width_px), float(self.height_px)
+        lo, hi = 0.5 / np.tan(np.deg2rad(89.5)), 0.5 / np.tan(np.deg2rad(0.5))
+        if not (lo * w <= self.fx_px <= hi * w and lo * h <= self.fy_px <= hi * h):
+            return (f"focal lengths fx={self.fx_px:g}, fy={self.fy_px:g} px give a field of view outside "
+                    f"1..179 deg for a {self.width_px}x{self.height_px} image")
+        if not 0.25 <= self.fx_px / self.fy_px <= 4.0:
+            return f"fx / fy = {self.fx_px / self.fy_px:g} is outside 0.25..4"
+        if not (-0.5 * w <= self.cx_px <= 1.5 * w and -0.5 * h <= self.cy_px <= 1.5 * h):
+            return (f"principal point ({self.cx_px:g}, {self.cy_px:g}) px is more than half an image outside "
+                    f"the {self.width_px}x{self.height_px} image")
+        return None
+
     @classmethod
     def default_for(cls, width_px: int, height_px: int, hfov_deg: float = 60.0) -> "CameraIntrinsics":
         """Fallback when no camera_info is available: principal point at the centre, given horizontal FOV."""

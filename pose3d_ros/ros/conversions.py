@@ -9,7 +9,11 @@ Encodings (names as in sensor_msgs/image_encodings.hpp):
 - YUV 4:2:2: `yuv422` and `uyvy` are U Y0 V Y1 (ROS's yuv422 IS UYVY), `yuv422_yuy2` and `yuyv`
   are Y0 U Y1 V; width must be even;
 - depth: 16UC1 / mono16 in millimetres, 32FC1 in metres; 0 and non-finite readings become NaN.
-CompressedImage: whatever cv2.imdecode reads (jpeg, png, ...).
+CompressedImage: png and jpeg, sized from their headers BEFORE decoding.
+
+Every reader takes `max_pixels` and refuses a larger image (ImageTooLargeError) from the message's
+header fields (raw) or the PNG/JPEG header (compressed), before any large allocation: a 751 KB PNG
+can declare 16000 x 16000 px and would decode to 768 MB.
 """
 
 from __future__ import annotations
@@ -23,6 +27,51 @@ from pose3d_ros.core.types import CameraIntrinsics
 
 class ImageEncodingError(InputError):
     """An image message whose encoding, size, step or buffer cannot be decoded."""
+
+
+DEFAULT_MAX_IMAGE_PIXELS = 4096 * 2160  # DCI 4K fits (and UHD 3840 x 2160)
+
+
+class ImageTooLargeError(InputError):
+    """An image with more pixels than the node's max_image_pixels."""
+
+
+def check_size(width_px: int, height_px: int, max_pixels: int, what: str) -> None:
+    """Raise ImageTooLargeError when width x height exceeds max_pixels."""
+    if int(width_px) * int(height_px) > max_pixels:
+        raise ImageTooLargeError(f"{what} is {width_px}x{height_px} px = {int(width_px) * int(height_px)} px, more "
+                                 f"than max_image_pixels {max_pixels}; raise the parameter if this is intended")
+
+
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def compressed_size(data: bytes) -> tuple[str, int, int] | None:
+    """(format, width px, height px) from a PNG's IHDR or a JPEG's first SOF marker; None if neither."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24 and data[12:16] == b"IHDR":
+        return "png", int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in _JPEG_SOF:
+            if i + 9 > len(data):
+                return None
+            return "jpeg", int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        if length < 2:
+            return None
+        i += 2 + length
+    return None
 
 
 # encoding -> (dtype, channels)
@@ -44,7 +93,7 @@ COLOUR_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8", "mono16", "8UC3",
 DEPTH_ENCODINGS = ("16UC1", "mono16", "32FC1")
 
 
-def image_to_array(msg) -> np.ndarray:
+def image_to_array(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
     """sensor_msgs/Image -> (H, W) or (H, W, C) array of the encoding's native dtype (a copy)."""
     enc = msg.encoding
     if enc not in _LAYOUTS:
@@ -53,6 +102,7 @@ def image_to_array(msg) -> np.ndarray:
     h, w, step = int(msg.height), int(msg.width), int(msg.step)
     if h <= 0 or w <= 0:
         raise ImageEncodingError(f"image has size {w}x{h}")
+    check_size(w, h, max_pixels, f"{enc} image")
     row_bytes = w * ch * np.dtype(dtype).itemsize
     if step < row_bytes:
         raise ImageEncodingError(f"{enc} image {w}x{h}: step {step} < {row_bytes} bytes per row")
@@ -67,14 +117,14 @@ def image_to_array(msg) -> np.ndarray:
     return arr[:, :, 0] if ch == 1 else arr
 
 
-def image_to_rgb(msg) -> np.ndarray:
+def image_to_rgb(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
     """sensor_msgs/Image of a colour encoding -> (H, W, 3) uint8 RGB."""
     enc = msg.encoding
     if enc not in COLOUR_ENCODINGS:
         raise ImageEncodingError(f"unsupported colour encoding {enc!r}; supported: {COLOUR_ENCODINGS}")
     if enc in ("yuv422", "uyvy", "yuv422_yuy2", "yuyv") and int(msg.width) % 2:
         raise ImageEncodingError(f"{enc} needs an even width, got {msg.width}")
-    arr = image_to_array(msg)
+    arr = image_to_array(msg, max_pixels)
     if enc == "rgb8":
         return arr
     if enc == "mono16":
@@ -83,22 +133,30 @@ def image_to_rgb(msg) -> np.ndarray:
     return cv2.cvtColor(arr, _TO_RGB[enc])
 
 
-def compressed_to_rgb(msg) -> np.ndarray:
-    """sensor_msgs/CompressedImage -> (H, W, 3) uint8 RGB."""
+def compressed_to_rgb(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
+    """sensor_msgs/CompressedImage (png or jpeg) -> (H, W, 3) uint8 RGB, sized from its header first."""
     buf = np.frombuffer(memoryview(msg.data).cast("B"), dtype=np.uint8)
     if buf.size == 0:
         raise ImageEncodingError(f"compressed image ({msg.format!r}) has no data")
+    size = compressed_size(buf[:65536].tobytes())
+    if size is None:
+        raise ImageEncodingError(f"compressed image ({msg.format!r}, {buf.size} bytes) is neither PNG nor JPEG "
+                                 f"(or its header is damaged)")
+    fmt, w, h = size
+    if w <= 0 or h <= 0:
+        raise ImageEncodingError(f"compressed {fmt} declares a size of {w}x{h}")
+    check_size(w, h, max_pixels, f"compressed {fmt}")
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
         raise ImageEncodingError(f"compressed image ({msg.format!r}, {buf.size} bytes) could not be decoded")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def depth_to_m(msg) -> np.ndarray:
+def depth_to_m(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
     """sensor_msgs/Image 16UC1 (mm) or 32FC1 (m) -> (H, W) float32 metres; no reading -> NaN."""
     if msg.encoding not in DEPTH_ENCODINGS:
         raise ImageEncodingError(f"depth encoding {msg.encoding!r} unsupported; use one of {DEPTH_ENCODINGS}")
-    arr = image_to_array(msg)
+    arr = image_to_array(msg, max_pixels)
     depth = arr.astype(np.float32) * (np.float32(1e-3) if arr.dtype == np.uint16 else np.float32(1.0))
     depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
     return depth

@@ -69,3 +69,37 @@ class StampCache:
                 return False, None
             s, v = min(self._items, key=lambda sv: abs(sv[0] - stamp_ns))
             return (True, v) if abs(s - stamp_ns) <= tolerance_ns else (False, None)
+
+
+class StampGaps:
+    """Counts frames missing from an input stream by its stamps (transport losses show up here).
+
+    The nominal period is the median of the last `window` stamp steps; a step of k periods (k >= 1.5)
+    means round(k) - 1 frames never arrived. A stamp going backwards restarts the estimate.
+    """
+
+    def __init__(self, window: int = 30):
+        self._steps: deque = deque(maxlen=window)
+        self._last_ns: int | None = None
+        self._lock = threading.Lock()
+        self.missing = 0
+
+    def observe(self, stamp_ns: int) -> int:
+        """Record a frame's stamp; returns the frames found missing before it."""
+        with self._lock:
+            last, self._last_ns = self._last_ns, stamp_ns
+            if last is None or stamp_ns <= last:
+                if last is not None and stamp_ns < last:
+                    self._steps.clear()
+                return 0
+            step = stamp_ns - last
+            missing = 0
+            if len(self._steps) >= 5:
+                period = sorted(self._steps)[len(self._steps) // 2]
+                k = step / period
+                if k >= 1.5:
+                    missing = int(round(k)) - 1
+            if missing == 0:
+                self._steps.append(step)
+            self.missing += missing
+            return missing

@@ -1,9 +1,10 @@
 """pose3d_node: camera image (+ camera_info, optional depth) in; TF, markers, REP-155, debug image out.
 
 A thin adapter: the subscription callbacks only store the newest frame (counting the ones it
-replaces); one worker thread converts it (ros/conversions), runs the core pipeline (2D, 3D, ids, smoothing)
-and publishes (ros/outputs). Bad input gets one throttled error and the frame is dropped;
-missing models or bad parameters stop the node at start-up with an error naming the fix.
+replaces and the ones missing by stamp); one worker thread converts it (ros/conversions), runs the
+core pipeline (2D, 3D, ids, smoothing) and publishes (ros/outputs). Every dropped frame or person
+and every fallback is counted and logged by reason (ros/drops.py); missing models or bad
+parameters stop the node at start-up with one FATAL line naming the fix (exit code 2).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import rclpy
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -22,18 +24,19 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
 from pose3d_ros.assembly import Models, resolve_engines_dir
-from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import ConfigError, InputError, ModelError, Pose3DError
-from pose3d_ros.ros import conversions, log_bridge, params
+from pose3d_ros.ros import conversions, log_bridge, params, startup
+from pose3d_ros.ros.camera_inputs import CameraInputs
 from pose3d_ros.ros.diagnostics import Diagnostics
-from pose3d_ros.ros.frame_sync import LatestSlot, StampCache
+from pose3d_ros.ros.drops import DropLog
+from pose3d_ros.ros.frame_sync import LatestSlot, StampGaps
 from pose3d_ros.ros.outputs import Outputs
 from pose3d_ros.ros.stats import RunStats
 
 NS_PER_S = 1_000_000_000
 DEFAULT_FRAME = "camera_optical_frame"
-DEPTH_MATCH_S = 0.05  # a depth image pairs with the colour image whose stamp is this close
 WORKER_POLL_S = 0.1  # how often an idle worker applies settings and ends idle tracks
+WORKER_JOIN_S = 5.0  # how long shutdown waits for the frame in progress
 
 
 class Pose3DNode(Node):
@@ -54,34 +57,30 @@ class Pose3DNode(Node):
         qos = (QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if s.reliable_qos
                else qos_profile_sensor_data)
         self._slot = LatestSlot()
-        self._infos = StampCache()
-        self._depths = StampCache(size=5)
-        if s.image_transport == "compressed":
-            self.create_subscription(CompressedImage, "image/compressed", self._slot.put, qos)
-        else:
-            self.create_subscription(Image, "image", self._slot.put, qos)
-        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos)
+        self._gaps = StampGaps()
+        self._camera = CameraInputs()
+        image_type, image_topic = ((CompressedImage, "image/compressed") if s.image_transport == "compressed"
+                                   else (Image, "image"))
+        self.create_subscription(image_type, image_topic, self._on_image, qos)
+        self.create_subscription(CameraInfo, "camera_info", self._camera.add_camera_info, qos)
         if s.use_depth:
-            self.create_subscription(Image, "depth", self._on_depth, qos)
+            self.create_subscription(Image, "depth", self._camera.add_depth, qos)
         self._outputs = Outputs(self, s.outputs.publish_rep155)
         self._stats = RunStats()
-        self._diagnostics = Diagnostics(self, self._stats, self._slot)
+        self._drops = DropLog(self.get_logger())
+        self._diagnostics = Diagnostics(self, self._stats, self._slot, self._drops, self._gaps,
+                                        self.resolve_topic_name(image_topic), s.no_input_warn_s)
         self.create_timer(s.diagnostics_period_s, self._diagnostics.report)
         self._warned: set[str] = set()
         self._last = None  # (stamp_ns, frame_id, monotonic s) of the last processed frame
+        self.context.on_shutdown(self._slot.close)  # the worker stops before the context is gone
         self._worker = threading.Thread(target=self._run, name="pose3d_worker", daemon=True)
         self._worker.start()
 
     # --- callbacks (executor thread): store only -------------------------------------------------
-    def _on_camera_info(self, msg: CameraInfo) -> None:
-        try:
-            value = conversions.camera_info_to_intrinsics(msg)
-        except InputError as e:
-            value = e
-        self._infos.add(conversions.stamp_to_ns(msg.header.stamp), value)
-
-    def _on_depth(self, msg: Image) -> None:
-        self._depths.add(conversions.stamp_to_ns(msg.header.stamp), msg)
+    def _on_image(self, msg) -> None:
+        self._gaps.observe(conversions.stamp_to_ns(msg.header.stamp))
+        self._slot.put(msg)
 
     def _on_set_parameters(self, changes) -> SetParametersResult:
         try:
@@ -95,13 +94,16 @@ class Pose3DNode(Node):
         while not self._slot.closed:
             msg = self._slot.take(timeout_s=WORKER_POLL_S)
             self._apply_pending()
-            if msg is None:
-                self._expire_idle_tracks()
-                continue
             try:
-                self._process(msg)
+                if msg is None:
+                    self._expire_idle_tracks()
+                else:
+                    self._process(msg)
             except Exception as e:  # noqa: BLE001 - the worker must survive any single frame
-                self.get_logger().error(f"frame dropped, unexpected error: {e!r}", throttle_duration_sec=5.0)
+                if self._slot.closed or not self.context.ok():
+                    return  # shutting down: publishers may already be gone
+                self._stats.frame_failed()
+                self._drops.report("unexpected_error", f"frame dropped, unexpected error: {e!r}")
 
     def _apply_pending(self) -> None:
         new = self._mailbox.take()
@@ -115,21 +117,34 @@ class Pose3DNode(Node):
         stamp_ns = conversions.stamp_to_ns(header.stamp)
         try:
             if isinstance(msg, CompressedImage):
-                rgb = conversions.compressed_to_rgb(msg)
+                rgb = conversions.compressed_to_rgb(msg, s.max_image_pixels)
             else:
-                rgb = conversions.image_to_rgb(msg)
-            h, w = rgb.shape[:2]
-            intr = self._intrinsics_for(stamp_ns, w, h)
-            depth = self._depth_for(stamp_ns, w, h) if s.use_depth else None
-            result = self._pipeline.process(rgb, intr, stamp_ns, depth)
+                rgb = conversions.image_to_rgb(msg, s.max_image_pixels)
+        except conversions.ImageTooLargeError as e:
+            return self._drop("image_too_large", f"frame dropped: {e}")
         except InputError as e:
-            self._stats.bad_input += 1
-            self.get_logger().error(f"bad input, frame dropped: {e}", throttle_duration_sec=5.0)
-            return
+            return self._drop("bad_image", f"bad image, frame dropped: {e}")
+        h, w = rgb.shape[:2]
+        intr = self._camera.intrinsics(stamp_ns, w, h, s.camera_info_timeout_s, s.camera_info_wait_s,
+                                       s.fallback_hfov_deg)
+        if intr.problem:
+            self._drops.report("camera_info_fallback", f"{intr.problem}; using fallback intrinsics with a horizontal "
+                               f"FOV of {s.fallback_hfov_deg} deg (parameter fallback_hfov_deg): metric 3D is "
+                               "approximate", level="warning")
+        depth = None
+        if s.use_depth:
+            matched = self._camera.depth_m(stamp_ns, w, h, s.camera_info_wait_s, s.max_image_pixels)
+            depth = matched.value
+            if matched.problem:
+                self._drops.report("depth_unusable", f"{matched.problem}: placing without depth", level="warning")
+        try:
+            result = self._pipeline.process(rgb, intr.value, stamp_ns, depth)
+        except InputError as e:
+            return self._drop("bad_frame", f"bad input, frame dropped: {e}")
         except ModelError as e:
-            self._stats.model_errors += 1
-            self.get_logger().error(f"inference failed, frame dropped: {e}", throttle_duration_sec=5.0)
-            return
+            return self._drop("inference_error", f"inference failed, frame dropped: {e}")
+        for reason in result.rejected:
+            self._drops.report("person_rejected", f"person dropped: {reason}", level="warning")
         published = self._outputs.publish(result.people, result.ended_ids, result.active_ids, header, (w, h),
                                           s.outputs)
         self._last = (stamp_ns, header.frame_id, time.monotonic())
@@ -137,6 +152,10 @@ class Pose3DNode(Node):
         if self._outputs.debug_wanted(s.outputs.debug_max_fps):
             fps = self._stats.fps() if s.outputs.debug_draw_fps else None
             self._outputs.publish_debug(rgb, published, header, fps)
+
+    def _drop(self, reason: str, text: str) -> None:
+        self._stats.frame_failed()
+        self._drops.report(reason, text)
 
     def _expire_idle_tracks(self) -> None:
         """No frames coming: end tracks by the image clock extrapolated with wall time."""
@@ -153,7 +172,6 @@ class Pose3DNode(Node):
             self._outputs.publish([], ended, self._pipeline.active_ids, header, None, self._settings.outputs)
 
     # --- helpers ------------------------------------------------------------------------------
-
     def _header_for(self, src: Header) -> Header:
         header = Header(stamp=src.stamp, frame_id=src.frame_id)
         if not header.frame_id:
@@ -164,47 +182,24 @@ class Pose3DNode(Node):
             header.stamp = self.get_clock().now().to_msg()
         return header
 
-    def _intrinsics_for(self, stamp_ns: int, w: int, h: int) -> CameraIntrinsics:
-        s = self._settings
-        found, value = self._infos.nearest(stamp_ns, int(s.camera_info_timeout_s * NS_PER_S),
-                                           wait_s=s.camera_info_wait_s)
-        reason = None
-        if not found:
-            reason = "no camera_info received (or none near the image stamp)"
-        elif isinstance(value, InputError):
-            reason = f"camera_info unusable: {value}"
-        elif (value.width_px, value.height_px) != (w, h):
-            reason = f"camera_info is for {value.width_px}x{value.height_px}, the image is {w}x{h}"
-        if reason is None:
-            return value
-        self._warn_once(f"intr:{reason}", f"{reason}; using fallback intrinsics with a horizontal FOV of "
-                        f"{s.fallback_hfov_deg} deg (parameter fallback_hfov_deg): metric 3D is approximate")
-        return CameraIntrinsics.default_for(w, h, s.fallback_hfov_deg)
-
-    def _depth_for(self, stamp_ns: int, w: int, h: int):
-        found, msg = self._depths.nearest(stamp_ns, int(DEPTH_MATCH_S * NS_PER_S),
-                                          wait_s=self._settings.camera_info_wait_s)
-        if not found:
-            self._warn_once("depth", "no depth image near the colour image's stamp: placing without depth")
-            return None
-        depth = conversions.depth_to_m(msg)
-        if depth.shape != (h, w):
-            self._warn_once("depth_size", f"depth image {depth.shape[1]}x{depth.shape[0]} is not aligned to the "
-                            f"{w}x{h} colour image: placing without depth")
-            return None
-        return depth
-
     def _warn_once(self, key: str, text: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
             self.get_logger().warning(text)
 
     def destroy_node(self) -> None:
-        self._slot.close()
-        if self._worker.is_alive():
-            self._worker.join(timeout=5.0)
-        self._models.close()
-        log_bridge.detach(self._log_handler)
+        """Stop the worker first (it may be publishing), then free the models and the node."""
+        slot = getattr(self, "_slot", None)
+        if slot is not None:
+            slot.close()
+            if self._worker.is_alive():
+                self._worker.join(timeout=WORKER_JOIN_S)
+        models = getattr(self, "_models", None)
+        if models is not None:
+            models.close()
+        handler = getattr(self, "_log_handler", None)
+        if handler is not None:
+            log_bridge.detach(handler)
         super().destroy_node()
 
 
@@ -236,14 +231,23 @@ def main(args=None) -> int:
     if "-h" in user_args or "--help" in user_args:
         print(USAGE, end="")
         return 0
-    rclpy.init(args=args)
+    log = rclpy.logging.get_logger("pose3d_node")
+    problem = startup.params_file_problem(argv)
+    if problem is not None:
+        log.fatal(f"cannot start: {problem}")
+        return 2
+    try:
+        rclpy.init(args=args)
+    except Exception as e:  # noqa: BLE001 - rcl refuses the command line: one line, no traceback
+        log.fatal(f"cannot start: bad ROS arguments: {e}")
+        return 2
     node = None
     code = 0
     try:
         node = Pose3DNode()
         rclpy.spin(node)
-    except Pose3DError as e:
-        rclpy.logging.get_logger("pose3d_node").fatal(f"cannot start: {e}")
+    except (Pose3DError, ParameterException) as e:
+        log.fatal(f"cannot start: {e}")
         code = 2
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

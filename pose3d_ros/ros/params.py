@@ -21,6 +21,7 @@ from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.core.tracking import TrackerConfig
 from pose3d_ros.errors import ConfigError
+from pose3d_ros.ros.conversions import DEFAULT_MAX_IMAGE_PIXELS
 
 IMAGE_TRANSPORTS = ("raw", "compressed")
 
@@ -80,7 +81,11 @@ SPECS = (
     ParamSpec("camera_info_timeout_s", 5.0, "a camera_info whose stamp is further than this from the "
               "image's is not used", (0.0, 3600.0)),
     ParamSpec("diagnostics_period_s", 1.0, "period of /diagnostics (or the log line without "
-              "diagnostic_msgs)", (0.1, 60.0)),
+              "diagnostic_msgs)", (0.1, 60.0), read_only=True),
+    ParamSpec("no_input_warn_s", 5.0, "warn (log and /diagnostics) when no image has arrived for this long",
+              (0.5, 3600.0), read_only=True),
+    ParamSpec("max_image_pixels", DEFAULT_MAX_IMAGE_PIXELS, "larger images are dropped before decoding "
+              "(raw: from the message header; compressed: from the PNG/JPEG header)", (1024, 1 << 28)),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
@@ -115,6 +120,8 @@ class NodeSettings:
     camera_info_wait_s: float
     camera_info_timeout_s: float
     diagnostics_period_s: float
+    no_input_warn_s: float
+    max_image_pixels: int
     values: Mapping[str, object]
 
 
@@ -163,7 +170,8 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         image_transport=v["image_transport"], reliable_qos=v["reliable_qos"], use_depth=v["use_depth"],
         pipeline=pipeline, outputs=outputs, fallback_hfov_deg=float(v["fallback_hfov_deg"]),
         camera_info_wait_s=float(v["camera_info_wait_s"]), camera_info_timeout_s=float(v["camera_info_timeout_s"]),
-        diagnostics_period_s=float(v["diagnostics_period_s"]), values=v)
+        diagnostics_period_s=float(v["diagnostics_period_s"]), no_input_warn_s=float(v["no_input_warn_s"]),
+        max_image_pixels=v["max_image_pixels"], values=v)
 
 
 class SettingsMailbox:
@@ -211,7 +219,38 @@ def descriptor(spec: ParamSpec):
     return desc
 
 
+# parameters rclpy itself declares or reads on every node
+ROS_OWN_PARAMETERS = ("use_sim_time", "start_type_description_service")
+ROS_OWN_PREFIXES = ("qos_overrides.",)
+
+
+def validate_overrides(overrides: Mapping[str, object]) -> None:
+    """Check start-up values (params files and -p) before declaring: a name we do not know, a wrong
+    type or an out-of-range value raises ConfigError naming the parameter, the value and what is
+    allowed."""
+    for name, value in overrides.items():
+        if name in ROS_OWN_PARAMETERS or name.startswith(ROS_OWN_PREFIXES):
+            continue
+        spec = SPEC_BY_NAME.get(name)
+        if spec is None:
+            close = [s.name for s in SPECS if _similar(s.name, name)]
+            hint = f"; did you mean {close[0]}?" if close else "; see config/pose3d.yaml for the parameters"
+            raise ConfigError(f"unknown parameter {name}={value!r}{hint}")
+        if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
+            raise ConfigError(f"parameter {name} must be a float, got {value!r} (write {float(value)!r})")
+        check_value(spec, value)
+
+
+def _similar(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
 def declare_all(node) -> dict:
-    """Declare every parameter on an rclpy node; returns {name: value} (overrides from the YAML)."""
+    """Validate the start-up overrides, declare every parameter on an rclpy node, and return
+    {name: value} (the overrides from params files and the command line applied)."""
+    overrides = getattr(node, "_parameter_overrides", {})  # rclpy keeps them here until declared
+    validate_overrides({name: p.value for name, p in overrides.items()})
     node.declare_parameters("", [(s.name, s.default, descriptor(s)) for s in SPECS])
     return {s.name: node.get_parameter(s.name).value for s in SPECS}

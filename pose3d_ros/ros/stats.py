@@ -1,4 +1,4 @@
-"""Running statistics for diagnostics: processing rate and per-stage latency (no ROS imports)."""
+"""Running statistics for diagnostics: rate, per-stage latency, outcomes (no ROS imports)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import numpy as np
 
 
 class RunStats:
-    """Keeps the last `window` frames' stage timings and completion times."""
+    """Keeps the last `window` frames' stage timings, completion times and outcomes."""
 
     def __init__(self, window: int = 100):
         self._lock = threading.Lock()
         self._done_s: deque = deque(maxlen=window)
         self._stages: dict[str, deque] = {}
+        self._outcomes: deque = deque(maxlen=window)  # True = processed, False = dropped
         self._window = window
         self.processed = 0
-        self.bad_input = 0
-        self.model_errors = 0
+        self.failed = 0
         self.people = 0
 
     def frame_done(self, timings_s: dict[str, float], people: int) -> None:
@@ -27,8 +27,21 @@ class RunStats:
             self._done_s.append(time.monotonic())
             for k, v in timings_s.items():
                 self._stages.setdefault(k, deque(maxlen=self._window)).append(v)
+            self._outcomes.append(True)
             self.processed += 1
             self.people = people
+
+    def frame_failed(self) -> None:
+        """A frame taken by the worker but dropped (its reason is counted in ros/drops.py)."""
+        with self._lock:
+            self._outcomes.append(False)
+            self.failed += 1
+
+    def failure_ratio(self) -> float:
+        """Share of the last `window` frames taken by the worker that were dropped (0 with none)."""
+        with self._lock:
+            n = len(self._outcomes)
+            return 0.0 if n == 0 else self._outcomes.count(False) / n
 
     def fps(self) -> float:
         """Frames per second over the window (0 with fewer than two frames or none in 2 s)."""
