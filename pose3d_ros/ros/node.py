@@ -48,7 +48,7 @@ class Pose3DNode(Node):
         self._settings = params.settings_from(params.declare_all(self))
         s = self._settings
         engines_dir = _engines_dir(s.engines_dir)
-        self._models = Models(engines_dir, s.backend, s.threads, s.pipeline)
+        self._models = Models(engines_dir, s.backend, s.threads, s.pipeline, s.engine_cache_dir)
         self.get_logger().info(f"models loaded from {engines_dir} ({s.backend}, {s.threads} thread(s))")
         self._pipeline = self._models.pipeline
         self._mailbox = params.SettingsMailbox(s)

@@ -41,6 +41,8 @@ SPECS = (
     ParamSpec("backend", "onnxruntime", "inference backend", BACKEND_KINDS, read_only=True),
     ParamSpec("engines_dir", "", "folder with the ONNX models; empty = the package's engines/ "
               "(fill it with `make models`)", read_only=True),
+    ParamSpec("engine_cache_dir", "", "TensorRT engine cache; empty = $POSE3D_ENGINE_CACHE or "
+              "~/.cache/pose3d_ros/engines (engines are built there at start-up when missing)", read_only=True),
     ParamSpec("threads", 1, "CPU threads per model (onnxruntime)", (1, 64), read_only=True),
     ParamSpec("image_transport", "raw", "subscribe to `image` (raw) or `image/compressed`", IMAGE_TRANSPORTS,
               read_only=True),
@@ -110,6 +112,7 @@ class NodeSettings:
 
     backend: str
     engines_dir: str
+    engine_cache_dir: str
     threads: int
     image_transport: str
     reliable_qos: bool
@@ -166,7 +169,8 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
                              publish_rep155=v["publish_rep155"], debug_max_fps=float(v["debug_image.max_fps"]),
                              debug_draw_fps=v["debug_image.draw_fps"])
     return NodeSettings(
-        backend=v["backend"], engines_dir=v["engines_dir"], threads=v["threads"],
+        backend=v["backend"], engines_dir=v["engines_dir"], engine_cache_dir=v["engine_cache_dir"],
+        threads=v["threads"],
         image_transport=v["image_transport"], reliable_qos=v["reliable_qos"], use_depth=v["use_depth"],
         pipeline=pipeline, outputs=outputs, fallback_hfov_deg=float(v["fallback_hfov_deg"]),
         camera_info_wait_s=float(v["camera_info_wait_s"]), camera_info_timeout_s=float(v["camera_info_timeout_s"]),
