@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: shared-data paths and the DDS integration harness.
+"""Shared pytest fixtures for every test folder: shared-data paths and the DDS integration harness.
 
 ROS fixtures need rclpy (the .venv from `make setup`) and an isolated DDS environment
 (scripts/isolated.sh, which `make test` uses). Without either they skip with the reason,
@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from ros_harness import RosProcess, TestNode, group_alive
+TEST_DIR = Path(__file__).resolve().parent
+# test/ holds the shared helpers (factories, ros_harness, gpu_fakes) that tests in every folder
+# import by name; dev/ and scripts/ are not installed: tests import them from the checkout
+for _path in (TEST_DIR, TEST_DIR.parent):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # dev/ is not installed: tests import it from the checkout, whatever the cwd
-    sys.path.insert(0, str(ROOT))
-SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared")).resolve()
+from factories import SHARED_DIR  # noqa: E402
+from ros_harness import RosProcess, TestNode, group_alive  # noqa: E402
 
 
 def _require_dds() -> bool:
@@ -36,9 +39,9 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared (or $POSE3D_SHARED); the test skips when it is missing."""
-    if not SHARED.is_dir():
-        pytest.skip(f"shared data folder missing: {SHARED}")
-    return SHARED
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"shared data folder missing: {SHARED_DIR}")
+    return SHARED_DIR
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from factories import project_px, random_skeleton_m
 from pose3d_ros.errors import InputError
 from pose3d_ros.core.placement import PlacementConfig, joint_depths, place, place_with_confidence, solve_translation
 from pose3d_ros.core.types import CameraIntrinsics
@@ -12,14 +13,11 @@ INTR = CameraIntrinsics(600.0, 610.0, 320.0, 240.0, 640, 480)
 
 def skeleton_rel(seed=0):
     """(17, 3) m, a rough standing person, root (0) at the origin, optical frame (y down)."""
-    rng = np.random.default_rng(seed)
-    rel = np.column_stack([rng.uniform(-0.3, 0.3, 17), rng.uniform(-0.8, 0.9, 17), rng.uniform(-0.2, 0.2, 17)])
-    rel[0] = 0.0
-    return rel
+    return random_skeleton_m(seed)
 
 
 def project(abs_m):
-    return abs_m[..., :2] / abs_m[..., 2:3] * [INTR.fx_px, INTR.fy_px] + [INTR.cx_px, INTR.cy_px]
+    return project_px(abs_m, [INTR.fx_px, INTR.fy_px], [INTR.cx_px, INTR.cy_px])
 
 
 @pytest.mark.parametrize("t_true", [[0.0, 0.0, 3.0], [0.7, -0.3, 2.2], [-1.5, 0.4, 6.5]])

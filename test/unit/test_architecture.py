@@ -7,7 +7,9 @@ cannot hide a cycle or an upward arrow.
 import ast
 from pathlib import Path
 
-PKG = Path(__file__).resolve().parents[1] / "pose3d_ros"
+from factories import REPO_ROOT
+
+PKG = REPO_ROOT / "pose3d_ros"
 
 # layer -> the layers it may import (besides itself); "errors" is the leaf
 ALLOWED = {

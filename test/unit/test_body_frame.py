@@ -3,26 +3,10 @@
 import numpy as np
 import pytest
 
+from factories import canonical_skeleton_m as canonical_skeleton
+from factories import random_rotation
 from pose3d_ros.core.body_frame import body_pose, quat_xyzw_to_rotation, rotation_to_quat_xyzw
 from pose3d_ros.errors import InputError
-from pose3d_ros.core.skeleton import H36M_JOINTS
-
-
-def canonical_skeleton() -> np.ndarray:
-    """(17, 3) m in a body frame: x forward, y left, z up, pelvis at the origin (feet down)."""
-    pos = {
-        "pelvis": (0, 0, 0), "r_hip": (0, -0.1, 0), "r_knee": (0.02, -0.1, -0.45), "r_ankle": (0, -0.1, -0.9),
-        "l_hip": (0, 0.1, 0), "l_knee": (0.02, 0.1, -0.45), "l_ankle": (0, 0.1, -0.9),
-        "spine": (0, 0, 0.25), "thorax": (0, 0, 0.5), "neck": (0, 0, 0.6), "head": (0.03, 0, 0.75),
-        "l_shoulder": (0, 0.18, 0.5), "l_elbow": (0, 0.2, 0.22), "l_wrist": (0.1, 0.2, 0.0),
-        "r_shoulder": (0, -0.18, 0.5), "r_elbow": (0, -0.2, 0.22), "r_wrist": (0.1, -0.2, 0.0),
-    }
-    return np.array([pos[n] for n in H36M_JOINTS], dtype=np.float64)
-
-
-def random_rotation(rng) -> np.ndarray:
-    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-    return q * np.sign(np.linalg.det(q))
 
 
 def test_recovers_known_rotation_and_origin():

@@ -3,71 +3,11 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.backends.base import InferenceBackend
-from pose3d_ros.core.pose2d.finder import ssd_anchors
+from factories import FakeDetector, FakeLandmarks
 from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
 
 FRAME = np.zeros((448, 448, 3), np.uint8)  # square: letterbox is a plain 2x scale
-
-
-class FakeDetector(InferenceBackend):
-    """Finds people at fixed hip/scale points (image px) in the whole-frame pass, nothing in tiles."""
-
-    def __init__(self, people_px):
-        self.people_px = people_px  # list of (hip (2,), scale point (2,))
-        self.anchors = ssd_anchors()
-        self.batches = []
-
-    input_shapes = property(lambda self: {"input_1": (-1, 224, 224, 3)})
-    output_shapes = property(lambda self: {"Identity": (-1, 2254, 12), "Identity_1": (-1, 2254, 1)})
-
-    def run(self, feeds):
-        x = feeds["input_1"]
-        self.batches.append(x.shape[0])
-        boxes = np.zeros((x.shape[0], 2254, 12), np.float32)
-        scores = np.full((x.shape[0], 2254, 1), -10.0, np.float32)
-        for k, (hip, scale_pt) in enumerate(self.people_px):
-            a = 100 + 400 * k  # one anchor per person
-            hip_n, sc_n = np.asarray(hip) / 448.0, np.asarray(scale_pt) / 448.0
-            boxes[0, a, 0:2] = (sc_n - self.anchors[a]) * 224  # face box centred at the scale point
-            boxes[0, a, 2:4] = 20.0
-            boxes[0, a, 4:6] = (hip_n - self.anchors[a]) * 224
-            boxes[0, a, 6:8] = (sc_n - self.anchors[a]) * 224
-            scores[0, a, 0] = 5.0
-        return {"Identity": boxes, "Identity_1": scores}
-
-    def close(self):
-        pass
-
-
-class FakeLandmarks(InferenceBackend):
-    """Body landmarks on a fixed crop pattern; aux 33/34 reproduce the input ROI (a still person)."""
-
-    def __init__(self, presence=0.99):
-        self.presence = presence
-        self.batches = []
-
-    input_shapes = property(lambda self: {"input_1": (-1, 256, 256, 3)})
-    output_shapes = property(lambda self: {"Identity": (-1, 195), "Identity_1": (-1, 1),
-                                           "Identity_3": (-1, 64, 64, 39)})
-
-    def run(self, feeds):
-        n = feeds["input_1"].shape[0]
-        self.batches.append(n)
-        lm = np.zeros((n, 39, 5), np.float32)
-        t = np.linspace(0.2, 0.8, 39)
-        lm[:, :, 0] = 256 * t
-        lm[:, :, 1] = 256 * t[::-1]
-        lm[:, :, 3:] = 5.0
-        lm[:, 33, :2] = [128.0, 128.0]
-        lm[:, 34, :2] = [128.0, 128.0 - 128.0 / 1.25]
-        presence = np.resize(np.asarray(self.presence, np.float32), n)
-        return {"Identity": lm.reshape(n, 195), "Identity_1": presence.reshape(n, 1),
-                "Identity_3": np.full((n, 64, 64, 39), -20.0, np.float32)}
-
-    def close(self):
-        pass
 
 
 ONE = [(np.array([200.0, 250.0]), np.array([200.0, 150.0]))]

@@ -4,18 +4,13 @@ Known answers come from the photos themselves: the COCO skier is one upright per
 it side by side are two people, and a repeated frame is tracked without re-running the detector.
 """
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from factories import SKIER_JPG as SKIER
 from pose3d_ros.assembly import open_pose2d, resolve_engines_dir
 
-ROOT = Path(__file__).resolve().parents[1]
 ENGINES = resolve_engines_dir()
-SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
-SKIER = SHARED / "data" / "real_images" / "coco" / "000000000785.jpg"
 
 pytestmark = [
     pytest.mark.skipif(not (ENGINES / "pose_detection.onnx").is_file()

@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ from pose3d_ros.core.skeleton import H36M_LEFT, H36M_RIGHT
 from dev import lifter_data as ld
 from dev.doc_sections import write_section
 from dev.lifter_onnx import fold_bn, write_mlp_onnx
+from factories import REPO_ROOT
 
 
 def standing_world(n=64, seed=0):
@@ -107,8 +107,8 @@ def test_write_section_replaces_only_its_own_markers(tmp_path):
 def test_runtime_modules_do_not_import_torch():
     code = ("import sys; import pose3d_ros.core.lifting, pose3d_ros.core.placement, dev.metrics, "
             "dev.nn_baseline; print('torch' in sys.modules)")
-    root = Path(__file__).resolve().parents[1]  # dev/ imports from the checkout
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    # cwd: dev/ imports from the checkout
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 

@@ -1,10 +1,10 @@
 """Lifter input normalisation, the Lifter wrapper, the NN baseline, and the committed ONNX lifter."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from factories import ECHO_LIFTER_META, REPO_ROOT, EchoLifterBackend, random_skeleton_m
+from factories import project_px as project
 from pose3d_ros.errors import InputError, ModelError
 from pose3d_ros.assembly import open_lifter
 from pose3d_ros.core.lifting import N_FEATURES, Lifter, normalise_2d
@@ -14,19 +14,12 @@ from pose3d_ros.core.placement import place
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.core.types import CameraIntrinsics
 
-ENGINE = Path(__file__).resolve().parents[1] / "engines" / "lifter_h36m17.onnx"
+ENGINE = REPO_ROOT / "engines" / "lifter_h36m17.onnx"
 
 
 def person_3d(seed=0, t=(0.3, 0.1, 4.0)):
     """(17, 3) m camera frame: a random-ish body around a root at t."""
-    rng = np.random.default_rng(seed)
-    rel = np.column_stack([rng.uniform(-0.3, 0.3, 17), rng.uniform(-0.8, 0.9, 17), rng.uniform(-0.2, 0.2, 17)])
-    rel[0] = 0.0
-    return rel + np.array(t)
-
-
-def project(p, f, c):
-    return p[..., :2] / p[..., 2:3] * f + c
+    return random_skeleton_m(seed, t)
 
 
 def test_features_do_not_depend_on_focal_or_principal_point():
@@ -63,24 +56,11 @@ def test_normalise_checks_shapes():
         normalise_2d(np.zeros((1, 16, 2)), np.ones((1, 16)), [1, 1], [0, 0], 0.2)
 
 
-class EchoBackend:
-    """Returns the features' first 48 numbers as the 3D output (test stand-in)."""
-
-    input_shapes = {"features": (-1, N_FEATURES)}
-    output_shapes = {"joints3d_rel_m": (-1, 48)}
-
-    def run(self, feeds):
-        return {"joints3d_rel_m": feeds["features"][:, :48]}
-
-    def close(self):
-        pass
-
-
-META = {"joints": list(H36M_JOINTS), "input_name": "features", "output_name": "joints3d_rel_m", "conf_min": 0.2}
+META = ECHO_LIFTER_META
 
 
 def test_lifter_wrapper_shapes_and_root_at_origin():
-    lifter = Lifter(EchoBackend(), META)
+    lifter = Lifter(EchoLifterBackend(), META)
     intr = CameraIntrinsics(600.0, 600.0, 320.0, 240.0, 640, 480)
     out = lifter.lift(np.random.default_rng(0).uniform(100, 400, (3, 17, 2)), np.ones((3, 17)), intr)
     assert out.shape == (3, 17, 3)
@@ -90,7 +70,7 @@ def test_lifter_wrapper_shapes_and_root_at_origin():
 
 def test_lifter_rejects_wrong_joint_order():
     with pytest.raises(ModelError):
-        Lifter(EchoBackend(), {**META, "joints": list(reversed(H36M_JOINTS))})
+        Lifter(EchoLifterBackend(), {**META, "joints": list(reversed(H36M_JOINTS))})
 
 
 def test_nn_baseline_returns_the_matching_entry_and_ignores_dropped_joints():

@@ -9,12 +9,12 @@ from builtin_interfaces.msg import Time  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 from visualization_msgs.msg import Marker  # noqa: E402
 
+from factories import canonical_skeleton_m as canonical_skeleton  # noqa: E402
+from factories import make_person  # noqa: E402
 from pose3d_ros.core.body_frame import quat_xyzw_to_rotation  # noqa: E402
 from pose3d_ros.errors import InputError  # noqa: E402
 from pose3d_ros.core.skeleton import H36M_PARENTS, H36M_TO_ROS4HRI  # noqa: E402
 from pose3d_ros.ros import markers, naming, rep155, transforms  # noqa: E402
-from test_body_frame import canonical_skeleton  # noqa: E402
-from test_pipeline import make_person  # noqa: E402
 
 STAMP = Time(sec=12, nanosec=345)
 

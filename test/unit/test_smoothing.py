@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
+from factories import make_person
 from pose3d_ros.errors import ConfigError
 from pose3d_ros.core.filters import OneEuroConfig, OneEuroFilter, smoothing_factor
 from pose3d_ros.core.smoothing import PoseSmoother
-from test_pipeline import make_person
 
 
 def test_smoothing_factor_formula():

@@ -1,68 +1,16 @@
-"""Pose3DPipeline wiring, with small stand-in stages defined here (test-only, never in the product)."""
+"""Pose3DPipeline wiring, with small stand-in stages from test/factories.py (never in the product)."""
 
 import numpy as np
 import pytest
 
+from factories import STAMP_NS, VGA_INTRINSICS, Stub2D, StubLifter, make_pose2d, place_at
+from factories import blank_frame_rgb as frame
 from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.placement import PlacementConfig
 from pose3d_ros.core.skeleton import blazepose_to_h36m
-from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D, Roi
 
-INTR = CameraIntrinsics(500.0, 500.0, 319.5, 239.5, 640, 480)
-STAMP_NS = 1_700_000_000_000_000_000
-
-
-def make_pose2d(offset_px=0.0, score=0.9) -> Pose2D:
-    rng = np.random.default_rng(int(offset_px) + 7)
-    kp = rng.uniform(100, 300, size=(33, 2)) + offset_px
-    return Pose2D(keypoints_px=kp, depth_rel=np.zeros(33), visibility=np.full(33, 0.8),
-                  presence=np.full(33, 0.9), score=score,
-                  roi=Roi(np.array([200.0, 200.0]), 200.0, 0.0), aux_px=np.zeros((2, 2)))
-
-
-def make_person(z_m=3.0, track_id=None, offset_px=0.0) -> Person:
-    p2 = make_pose2d(offset_px)
-    j2d = blazepose_to_h36m(p2.keypoints_px)
-    j3d = np.column_stack([np.linspace(-0.5, 0.5, 17), np.linspace(-0.9, 0.9, 17), np.full(17, z_m)])
-    return Person(j2d, np.full(17, 0.8), j3d, np.full(17, 0.8), p2, track_id)
-
-
-class Stub2D:
-    def __init__(self, poses):
-        self.poses, self.resets, self.frames = poses, 0, 0
-
-    def process(self, frame_rgb):
-        self.frames += 1
-        return list(self.poses)
-
-    def reset(self):
-        self.resets += 1
-
-    def set_config(self, config):
-        self.reset()
-
-
-class StubLifter:
-    """Root-relative pose = 2D joints scaled to metres (so each person's result is distinguishable)."""
-
-    def __init__(self):
-        self.batches = []
-
-    def lift(self, j2d, conf, intrinsics):
-        self.batches.append(j2d.shape[0])
-        rel = np.concatenate([j2d / 1000.0, np.zeros(j2d.shape[:2] + (1,))], axis=-1)
-        return rel - rel[:, :1]
-
-
-def place_at(z_m):
-    def place(rel_m, j2d, conf, intr, depth_m, config):
-        return rel_m + np.array([0.0, 0.0, z_m]), np.full(rel_m.shape[:2], 0.7)
-    return place
-
-
-def frame(w=640, h=480):
-    return np.zeros((h, w, 3), np.uint8)
+INTR = VGA_INTRINSICS
 
 
 def test_people_batched_and_placed_in_order():

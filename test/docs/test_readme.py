@@ -1,13 +1,9 @@
 """The README's promises: two commands on the first screen, CI runs the test command, tables current."""
 
 import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import readme_tables  # noqa: E402
+from factories import REPO_ROOT as ROOT
+from scripts import readme_tables
 
 
 def _first_screen() -> str:

@@ -2,15 +2,8 @@
 
 import logging
 
+from factories import FakeRosLogger
 from pose3d_ros.ros import log_bridge
-
-
-class FakeRosLogger:
-    def __init__(self):
-        self.lines = []
-
-    def __getattr__(self, level):
-        return lambda text: self.lines.append((level, text))
 
 
 def test_records_are_forwarded_by_level_and_detach_stops_them():
