@@ -1,6 +1,6 @@
 # pose3d_ros: one-command entry points (embedded ROS 2 runtime in .venv, no ROS install needed).
 #   make demo   set up, then play a sample stream into the node over real DDS; outputs under out/demo
-#   make test   set up, then run every test (DDS isolated: scripts/isolated.sh)
+#   make test   set up, lint (ruff), then run every test (DDS isolated: scripts/isolated.sh)
 # On a real ROS 2 install use colcon instead (see README).
 
 SHELL := /bin/bash
@@ -10,7 +10,7 @@ ISOLATED := scripts/isolated.sh
 PYTEST_ARGS ?= -rs
 BENCH_ARGS ?=
 
-.PHONY: setup oracle models test demo bench lock clean-venv
+.PHONY: setup oracle models lint test demo bench lock clean-venv
 
 ## Create/update .venv (idempotent, fast when nothing changed); also fetches models when possible.
 setup:
@@ -24,8 +24,14 @@ models: setup
 oracle:
 	@scripts/setup_mediapipe_oracle.sh
 
-## Every test, under DDS isolation (private network namespace when root).
-test: setup oracle
+## Lint: ruff check (pycodestyle, pyflakes, isort, module/class docstrings) and ruff format --check (ruff.toml).
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+## Lint, then every test (test/unit, test/ros, test/integration, test/docs) under DDS isolation
+## (private network namespace when root).
+test: setup oracle lint
 	@POSE3D_REQUIRE_DDS=1 $(ISOLATED) $(PY) -m pytest test $(PYTEST_ARGS)
 
 ## Sample stream -> node over real DDS -> annotated frames + 3D view in out/demo.

@@ -1,6 +1,6 @@
 """Regenerate the parameter table in README.md from pose3d_ros.ros.params.SPECS (the single source).
 
-    .venv/bin/python scripts/readme_tables.py      (test/test_readme.py checks the table is current)
+    .venv/bin/python scripts/readme_tables.py      (test/docs/test_readme.py checks the table is current)
 """
 
 from __future__ import annotations

@@ -265,14 +265,34 @@ def place_at(z_m: float):
 # ---------------------------------------------------------------- fake ROS pieces
 
 
-class FakeNode:
-    """Just enough of rclpy.Node for publishers: records (topic, msg) of every publish, a clock.
+class FakeRosLogger:
+    """An rclpy logger stand-in: every level method appends (level, text) to self.lines."""
 
-    rclpy is imported only by get_clock().
+    def __init__(self):
+        self.lines = []
+
+    def __getattr__(self, level):
+        return lambda text: self.lines.append((level, text))
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand: calling it returns t_s (s)."""
+
+    def __init__(self, t_s: float = 100.0):
+        self.t_s = t_s
+
+    def __call__(self) -> float:
+        return self.t_s
+
+
+class FakeNode:
+    """Just enough of rclpy.Node for publishers: records (topic, msg) of every publish, a clock
+    and a FakeRosLogger (self.logger). rclpy is imported only by get_clock().
     """
 
     def __init__(self):
         self.published = []
+        self.logger = FakeRosLogger()
 
     def create_publisher(self, msg_type, topic, qos):
         """A publisher appending (topic, msg) to self.published."""
@@ -290,12 +310,6 @@ class FakeNode:
 
         return Clock(clock_type=ClockType.SYSTEM_TIME)
 
-
-class FakeRosLogger:
-    """An rclpy logger stand-in: every level method appends (level, text) to self.lines."""
-
-    def __init__(self):
-        self.lines = []
-
-    def __getattr__(self, level):
-        return lambda text: self.lines.append((level, text))
+    def get_logger(self):
+        """The FakeRosLogger."""
+        return self.logger
