@@ -1,5 +1,11 @@
 """Shared pytest fixtures for every test folder: shared-data paths and the DDS integration harness.
 
+Layout: test/unit (no ROS import at all), test/ros (ROS messages and the adapter, no DDS process),
+test/integration (nodes and the player over DDS, real models and photos, the MediaPipe oracle,
+the model build), test/docs (README/docs consistency). Helpers shared by all of them live here in
+test/: factories.py (synthetic data and fakes), ros_harness.py (DDS processes and a test node),
+gpu_fakes.py (CUDA / TensorRT stand-ins); tests import them by name, never from each other.
+
 ROS fixtures need rclpy (the .venv from `make setup`) and an isolated DDS environment
 (scripts/isolated.sh, which `make test` uses). Without either they skip with the reason,
 so the pure-numpy tests run anywhere; with POSE3D_REQUIRE_DDS=1 (set by `make test`) a
@@ -78,8 +84,13 @@ def ros_domain(dds_ready: None) -> int:
 @pytest.fixture
 def ros_node(ros_domain: int, request: pytest.FixtureRequest):
     """A TestNode (private rclpy context) on this test's domain; closed at teardown."""
-    node = TestNode(f"pose3d_test_{request.node.name[:40]}".replace("[", "_").replace("]", "_")
-                    .replace("-", "_").replace(".", "_"), ros_domain)
+    node = TestNode(
+        f"pose3d_test_{request.node.name[:40]}".replace("[", "_")
+        .replace("]", "_")
+        .replace("-", "_")
+        .replace(".", "_"),
+        ros_domain,
+    )
     yield node
     node.close()
 

@@ -131,9 +131,7 @@ class FakeDetector(InferenceBackend):
         self.batches = []
 
     input_shapes = property(lambda self: {"input_1": (-1, 224, 224, 3)})
-    output_shapes = property(
-        lambda self: {"Identity": (-1, 2254, 12), "Identity_1": (-1, 2254, 1)}
-    )
+    output_shapes = property(lambda self: {"Identity": (-1, 2254, 12), "Identity_1": (-1, 2254, 1)})
 
     def run(self, feeds):
         """Boxes and logits with one confident anchor per person."""

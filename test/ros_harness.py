@@ -66,8 +66,15 @@ class RosProcess:
         self.log_path = log_path
         with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                self.argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+                self.argv,
+                env=env,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         self.pgid = self.proc.pid  # start_new_session: the child leads its own group
 
     @property
@@ -92,7 +99,9 @@ class RosProcess:
             except ProcessLookupError:
                 break
             deadline = time.monotonic() + wait_s
-            while time.monotonic() < deadline and (self.proc.poll() is None or group_alive(self.pgid)):
+            while time.monotonic() < deadline and (
+                self.proc.poll() is None or group_alive(self.pgid)
+            ):
                 time.sleep(0.05)
         code = self.proc.poll()
         if code is None:
@@ -138,7 +147,9 @@ class TestNode:
         reliability = ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT
         return QoSProfile(depth=depth, reliability=reliability, history=HistoryPolicy.KEEP_LAST)
 
-    def collect(self, msg_type: type, topic: str, reliable: bool = True, depth: int = 100) -> Collector:
+    def collect(
+        self, msg_type: type, topic: str, reliable: bool = True, depth: int = 100
+    ) -> Collector:
         """Subscribe to `topic`; the returned Collector fills while the test waits."""
         collector = Collector()
         self.node.create_subscription(msg_type, topic, collector, self.qos(reliable, depth))
@@ -148,21 +159,32 @@ class TestNode:
         """A cached publisher for (msg_type, topic)."""
         key = (msg_type, topic)
         if key not in self._publishers:
-            self._publishers[key] = self.node.create_publisher(msg_type, topic, self.qos(reliable, 10))
+            self._publishers[key] = self.node.create_publisher(
+                msg_type, topic, self.qos(reliable, 10)
+            )
         return self._publishers[key]
 
-    def publish_frame(self, rgb, intrinsics, stamp_ns: int, frame_id: str = "camera_color_optical_frame",
-                      image_topic: str = "image", info_topic: str = "camera_info") -> None:
+    def publish_frame(
+        self,
+        rgb,
+        intrinsics,
+        stamp_ns: int,
+        frame_id: str = "camera_color_optical_frame",
+        image_topic: str = "image",
+        info_topic: str = "camera_info",
+    ) -> None:
         """Publish an (H, W, 3) uint8 RGB frame and its CameraInfo with the same header."""
+        from builtin_interfaces.msg import Time
         from sensor_msgs.msg import CameraInfo, Image
         from std_msgs.msg import Header
-        from builtin_interfaces.msg import Time
 
         from pose3d_ros.ros.conversions import intrinsics_to_camera_info, rgb_to_image
 
         sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
         header = Header(stamp=Time(sec=sec, nanosec=nanosec), frame_id=frame_id)
-        self.publisher(CameraInfo, info_topic).publish(intrinsics_to_camera_info(intrinsics, header))
+        self.publisher(CameraInfo, info_topic).publish(
+            intrinsics_to_camera_info(intrinsics, header)
+        )
         self.publisher(Image, image_topic).publish(rgb_to_image(rgb, header))
 
     def spin_for(self, duration_s: float) -> None:
@@ -180,7 +202,9 @@ class TestNode:
             self.executor.spin_once(timeout_sec=0.05)
         return True
 
-    def wait_for_subscribers(self, msg_type: type, topic: str, count: int, timeout_s: float) -> bool:
+    def wait_for_subscribers(
+        self, msg_type: type, topic: str, count: int, timeout_s: float
+    ) -> bool:
         """Wait until our publisher on `topic` is matched by `count` subscriptions."""
         pub = self.publisher(msg_type, topic)
         return self.wait_for(lambda: pub.get_subscription_count() >= count, timeout_s)

@@ -27,13 +27,17 @@ def test_parameter_table_is_generated_from_the_specs():
 
 
 def test_make_knows_the_two_targets():
-    out = subprocess.run(["make", "-n", "-C", str(ROOT), "test", "demo"], capture_output=True, text=True)
+    out = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), "test", "demo"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
 
 
 def test_test_files_named_in_the_docs_exist():
     docs = [ROOT / "README.md", ROOT / "engines" / "README.md", ROOT / "Makefile"]
     docs += sorted((ROOT / "docs").glob("*.md")) + sorted((ROOT / "scripts").glob("*.py"))
-    named = {m for d in docs if d.is_file() for m in re.findall(r"\btest/[\w/.]+\.py\b", d.read_text())}
+    named = {
+        m for d in docs if d.is_file() for m in re.findall(r"\btest/[\w/.]+\.py\b", d.read_text())
+    }
     assert named, "no test paths found: the pattern is broken"
     assert sorted(p for p in named if not (ROOT / p).is_file()) == []

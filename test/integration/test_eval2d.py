@@ -17,17 +17,25 @@ MIN_FOUND = 10  # of 12
 MIN_PCK = 0.90
 MIN_AP50 = 0.70
 
-needs_data = pytest.mark.skipif(not (COCO / "person_keypoints.json").exists(), reason=f"no COCO data in {COCO}")
+needs_data = pytest.mark.skipif(
+    not (COCO / "person_keypoints.json").exists(), reason=f"no COCO data in {COCO}"
+)
 needs_engines = pytest.mark.skipif(
-    not (ENGINES / "pose_detection.onnx").exists() or not (ENGINES / "pose_landmark_full.onnx").exists(),
-    reason=f"no converted models in {ENGINES}: run the model tool first")
+    not (ENGINES / "pose_detection.onnx").exists()
+    or not (ENGINES / "pose_landmark_full.onnx").exists(),
+    reason=f"no converted models in {ENGINES}: run the model tool first",
+)
 
 
 @needs_data
 def test_coco_subset_has_the_documented_12_people():
     images = eval2d.load_coco(COCO)
-    assert [im.name for im in images] == ["000000000785.jpg", "000000040083.jpg", "000000196141.jpg",
-                                          "000000197388.jpg"]
+    assert [im.name for im in images] == [
+        "000000000785.jpg",
+        "000000040083.jpg",
+        "000000196141.jpg",
+        "000000197388.jpg",
+    ]
     assert sum(int(im.counted.sum()) for im in images) == 12
     assert all(im.rgb.dtype == np.uint8 and im.rgb.ndim == 3 for im in images)
 
@@ -64,4 +72,3 @@ def test_multi_person_recall_and_pck_on_coco():
     assert s["found"] >= MIN_FOUND, f"found {s['found']} of 12: {per_image}"
     assert s["pck"] >= MIN_PCK
     assert s["ap50"] >= MIN_AP50
-

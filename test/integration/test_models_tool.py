@@ -22,15 +22,21 @@ pytest.importorskip("onnxruntime")
 PHOTOS = sorted(COCO_DIR.glob("*.jpg"))
 ENGINES = resolve_engines_dir()
 WHEEL = cached_wheel(default_cache_dir())
-needs_engines = pytest.mark.skipif(not (ENGINES / "pose_landmark_full.onnx").is_file(),
-                                   reason=f"no converted models in {ENGINES} (run pose3d_models)")
-needs_wheel = pytest.mark.skipif(WHEEL is None, reason="no cached mediapipe wheel (run pose3d_models once)")
+needs_engines = pytest.mark.skipif(
+    not (ENGINES / "pose_landmark_full.onnx").is_file(),
+    reason=f"no converted models in {ENGINES} (run pose3d_models)",
+)
+needs_wheel = pytest.mark.skipif(
+    WHEEL is None, reason="no cached mediapipe wheel (run pose3d_models once)"
+)
 needs_photos = pytest.mark.skipif(len(PHOTOS) < 2, reason=f"real photos missing under {COCO_DIR}")
 
 
 @needs_wheel
 def test_build_is_deterministic_idempotent_and_repairs_tampering(tmp_path):
-    opts = BuildOptions(engines_dir=tmp_path / "e", cache_dir=tmp_path / "cache", wheel=WHEEL, smoke_test=False)
+    opts = BuildOptions(
+        engines_dir=tmp_path / "e", cache_dir=tmp_path / "cache", wheel=WHEEL, smoke_test=False
+    )
     first = build_models(opts, log=lambda m: None)
     det = tmp_path / "e" / "pose_detection.onnx"
     bytes_1 = det.read_bytes()
@@ -47,8 +53,14 @@ def test_build_is_deterministic_idempotent_and_repairs_tampering(tmp_path):
     assert manifest["models"]["pose_landmark_full"]["tflite_sha256"].startswith("e9a5c5cb")
     # the segmentation head is pruned on purpose (unused, ~45% of the model's CPU time) and recorded
     assert {o["role"] for o in manifest["models"]["pose_landmark_full"]["outputs"]} == {
-        "landmarks", "pose_flag", "heatmap", "world"}
-    assert manifest["models"]["pose_landmark_full"]["pruned_outputs"] == [{"name": "Identity_2", "role": "segmentation"}]
+        "landmarks",
+        "pose_flag",
+        "heatmap",
+        "world",
+    }
+    assert manifest["models"]["pose_landmark_full"]["pruned_outputs"] == [
+        {"name": "Identity_2", "role": "segmentation"}
+    ]
     assert manifest["models"]["pose_detection"]["pruned_outputs"] == []
     assert manifest["converter"]["options"] == {"keep_unused_outputs": False}
 
@@ -57,21 +69,43 @@ def test_build_is_deterministic_idempotent_and_repairs_tampering(tmp_path):
 def test_build_keeps_the_segmentation_output_when_asked_and_rebuilds_on_option_change(tmp_path):
     import onnx
 
-    default = BuildOptions(engines_dir=tmp_path / "e", cache_dir=tmp_path / "cache", wheel=WHEEL, smoke_test=False)
+    default = BuildOptions(
+        engines_dir=tmp_path / "e", cache_dir=tmp_path / "cache", wheel=WHEEL, smoke_test=False
+    )
     build_models(default, log=lambda m: None)
     lm = tmp_path / "e" / "pose_landmark_full.onnx"
     pruned = onnx.load(str(lm))
-    keep = BuildOptions(engines_dir=tmp_path / "e", cache_dir=tmp_path / "cache", wheel=WHEEL, smoke_test=False,
-                        keep_unused_outputs=True)
+    keep = BuildOptions(
+        engines_dir=tmp_path / "e",
+        cache_dir=tmp_path / "cache",
+        wheel=WHEEL,
+        smoke_test=False,
+        keep_unused_outputs=True,
+    )
     logs = []
     manifest = build_models(keep, log=logs.append)
     assert not any("nothing to do" in m for m in logs)  # other options: converted again
     full = onnx.load(str(lm))
-    assert [o.name for o in full.graph.output] == ["Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"]
-    assert [o.name for o in pruned.graph.output] == ["Identity", "Identity_1", "Identity_3", "Identity_4"]
-    assert len(pruned.graph.node) < len(full.graph.node) and len(pruned.graph.initializer) < len(full.graph.initializer)
+    assert [o.name for o in full.graph.output] == [
+        "Identity",
+        "Identity_1",
+        "Identity_2",
+        "Identity_3",
+        "Identity_4",
+    ]
+    assert [o.name for o in pruned.graph.output] == [
+        "Identity",
+        "Identity_1",
+        "Identity_3",
+        "Identity_4",
+    ]
+    assert len(pruned.graph.node) < len(full.graph.node) and len(pruned.graph.initializer) < len(
+        full.graph.initializer
+    )
     assert manifest["models"]["pose_landmark_full"]["pruned_outputs"] == []
-    assert "segmentation" in {o["role"] for o in manifest["models"]["pose_landmark_full"]["outputs"]}
+    assert "segmentation" in {
+        o["role"] for o in manifest["models"]["pose_landmark_full"]["outputs"]
+    }
 
 
 def _photo(path: Path, size_px: int, lo: float, hi: float) -> np.ndarray:
@@ -82,11 +116,24 @@ def _photo(path: Path, size_px: int, lo: float, hi: float) -> np.ndarray:
 
 @needs_engines
 @needs_photos
-@pytest.mark.parametrize("name,size_px,lo,hi,outputs", [
-    ("pose_detection", 224, -1.0, 1.0, {"Identity": (2254, 12), "Identity_1": (2254, 1)}),
-    ("pose_landmark_full", 256, 0.0, 1.0, {"Identity": (195,), "Identity_1": (1,),  # Identity_2 pruned
-                                           "Identity_3": (64, 64, 39), "Identity_4": (117,)}),
-])
+@pytest.mark.parametrize(
+    "name,size_px,lo,hi,outputs",
+    [
+        ("pose_detection", 224, -1.0, 1.0, {"Identity": (2254, 12), "Identity_1": (2254, 1)}),
+        (
+            "pose_landmark_full",
+            256,
+            0.0,
+            1.0,
+            {
+                "Identity": (195,),
+                "Identity_1": (1,),  # Identity_2 pruned
+                "Identity_3": (64, 64, 39),
+                "Identity_4": (117,),
+            },
+        ),
+    ],
+)
 def test_converted_models_on_real_photos(name, size_px, lo, hi, outputs):
     a, b = (_photo(p, size_px, lo, hi) for p in PHOTOS[:2])
     with create_backend(ENGINES / f"{name}.onnx") as backend:

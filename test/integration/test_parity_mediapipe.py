@@ -18,10 +18,14 @@ PARITY_DECODER = "refine"
 MAX_MEAN_PX = 1.0
 
 pytestmark = [
-    pytest.mark.skipif(ORACLE is None, reason="no .venv-mediapipe: run scripts/setup_mediapipe_oracle.sh"),
-    pytest.mark.skipif(not (ENGINES / "pose_landmark_full.onnx").exists()
-                       or not (ENGINES / "pose_detection.onnx").exists(),
-                       reason=f"no converted models in {ENGINES}: run the model tool first"),
+    pytest.mark.skipif(
+        ORACLE is None, reason="no .venv-mediapipe: run scripts/setup_mediapipe_oracle.sh"
+    ),
+    pytest.mark.skipif(
+        not (ENGINES / "pose_landmark_full.onnx").exists()
+        or not (ENGINES / "pose_detection.onnx").exists(),
+        reason=f"no converted models in {ENGINES}: run the model tool first",
+    ),
 ]
 
 
@@ -30,7 +34,10 @@ def samples():
     import cv2
 
     paths = oracle_client.dump_samples(oracle_client.repo_root() / ".cache" / "samples")
-    return {n: np.ascontiguousarray(cv2.imread(str(p), cv2.IMREAD_COLOR)[:, :, ::-1]) for n, p in paths.items()}
+    return {
+        n: np.ascontiguousarray(cv2.imread(str(p), cv2.IMREAD_COLOR)[:, :, ::-1])
+        for n, p in paths.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +50,12 @@ def estimator():
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
 
-    est = open_pose2d(ENGINES, "onnxruntime", 1,
-                                       Pose2DConfig(tracking=False, detect_tiles=0, decoder=PARITY_DECODER))
+    est = open_pose2d(
+        ENGINES,
+        "onnxruntime",
+        1,
+        Pose2DConfig(tracking=False, detect_tiles=0, decoder=PARITY_DECODER),
+    )
     yield est
     est.close()
 
@@ -61,7 +72,8 @@ def test_all_33_landmarks_within_1px_mean_of_mediapipe(name, samples, mediapipe_
     best = min(dists, key=lambda d: d.mean())
     assert best.shape == (33,)
     assert best.mean() <= MAX_MEAN_PX, (
-        f"{name}: mean {best.mean():.3f} px, max {best.max():.2f} px (landmark {best.argmax()}) from MediaPipe")
+        f"{name}: mean {best.mean():.3f} px, max {best.max():.2f} px (landmark {best.argmax()}) from MediaPipe"
+    )
     # visibility agrees too (both are sigmoid probabilities of the same logits)
     best_pose = poses[int(np.argmin([d.mean() for d in dists]))]
     assert np.abs(best_pose.visibility - ref[0]["visibility"]).max() < 0.05

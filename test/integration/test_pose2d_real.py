@@ -13,9 +13,11 @@ from pose3d_ros.assembly import open_pose2d, resolve_engines_dir
 ENGINES = resolve_engines_dir()
 
 pytestmark = [
-    pytest.mark.skipif(not (ENGINES / "pose_detection.onnx").is_file()
-                       or not (ENGINES / "pose_landmark_full.onnx").is_file(),
-                       reason=f"no converted models in {ENGINES}: run the model tool (make models) first"),
+    pytest.mark.skipif(
+        not (ENGINES / "pose_detection.onnx").is_file()
+        or not (ENGINES / "pose_landmark_full.onnx").is_file(),
+        reason=f"no converted models in {ENGINES}: run the model tool (make models) first",
+    ),
     pytest.mark.skipif(not SKIER.is_file(), reason=f"shared data missing: {SKIER}"),
 ]
 
@@ -36,13 +38,20 @@ def _estimator(**cfg):
 def _plausible(p, box):
     """Upright standing person inside `box` (x0, y0, x1, y1): nose above shoulders above hips above ankles."""
     k = p.keypoints_px
-    nose_y, sh_y, hip_y, ank_y = k[0, 1], k[[11, 12], 1].mean(), k[[23, 24], 1].mean(), k[[27, 28], 1].mean()
+    nose_y, sh_y, hip_y, ank_y = (
+        k[0, 1],
+        k[[11, 12], 1].mean(),
+        k[[23, 24], 1].mean(),
+        k[[27, 28], 1].mean(),
+    )
     assert nose_y < sh_y < hip_y < ank_y
     x0, y0, x1, y1 = box
     body = k[[0, 11, 12, 23, 24, 25, 26]]
     assert np.all((body[:, 0] > x0) & (body[:, 0] < x1) & (body[:, 1] > y0) & (body[:, 1] < y1))
     assert p.score > 0.9
-    assert np.all((p.visibility >= 0) & (p.visibility <= 1)) and np.all((p.presence >= 0) & (p.presence <= 1))
+    assert np.all((p.visibility >= 0) & (p.visibility <= 1)) and np.all(
+        (p.presence >= 0) & (p.presence <= 1)
+    )
 
 
 def test_skier_one_person_with_plausible_landmarks(skier):
@@ -54,7 +63,10 @@ def test_skier_one_person_with_plausible_landmarks(skier):
     _plausible(p, (260, 30, 520, 410))
     # the skier's GT left shoulder (COCO annotation) is within 30 px: the ROI is the whole-frame
     # detector's (MediaPipe's); mp.solutions.pose itself puts this landmark at (397, 109), 29 px away
-    assert np.linalg.norm(p.keypoints_px[11] - [426, 110]) < 30 or np.linalg.norm(p.keypoints_px[12] - [426, 110]) < 30
+    assert (
+        np.linalg.norm(p.keypoints_px[11] - [426, 110]) < 30
+        or np.linalg.norm(p.keypoints_px[12] - [426, 110]) < 30
+    )
     assert 300 < p.roi.size_px < 600
     est.close()
 
@@ -98,7 +110,9 @@ def test_decoders_agree_on_a_clear_person(skier, decoder):
 
 def _shifted(skier, shift_px):
     """The skier moved down by shift_px (edge-padded), as in the bench2d one-person clip."""
-    return np.ascontiguousarray(np.pad(skier, ((0, 0), (shift_px, 0), (0, 0)), mode="edge")[:, :skier.shape[1]])
+    return np.ascontiguousarray(
+        np.pad(skier, ((0, 0), (shift_px, 0), (0, 0)), mode="edge")[:, : skier.shape[1]]
+    )
 
 
 @pytest.mark.parametrize("tracking", [False, True])

@@ -28,8 +28,16 @@ def _rgb(msg):
 
 
 def _play(launch, source, *extra):
-    argv = console_command("pose3d_play") + [str(source), "--frame-id", FRAME_ID,
-                                             "--wait-subscribers", "1", "--wait-timeout-s", "20", *extra]
+    argv = console_command("pose3d_play") + [
+        str(source),
+        "--frame-id",
+        FRAME_ID,
+        "--wait-subscribers",
+        "1",
+        "--wait-timeout-s",
+        "20",
+        *extra,
+    ]
     return launch(argv, name="pose3d_play")
 
 
@@ -39,7 +47,9 @@ def test_player_frames_arrive_exact_with_matching_camera_info(ros_node, launch, 
     images = ros_node.collect(Image, "image", reliable=True)
     infos = ros_node.collect(CameraInfo, "camera_info", reliable=True)
     player = _play(launch, coco_images[0], "--count", "12", "--rate", "20")
-    assert ros_node.wait_for(lambda: len(images) >= 12 and len(infos) >= 12, timeout_s=40), player.output()
+    assert ros_node.wait_for(lambda: len(images) >= 12 and len(infos) >= 12, timeout_s=40), (
+        player.output()
+    )
     assert player.wait(timeout_s=10) == 0, player.output()
 
     expected = cv2.cvtColor(cv2.imread(str(coco_images[0])), cv2.COLOR_BGR2RGB)
@@ -64,12 +74,28 @@ def test_player_camera_info_from_yaml(ros_node, launch, coco_images, tmp_path):
     k = [500.0, 0.0, 320.5, 0.0, 501.0, 240.5, 0.0, 0.0, 1.0]
     d = [0.05, -0.1, 0.0, 0.001, 0.0]
     calib = tmp_path / "cam.yaml"
-    calib.write_text(f"image_width: 640\nimage_height: 480\ncamera_matrix: {{rows: 3, cols: 3, data: {k}}}\n"
-                     f"distortion_model: plumb_bob\ndistortion_coefficients: {{rows: 1, cols: 5, data: {d}}}\n")
+    calib.write_text(
+        f"image_width: 640\nimage_height: 480\ncamera_matrix: {{rows: 3, cols: 3, data: {k}}}\n"
+        f"distortion_model: plumb_bob\ndistortion_coefficients: {{rows: 1, cols: 5, data: {d}}}\n"
+    )
     infos = ros_node.collect(CameraInfo, "cam/info", reliable=True)
     ros_node.collect(Image, "cam/image", reliable=True)
-    player = _play(launch, coco_images[0], "--count", "3", "--rate", "20", "--resize", "640x480",
-                   "--camera-info", str(calib), "--camera-info-topic", "cam/info", "--image-topic", "cam/image")
+    player = _play(
+        launch,
+        coco_images[0],
+        "--count",
+        "3",
+        "--rate",
+        "20",
+        "--resize",
+        "640x480",
+        "--camera-info",
+        str(calib),
+        "--camera-info-topic",
+        "cam/info",
+        "--image-topic",
+        "cam/image",
+    )
     assert ros_node.wait_for(lambda: len(infos) >= 3, timeout_s=40), player.output()
     assert player.wait(timeout_s=10) == 0, player.output()
     msg = infos.msgs[0]
@@ -80,7 +106,9 @@ def test_player_camera_info_from_yaml(ros_node, launch, coco_images, tmp_path):
 
 def test_player_rejects_calibration_of_another_size(ros_node, launch, coco_images, tmp_path):
     calib = tmp_path / "cam.yaml"
-    calib.write_text("image_width: 100\nimage_height: 100\ncamera_matrix: {data: [1, 0, 50, 0, 1, 50, 0, 0, 1]}\n")
+    calib.write_text(
+        "image_width: 100\nimage_height: 100\ncamera_matrix: {data: [1, 0, 50, 0, 1, 50, 0, 0, 1]}\n"
+    )
     from sensor_msgs.msg import CameraInfo, Image
 
     ros_node.collect(Image, "image")
@@ -96,18 +124,32 @@ def test_vga_stream_survives_best_effort(ros_node, launch, coco_images):
 
     images = ros_node.collect(Image, "image", reliable=False, depth=5)
     ros_node.collect(CameraInfo, "camera_info", reliable=False, depth=5)
-    player = _play(launch, coco_images[0], "--count", "40", "--rate", "20", "--resize", "640x480",
-                   "--qos", "best_effort")
+    player = _play(
+        launch,
+        coco_images[0],
+        "--count",
+        "40",
+        "--rate",
+        "20",
+        "--resize",
+        "640x480",
+        "--qos",
+        "best_effort",
+    )
     assert ros_node.wait_for(lambda: player.returncode is not None, timeout_s=60), player.output()
     assert player.returncode == 0, player.output()
     ros_node.spin_for(1.0)
-    assert len(images) >= 36, f"only {len(images)} of 40 best-effort frames arrived\n{player.output()}"
+    assert len(images) >= 36, (
+        f"only {len(images)} of 40 best-effort frames arrived\n{player.output()}"
+    )
     assert all((m.width, m.height, len(m.data)) == (640, 480, 921_600) for m in images.msgs)
 
 
 def test_teardown_ends_the_process_group(ros_node, launch, coco_images):
-    player = launch(console_command("pose3d_play") + [str(coco_images[0]), "--loop", "--rate", "5"],
-                    name="looping")
+    player = launch(
+        console_command("pose3d_play") + [str(coco_images[0]), "--loop", "--rate", "5"],
+        name="looping",
+    )
     from sensor_msgs.msg import Image
 
     images = ros_node.collect(Image, "image")

@@ -7,13 +7,29 @@ sensor_msgs = pytest.importorskip("sensor_msgs.msg", reason="needs ROS 2 message
 
 from pose3d_ros.errors import InputError  # noqa: E402
 from pose3d_ros.ros.conversions import (  # noqa: E402
-    ImageEncodingError, array_to_image, camera_info_to_intrinsics, compressed_to_rgb, depth_to_m,
-    image_to_array, image_to_rgb, intrinsics_to_camera_info, ns_to_stamp, stamp_to_ns,
+    ImageEncodingError,
+    array_to_image,
+    camera_info_to_intrinsics,
+    compressed_to_rgb,
+    depth_to_m,
+    image_to_array,
+    image_to_rgb,
+    intrinsics_to_camera_info,
+    ns_to_stamp,
+    stamp_to_ns,
 )
 
 SIZES = [(1, 2), (3, 4), (5, 8), (48, 64)]
-RAW = {"rgb8": (np.uint8, 3), "bgr8": (np.uint8, 3), "rgba8": (np.uint8, 4), "bgra8": (np.uint8, 4),
-       "mono8": (np.uint8, 1), "mono16": (np.uint16, 1), "16UC1": (np.uint16, 1), "32FC1": (np.float32, 1)}
+RAW = {
+    "rgb8": (np.uint8, 3),
+    "bgr8": (np.uint8, 3),
+    "rgba8": (np.uint8, 4),
+    "bgra8": (np.uint8, 4),
+    "mono8": (np.uint8, 1),
+    "mono16": (np.uint16, 1),
+    "16UC1": (np.uint16, 1),
+    "32FC1": (np.float32, 1),
+}
 
 
 def rand(shape, dtype, seed=0):
@@ -41,16 +57,26 @@ def test_raw_round_trip(size, enc, pad, big):
 def test_colour_encodings_to_rgb(pad):
     rgb = rand((6, 10, 3), np.uint8, 1)
     alpha = np.full((6, 10, 1), 200, np.uint8)
-    cases = {"rgb8": rgb, "bgr8": rgb[..., ::-1], "rgba8": np.concatenate([rgb, alpha], -1),
-             "bgra8": np.concatenate([rgb[..., ::-1], alpha], -1)}
+    cases = {
+        "rgb8": rgb,
+        "bgr8": rgb[..., ::-1],
+        "rgba8": np.concatenate([rgb, alpha], -1),
+        "bgra8": np.concatenate([rgb[..., ::-1], alpha], -1),
+    }
     for enc, arr in cases.items():
-        np.testing.assert_array_equal(image_to_rgb(array_to_image(arr, enc, pad_bytes=pad)), rgb, err_msg=enc)
+        np.testing.assert_array_equal(
+            image_to_rgb(array_to_image(arr, enc, pad_bytes=pad)), rgb, err_msg=enc
+        )
     grey = rgb[..., 0]
-    np.testing.assert_array_equal(image_to_rgb(array_to_image(grey, "mono8", pad_bytes=pad)),
-                                  np.repeat(grey[..., None], 3, -1))
+    np.testing.assert_array_equal(
+        image_to_rgb(array_to_image(grey, "mono8", pad_bytes=pad)),
+        np.repeat(grey[..., None], 3, -1),
+    )
     grey16 = grey.astype(np.uint16) << 8
-    np.testing.assert_array_equal(image_to_rgb(array_to_image(grey16, "mono16", is_bigendian=True)),
-                                  np.repeat(grey[..., None], 3, -1))
+    np.testing.assert_array_equal(
+        image_to_rgb(array_to_image(grey16, "mono16", is_bigendian=True)),
+        np.repeat(grey[..., None], 3, -1),
+    )
 
 
 def test_yuv422_byte_orders():
@@ -72,7 +98,9 @@ def test_depth_units_and_invalid_readings():
     assert d.dtype == np.float32
     np.testing.assert_allclose(d, [[np.nan, 1.0], [2.5, 65.535]], rtol=1e-6)
     m = np.array([[1.5, np.inf], [-1.0, 0.25]], np.float32)
-    np.testing.assert_allclose(depth_to_m(array_to_image(m, "32FC1")), [[1.5, np.nan], [np.nan, 0.25]])
+    np.testing.assert_allclose(
+        depth_to_m(array_to_image(m, "32FC1")), [[1.5, np.nan], [np.nan, 0.25]]
+    )
     with pytest.raises(ImageEncodingError):
         depth_to_m(array_to_image(np.zeros((2, 2, 3), np.uint8), "rgb8"))
 
@@ -123,8 +151,16 @@ def make_info(k=None, p=None, w=640, h=480):
 def test_camera_info_to_intrinsics():
     intr = camera_info_to_intrinsics(make_info())
     assert (intr.fx_px, intr.fy_px, intr.cx_px, intr.cy_px, intr.width_px, intr.height_px) == (
-        500.0, 510.0, 320.0, 240.0, 640, 480)
-    from_p = camera_info_to_intrinsics(make_info(k=[0.0] * 9, p=[400.0, 0, 300, 0, 0, 410, 200, 0, 0, 0, 1, 0]))
+        500.0,
+        510.0,
+        320.0,
+        240.0,
+        640,
+        480,
+    )
+    from_p = camera_info_to_intrinsics(
+        make_info(k=[0.0] * 9, p=[400.0, 0, 300, 0, 0, 410, 200, 0, 0, 0, 1, 0])
+    )
     assert (from_p.fx_px, from_p.fy_px, from_p.cx_px, from_p.cy_px) == (400.0, 410.0, 300.0, 200.0)
     for bad in [make_info(k=[0.0] * 9), make_info(k=[np.nan] + [0.0] * 8), make_info(w=0)]:
         with pytest.raises(InputError):

@@ -4,56 +4,25 @@ import pytest
 
 pytest.importorskip("diagnostic_msgs.msg", reason="needs ROS 2 message packages (.venv)")
 
+from factories import FakeClock, FakeNode  # noqa: E402
+from factories import FakeRosLogger as FakeLogger  # noqa: E402
 from pose3d_ros.ros.diagnostics import Diagnostics  # noqa: E402
 from pose3d_ros.ros.drops import DropLog  # noqa: E402
 from pose3d_ros.ros.frame_sync import LatestSlot, StampCache, StampGaps  # noqa: E402
 from pose3d_ros.ros.stats import RunStats  # noqa: E402
 
 
-class FakeLogger:
-    def __init__(self):
-        self.lines = []
-
-    def __getattr__(self, level):
-        return lambda text: self.lines.append((level, text))
-
-
-class FakeClock:
-    def __init__(self):
-        self.t_s = 100.0
-
-    def __call__(self):
-        return self.t_s
-
-
-class FakeNode:
-    """Just enough of rclpy.Node for Diagnostics: a publisher that records, a clock, a logger."""
-
-    def __init__(self):
-        self.published = []
-        self.logger = FakeLogger()
-
-    def create_publisher(self, msg_type, topic, qos):
-        node = self
-
-        class Pub:
-            def publish(self, msg):
-                node.published.append((topic, msg))
-        return Pub()
-
-    def get_clock(self):
-        from rclpy.clock import Clock, ClockType
-
-        return Clock(clock_type=ClockType.SYSTEM_TIME)
-
-    def get_logger(self):
-        return self.logger
-
-
 def make(no_input_warn_s=5.0):
     node, clock = FakeNode(), FakeClock()
-    stats, slot, drops, gaps = RunStats(), LatestSlot(), DropLog(node.logger, clock=clock), StampGaps()
-    diag = Diagnostics(node, stats, slot, drops, gaps, "/camera/image", no_input_warn_s, clock=clock)
+    stats, slot, drops, gaps = (
+        RunStats(),
+        LatestSlot(),
+        DropLog(node.logger, clock=clock),
+        StampGaps(),
+    )
+    diag = Diagnostics(
+        node, stats, slot, drops, gaps, "/camera/image", no_input_warn_s, clock=clock
+    )
     return diag, node, clock, stats, slot, drops, gaps
 
 
@@ -122,7 +91,11 @@ def test_drop_log_throttles_per_reason_and_counts_everything():
     drops.report("image_too_large", "c")  # another reason logs at once
     clock.t_s += 5.0
     drops.report("bad_image", "d")
-    assert logger.lines == [("error", "a"), ("error", "c"), ("error", "d (1 more since the last such line)")]
+    assert logger.lines == [
+        ("error", "a"),
+        ("error", "c"),
+        ("error", "d (1 more since the last such line)"),
+    ]
     assert drops.counts()["bad_image"] == 3 and drops.counts()["image_too_large"] == 1
     with pytest.raises(KeyError):
         drops.report("no_such_reason", "x")

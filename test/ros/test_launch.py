@@ -18,7 +18,11 @@ def tree():
 
 
 def calls(name):
-    return [n for n in ast.walk(tree()) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == name]
+    return [
+        n
+        for n in ast.walk(tree())
+        if isinstance(n, ast.Call) and getattr(n.func, "id", None) == name
+    ]
 
 
 def kw(call, name):
@@ -26,8 +30,11 @@ def kw(call, name):
 
 
 def launch_configs(node):
-    return {c.args[0].value for c in ast.walk(node) if isinstance(c, ast.Call)
-            and getattr(c.func, "id", None) == "LaunchConfiguration"}
+    return {
+        c.args[0].value
+        for c in ast.walk(node)
+        if isinstance(c, ast.Call) and getattr(c.func, "id", None) == "LaunchConfiguration"
+    }
 
 
 def declared_args():
@@ -35,7 +42,14 @@ def declared_args():
 
 
 def test_parses_and_declares_the_arguments():
-    assert set(declared_args()) == {"image", "camera_info", "params_file", "backend", "namespace", "rviz"}
+    assert set(declared_args()) == {
+        "image",
+        "camera_info",
+        "params_file",
+        "backend",
+        "namespace",
+        "rviz",
+    }
     assert all(kw(c, "description") is not None for c in declared_args().values())
 
 
@@ -79,9 +93,11 @@ def test_console_script_and_referenced_files_exist():
         parts = rel.split("/")
         assert f'"{parts[0]}", "{parts[1]}"' in src
         assert (ROOT / rel).is_file()
-    setup = (ROOT / "setup.py")
+    setup = ROOT / "setup.py"
     if setup.is_file():
-        assert "pose3d_node" in setup.read_text() and "pose3d_ros.ros.node:main" in setup.read_text()
+        assert (
+            "pose3d_node" in setup.read_text() and "pose3d_ros.ros.node:main" in setup.read_text()
+        )
         assert "launch" in setup.read_text() and "config" in setup.read_text()
 
 
@@ -89,6 +105,10 @@ def test_rviz_config_shows_the_node_topics():
     cfg = yaml.safe_load((ROOT / "config" / "pose3d.rviz").read_text())
     displays = cfg["Visualization Manager"]["Displays"]
     classes = {d["Class"]: d for d in displays}
-    assert {"rviz_default_plugins/TF", "rviz_default_plugins/MarkerArray", "rviz_default_plugins/Image"} <= set(classes)
+    assert {
+        "rviz_default_plugins/TF",
+        "rviz_default_plugins/MarkerArray",
+        "rviz_default_plugins/Image",
+    } <= set(classes)
     assert classes["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == "/pose3d_node/markers"
     assert classes["rviz_default_plugins/Image"]["Topic"]["Value"] == "/pose3d_node/debug_image"

@@ -16,5 +16,7 @@ def test_records_are_forwarded_by_level_and_detach_stops_them():
     finally:
         log_bridge.detach(handler)
     logging.getLogger("pose3d_ros.tensorrt").warning("after detach")
-    assert ros.lines == [("warning", "[pose3d_ros.tensorrt] engine m.engine is stale"),
-                         ("error", "[pose3d_ros.core.pipeline] boom")]
+    assert ros.lines == [
+        ("warning", "[pose3d_ros.tensorrt] engine m.engine is stale"),
+        ("error", "[pose3d_ros.core.pipeline] boom"),
+    ]

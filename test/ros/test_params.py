@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from pose3d_ros.errors import ConfigError
 from factories import REPO_ROOT
+from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros import params
 
 YAML = REPO_ROOT / "config" / "pose3d.yaml"
@@ -36,7 +36,11 @@ def test_every_spec_has_description_and_defaults_validate():
     assert all(s.description for s in params.SPECS)
     st = params.settings_from(yaml_values())
     pipe = st.pipeline
-    assert pipe.tracker.timeout_s == 1.0 and pipe.smoothing.enabled and pipe.pose2d.detect_every_n == 10
+    assert (
+        pipe.tracker.timeout_s == 1.0
+        and pipe.smoothing.enabled
+        and pipe.pose2d.detect_every_n == 10
+    )
     assert pipe.pose2d.detect_tiles == (2, 3) and pipe.placement.min_depth_m == 0.2
     assert st.backend == "onnxruntime" and st.outputs.publish_tf
 
@@ -60,11 +64,20 @@ def test_mailbox_keeps_every_accepted_change():
     assert box.take() is None
 
 
-@pytest.mark.parametrize("name,bad", [
-    ("backend", "cuda"), ("threads", 0), ("threads", 1.5), ("track_timeout_s", -1.0),
-    ("min_presence", 1.5), ("decoder", "argmax"), ("smoothing.enabled", 1), ("image_transport", "theora"),
-    ("smoothing.min_cutoff_hz", 0.0),
-])
+@pytest.mark.parametrize(
+    "name,bad",
+    [
+        ("backend", "cuda"),
+        ("threads", 0),
+        ("threads", 1.5),
+        ("track_timeout_s", -1.0),
+        ("min_presence", 1.5),
+        ("decoder", "argmax"),
+        ("smoothing.enabled", 1),
+        ("image_transport", "theora"),
+        ("smoothing.min_cutoff_hz", 0.0),
+    ],
+)
 def test_bad_values_are_refused(name, bad):
     values = yaml_values()
     values[name] = bad
@@ -75,7 +88,9 @@ def test_bad_values_are_refused(name, bad):
 def test_descriptor_ranges():
     pytest.importorskip("rcl_interfaces.msg", reason="needs ROS 2 (.venv)")
     d = params.descriptor(params.SPEC_BY_NAME["track_timeout_s"])
-    assert d.floating_point_range[0].from_value == 0.0 and d.floating_point_range[0].to_value == 60.0
+    assert (
+        d.floating_point_range[0].from_value == 0.0 and d.floating_point_range[0].to_value == 60.0
+    )
     d = params.descriptor(params.SPEC_BY_NAME["threads"])
     assert d.integer_range[0].from_value == 1 and d.read_only
     assert "tensorrt" in params.descriptor(params.SPEC_BY_NAME["backend"]).additional_constraints

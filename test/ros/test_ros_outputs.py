@@ -12,8 +12,8 @@ from visualization_msgs.msg import Marker  # noqa: E402
 from factories import canonical_skeleton_m as canonical_skeleton  # noqa: E402
 from factories import make_person  # noqa: E402
 from pose3d_ros.core.body_frame import quat_xyzw_to_rotation  # noqa: E402
-from pose3d_ros.errors import InputError  # noqa: E402
 from pose3d_ros.core.skeleton import H36M_PARENTS, H36M_TO_ROS4HRI  # noqa: E402
+from pose3d_ros.errors import InputError  # noqa: E402
 from pose3d_ros.ros import markers, naming, rep155, transforms  # noqa: E402
 
 STAMP = Time(sec=12, nanosec=345)
@@ -23,6 +23,7 @@ def person(tid="abcde", z_m=3.0):
     rot = np.column_stack([[0, 0, -1], [1, 0, 0], [0, -1, 0]]).astype(float)
     p = make_person(track_id=tid)
     import dataclasses
+
     return dataclasses.replace(p, joints3d_m=canonical_skeleton() @ rot.T + [0.2, 0.1, z_m])
 
 
@@ -49,11 +50,14 @@ def test_transforms_tree_and_values():
     # joint translations are the body-frame joints: rotating back and adding the origin gives the input
     for j, tf in enumerate(tfs[1:]):
         v = tf.transform.translation
-        np.testing.assert_allclose(rot @ [v.x, v.y, v.z] + [0.2, 0.1, 3.0], p.joints3d_m[j], atol=1e-9)
+        np.testing.assert_allclose(
+            rot @ [v.x, v.y, v.z] + [0.2, 0.1, 3.0], p.joints3d_m[j], atol=1e-9
+        )
 
 
 def test_transforms_refuse_nan():
     import dataclasses
+
     p = person()
     bad = p.joints3d_m.copy()
     bad[5, 2] = np.nan
@@ -66,13 +70,27 @@ def test_markers_per_person_and_delete():
     ms = markers.person_markers(a, "cam", STAMP) + markers.person_markers(b, "cam", STAMP)
     assert {m.ns for m in ms} == {"body_aaaaa", "body_bbbbb"}
     bones, joints, label = ms[:3]
-    assert (bones.type, joints.type, label.type) == (Marker.LINE_LIST, Marker.SPHERE_LIST, Marker.TEXT_VIEW_FACING)
+    assert (bones.type, joints.type, label.type) == (
+        Marker.LINE_LIST,
+        Marker.SPHERE_LIST,
+        Marker.TEXT_VIEW_FACING,
+    )
     assert len(bones.points) == 2 * int(np.sum(H36M_PARENTS >= 0)) and len(joints.points) == 17
-    assert label.text == "aaaaa" and all(m.action == Marker.ADD and m.header.frame_id == "cam" for m in ms)
-    assert (bones.color.r, bones.color.g, bones.color.b) != (ms[3].color.r, ms[3].color.g, ms[3].color.b)
-    np.testing.assert_allclose([joints.points[0].x, joints.points[0].y, joints.points[0].z], a.joints3d_m[0])
+    assert label.text == "aaaaa" and all(
+        m.action == Marker.ADD and m.header.frame_id == "cam" for m in ms
+    )
+    assert (bones.color.r, bones.color.g, bones.color.b) != (
+        ms[3].color.r,
+        ms[3].color.g,
+        ms[3].color.b,
+    )
+    np.testing.assert_allclose(
+        [joints.points[0].x, joints.points[0].y, joints.points[0].z], a.joints3d_m[0]
+    )
     dels = markers.delete_markers("aaaaa", "cam", STAMP)
-    assert [(m.ns, m.id, m.action) for m in dels] == [("body_aaaaa", i, Marker.DELETE) for i in range(3)]
+    assert [(m.ns, m.id, m.action) for m in dels] == [
+        ("body_aaaaa", i, Marker.DELETE) for i in range(3)
+    ]
     assert markers.id_colour_rgb("aaaaa") == markers.id_colour_rgb("aaaaa")
 
 

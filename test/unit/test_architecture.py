@@ -45,7 +45,10 @@ def import_graph() -> dict[str, set[str]]:
                 if node.level:
                     up = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join(up + ([base] if base else []))
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+                targets = [
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                    for a in node.names
+                ]
             graph[name] |= {t for t in targets if t in modules and t != name}
     return graph
 
@@ -108,8 +111,19 @@ def test_layers_only_point_down():
 
 def test_installed_package_has_no_research_code():
     names = {p.stem for p in PKG.rglob("*.py")}
-    assert not names & {"train_lifter", "eval2d", "eval_lifter", "bench", "bench2d", "mediapipe_oracle",
-                        "oracle_client", "metrics", "metrics2d", "dds_env", "record_demo"}
+    assert not names & {
+        "train_lifter",
+        "eval2d",
+        "eval_lifter",
+        "bench",
+        "bench2d",
+        "mediapipe_oracle",
+        "oracle_client",
+        "metrics",
+        "metrics2d",
+        "dds_env",
+        "record_demo",
+    }
     for p in PKG.rglob("*.py"):
         text = p.read_text()
         assert "import torch" not in text and "from dev" not in text and "import dev" not in text, p

@@ -25,7 +25,9 @@ def test_person_facing_the_camera_in_optical_frame():
     # body z (up) = -y_opt, body y (their left) = camera's right... = +x_opt when facing us.
     rot = np.column_stack([[0, 0, -1], [1, 0, 0], [0, -1, 0]]).astype(float)
     pose = body_pose(canonical_skeleton() @ rot.T + [0, 0, 3])
-    np.testing.assert_allclose(pose.rotation[:, 0], [0, 0, -1], atol=1e-12)  # forward: towards the camera
+    np.testing.assert_allclose(
+        pose.rotation[:, 0], [0, 0, -1], atol=1e-12
+    )  # forward: towards the camera
 
 
 def test_quaternion_round_trip_and_known_value():

@@ -27,7 +27,17 @@ print(" ".join(sorted(names)))
 
 
 def test_core_and_backends_import_without_ros():
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
-    for name in ("pipeline", "tracking", "smoothing", "body_frame", "estimator", "finder", "factory"):
+    for name in (
+        "pipeline",
+        "tracking",
+        "smoothing",
+        "body_frame",
+        "estimator",
+        "finder",
+        "factory",
+    ):
         assert name in out.stdout.split()

@@ -4,14 +4,18 @@ import random
 
 import pytest
 
-from pose3d_ros.errors import ConfigError
 from dev import dds_env
+from pose3d_ros.errors import ConfigError
 
 
 def test_isolated_env_sets_everything_without_touching_the_input():
     base = {"PATH": "/bin", "FASTDDS_BUILTIN_TRANSPORTS": "UDPv4", "ROS_STATIC_PEERS": "10.0.0.1"}
     env = dds_env.isolated_env(base, domain_id=42)
-    assert base == {"PATH": "/bin", "FASTDDS_BUILTIN_TRANSPORTS": "UDPv4", "ROS_STATIC_PEERS": "10.0.0.1"}
+    assert base == {
+        "PATH": "/bin",
+        "FASTDDS_BUILTIN_TRANSPORTS": "UDPv4",
+        "ROS_STATIC_PEERS": "10.0.0.1",
+    }
     assert env["ROS_DOMAIN_ID"] == "42" and env["PATH"] == "/bin"
     assert env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST" and env["ROS_LOCALHOST_ONLY"] == "1"
     assert "FASTDDS_BUILTIN_TRANSPORTS" not in env and "ROS_STATIC_PEERS" not in env
@@ -47,6 +51,7 @@ def test_interfaces_read_from_proc_net_dev(tmp_path):
     dev = tmp_path / "dev"
     dev.write_text(
         "Inter-|   Receive |  Transmit\n face |bytes packets|bytes packets\n"
-        "    lo:  10 1 0 0 0 0 0 0 10 1 0 0 0 0 0 0\n  eth0: 5 1 0 0 0 0 0 0 5 1 0 0 0 0 0 0\n")
+        "    lo:  10 1 0 0 0 0 0 0 10 1 0 0 0 0 0 0\n  eth0: 5 1 0 0 0 0 0 0 5 1 0 0 0 0 0 0\n"
+    )
     assert dds_env.non_loopback_interfaces(dev) == ["eth0"]
     assert dds_env.non_loopback_interfaces(tmp_path / "missing") == []

@@ -57,7 +57,9 @@ def test_refine_window_is_limited_to_the_kernel():
     hm = _maps(k=1)
     hm[0, 20, 20, 0] = 5.0
     hm[0, 20, 30, 0] = 5.0  # 10 cells away: outside a 7-wide window around column 20
-    out = refine_from_heatmap(np.array([[[20 / 64, 20 / 64]]]), hm, kernel_size=7, min_confidence=0.5)
+    out = refine_from_heatmap(
+        np.array([[[20 / 64, 20 / 64]]]), hm, kernel_size=7, min_confidence=0.5
+    )
     np.testing.assert_allclose(out[0, 0], [20 / 64, 20 / 64], atol=1e-9)
 
 
@@ -66,8 +68,12 @@ def test_decode_xy_methods():
     hm[0, 40, 8, 0] = 30.0
     reg = np.array([[[8.1 / 64, 40.2 / 64]]])
     np.testing.assert_allclose(decode_xy(reg, hm, "regression", 9, 0.5, 2.0), reg)
-    np.testing.assert_allclose(decode_xy(reg, hm, "refine", 9, 0.5, 2.0), [[[8 / 64, 40 / 64]]], atol=1e-6)
-    np.testing.assert_allclose(decode_xy(reg, hm, "softargmax", 9, 0.5, 2.0), [[[8 / 64, 40 / 64]]], atol=1e-6)
+    np.testing.assert_allclose(
+        decode_xy(reg, hm, "refine", 9, 0.5, 2.0), [[[8 / 64, 40 / 64]]], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        decode_xy(reg, hm, "softargmax", 9, 0.5, 2.0), [[[8 / 64, 40 / 64]]], atol=1e-6
+    )
     weak = _maps(k=1)  # no confident peak: soft-argmax falls back to the regression
     np.testing.assert_allclose(decode_xy(reg, weak, "softargmax", 9, 0.5, 2.0), reg)
     with pytest.raises(ConfigError):

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from pose3d_ros.core.geometry import alignment_roi, box_iou, normalize_radians
-from pose3d_ros.core.pose2d.finder import RawDetections, decode_detections, ssd_anchors, weighted_nms
+from pose3d_ros.core.pose2d.finder import (
+    RawDetections,
+    decode_detections,
+    ssd_anchors,
+    weighted_nms,
+)
 
 
 def test_anchor_count_and_first_last_centres():
@@ -34,7 +39,9 @@ def test_decode_hand_made_vector():
     np.testing.assert_allclose(d.scores, [1 / (1 + np.exp(-2.0))])
     cx, cy = 0.25 + 0.1, 0.75 - 0.05
     np.testing.assert_allclose(d.boxes[0], [cx - 0.1, cy - 0.05, cx + 0.1, cy + 0.05])
-    np.testing.assert_allclose(d.keypoints[0], [[0.25, 0.75], [0.25, 0.55], [0.35, 0.75], [0.25, 0.85]])
+    np.testing.assert_allclose(
+        d.keypoints[0], [[0.25, 0.75], [0.25, 0.55], [0.35, 0.75], [0.25, 0.85]]
+    )
 
 
 def test_decode_clips_huge_logits_without_overflow():

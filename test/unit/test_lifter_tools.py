@@ -6,19 +6,37 @@ import sys
 import numpy as np
 import pytest
 
-from pose3d_ros.core.skeleton import H36M_LEFT, H36M_RIGHT
 from dev import lifter_data as ld
 from dev.doc_sections import write_section
 from dev.lifter_onnx import fold_bn, write_mlp_onnx
 from factories import REPO_ROOT
+from pose3d_ros.core.skeleton import H36M_LEFT, H36M_RIGHT
 
 
 def standing_world(n=64, seed=0):
     """(n, 17, 3) m, +Y up: upright bodies (head 1.7 m, feet 0) at random room positions."""
     rng = np.random.default_rng(seed)
-    base = np.array([[0, 0.95, 0], [-0.1, 0.95, 0], [-0.1, 0.5, 0], [-0.1, 0.05, 0], [0.1, 0.95, 0], [0.1, 0.5, 0],
-                     [0.1, 0.05, 0], [0, 1.2, 0], [0, 1.45, 0], [0, 1.55, 0], [0, 1.72, 0], [0.18, 1.45, 0],
-                     [0.2, 1.2, 0], [0.2, 0.95, 0], [-0.18, 1.45, 0], [-0.2, 1.2, 0], [-0.2, 0.95, 0]])
+    base = np.array(
+        [
+            [0, 0.95, 0],
+            [-0.1, 0.95, 0],
+            [-0.1, 0.5, 0],
+            [-0.1, 0.05, 0],
+            [0.1, 0.95, 0],
+            [0.1, 0.5, 0],
+            [0.1, 0.05, 0],
+            [0, 1.2, 0],
+            [0, 1.45, 0],
+            [0, 1.55, 0],
+            [0, 1.72, 0],
+            [0.18, 1.45, 0],
+            [0.2, 1.2, 0],
+            [0.2, 0.95, 0],
+            [-0.18, 1.45, 0],
+            [-0.2, 1.2, 0],
+            [-0.2, 0.95, 0],
+        ]
+    )
     return base[None] + rng.uniform(-3, 3, (n, 1, 3)) * [1, 0, 1]
 
 
@@ -26,12 +44,17 @@ def test_views_project_consistently_upright_and_in_front():
     rng = np.random.default_rng(1)
     world = standing_world()
     cam3d, uv, focal, center, size = ld.sample_views(world, rng, mirror=False)
-    np.testing.assert_allclose(uv, cam3d[..., :2] / cam3d[..., 2:3] * focal[:, None] + center[:, None], atol=1e-9)
+    np.testing.assert_allclose(
+        uv, cam3d[..., :2] / cam3d[..., 2:3] * focal[:, None] + center[:, None], atol=1e-9
+    )
     assert np.all(cam3d[..., 2] > 0.5)
     assert np.all(uv[:, 10, 1] < uv[:, 0, 1])  # head above pelvis in the image (roll <= 15 deg)
     # rigid: bone lengths are preserved by the camera transform
-    np.testing.assert_allclose(np.linalg.norm(cam3d[:, 2] - cam3d[:, 1], axis=-1),
-                               np.linalg.norm(world[:, 2] - world[:, 1], axis=-1), atol=1e-9)
+    np.testing.assert_allclose(
+        np.linalg.norm(cam3d[:, 2] - cam3d[:, 1], axis=-1),
+        np.linalg.norm(world[:, 2] - world[:, 1], axis=-1),
+        atol=1e-9,
+    )
     assert np.all((uv[:, 0] >= 0) & (uv[:, 0] <= size))  # pelvis inside the image
     f = focal[:, 0]
     assert np.all((f >= 400) & (f <= 1500))
@@ -39,7 +62,9 @@ def test_views_project_consistently_upright_and_in_front():
 
 def test_mirror_swaps_left_and_right():
     world = standing_world(1)
-    world[:, list(H36M_LEFT), 2] += 0.3  # left side forward: a mirrored copy has the right side forward
+    world[:, list(H36M_LEFT), 2] += (
+        0.3  # left side forward: a mirrored copy has the right side forward
+    )
     flips = 0
     for seed in range(20):
         cam3d, *_ = ld.sample_views(world, np.random.default_rng(seed))
@@ -70,7 +95,12 @@ def test_subject_weights_are_sqrt_balanced():
 def test_fold_bn_matches_explicit_batch_norm():
     rng = np.random.default_rng(0)
     w, b = rng.normal(size=(4, 3)), rng.normal(size=4)
-    g, beta, mean, var = rng.uniform(0.5, 2, 4), rng.normal(size=4), rng.normal(size=4), rng.uniform(0.5, 2, 4)
+    g, beta, mean, var = (
+        rng.uniform(0.5, 2, 4),
+        rng.normal(size=4),
+        rng.normal(size=4),
+        rng.uniform(0.5, 2, 4),
+    )
     x = rng.normal(size=(5, 3))
     ref = (x @ w.T + b - mean) / np.sqrt(var + 1e-5) * g + beta
     wf, bf = fold_bn(w, b, g, beta, mean, var, 1e-5)
@@ -101,14 +131,20 @@ def test_write_section_replaces_only_its_own_markers(tmp_path):
     doc.write_text(doc.read_text() + "\n<!-- other:begin -->\nkeep\n<!-- other:end -->\n")
     write_section(doc, "lifter", "second", "# Title")
     text = doc.read_text()
-    assert "second" in text and "first" not in text and "keep" in text and text.startswith("# Title")
+    assert (
+        "second" in text and "first" not in text and "keep" in text and text.startswith("# Title")
+    )
 
 
 def test_runtime_modules_do_not_import_torch():
-    code = ("import sys; import pose3d_ros.core.lifting, pose3d_ros.core.placement, dev.metrics, "
-            "dev.nn_baseline; print('torch' in sys.modules)")
+    code = (
+        "import sys; import pose3d_ros.core.lifting, pose3d_ros.core.placement, dev.metrics, "
+        "dev.nn_baseline; print('torch' in sys.modules)"
+    )
     # cwd: dev/ imports from the checkout
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 

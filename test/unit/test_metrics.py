@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.errors import InputError
 from dev.metrics import auc, joint_errors, mpjpe, n_mpjpe, p_mpjpe, pck3d, procrustes_align
+from pose3d_ros.errors import InputError
 
 
 def rot_z(a):

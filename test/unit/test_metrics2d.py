@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from pose3d_ros.errors import InputError
 from dev.metrics2d import IGNORED, UNMATCHED, average_precision, greedy_match, oks_matrix, pck
+from pose3d_ros.errors import InputError
 
 
 def _gt(xy: np.ndarray, v: np.ndarray | None = None) -> np.ndarray:
@@ -27,7 +27,7 @@ def test_oks_single_labelled_keypoint_by_hand():
     pred[0] = [1.0, 0.0]  # 1 px off
     pred[5] = [50.0, 50.0]  # unlabelled keypoints do not count
     # exp(-d^2 / (2 * area * (2 sigma)^2)) = exp(-1 / (2 * 100 * 0.052^2))
-    expected = math.exp(-1.0 / (2 * 100 * 0.052 ** 2))
+    expected = math.exp(-1.0 / (2 * 100 * 0.052**2))
     got = oks_matrix(pred[None], _gt(xy, v), [[0, 0, 10, 10]], [100.0])[0, 0]
     assert got == pytest.approx(expected, rel=1e-9)
     assert expected == pytest.approx(0.15738, abs=1e-5)
@@ -37,8 +37,27 @@ def test_oks_ignore_region_without_keypoints():
     gt = _gt(np.zeros((17, 2)), np.zeros(17))  # no labelled keypoint: box x,y,w,h = 10,10,10,10
     inside = np.full((17, 2), 25.0)  # inside the box grown to [0, 30] x [0, 30]
     outside = np.tile([40.0, 15.0], (17, 1))  # 10 px right of it on every keypoint
-    sig = np.array([0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062,
-                    0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089])
+    sig = np.array(
+        [
+            0.026,
+            0.025,
+            0.025,
+            0.035,
+            0.035,
+            0.079,
+            0.079,
+            0.072,
+            0.072,
+            0.062,
+            0.062,
+            0.107,
+            0.107,
+            0.087,
+            0.087,
+            0.089,
+            0.089,
+        ]
+    )
     expected = np.mean(np.exp(-100.0 / (2 * 50.0 * (2 * sig) ** 2)))
     got = oks_matrix(np.stack([inside, outside]), gt, [[10, 10, 10, 10]], [50.0])
     assert got[0, 0] == pytest.approx(1.0)
@@ -80,7 +99,11 @@ def test_average_precision_by_hand():
 
 def test_average_precision_pools_images_and_skips_ignored():
     img1 = (np.array([[0.95]]), np.array([0.9]), np.array([False]))
-    img2 = (np.array([[0.0, 0.9]]), np.array([0.8]), np.array([False, True]))  # lands on an ignore region
+    img2 = (
+        np.array([[0.0, 0.9]]),
+        np.array([0.8]),
+        np.array([False, True]),
+    )  # lands on an ignore region
     aps = average_precision([img1, img2])
     assert len(aps) == 10
     # image 2's GT is missed and its prediction is ignored: recall 0.5 with precision 1

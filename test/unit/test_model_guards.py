@@ -28,7 +28,11 @@ def _fake_wheel(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_extract_models_accepts_the_pinned_hash(tmp_path):
-    src = ModelSource("tiny", "pkg/tiny.tflite", "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
+    src = ModelSource(
+        "tiny",
+        "pkg/tiny.tflite",
+        "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+    )
     wheel = _fake_wheel(tmp_path / "w.whl", {src.member: b"foo"})  # sha256("foo")
     assert extract_models(wheel, (src,)) == {"tiny": b"foo"}
 
@@ -53,7 +57,9 @@ def test_extract_models_refuses_bad_wheels(tmp_path, content):
 
 
 def test_roles_are_assigned_by_shape_and_must_be_one_to_one():
-    roles = assign_roles("pose_detection", "outputs", {"Identity_1": (-1, 2254, 1), "Identity": (-1, 2254, 12)})
+    roles = assign_roles(
+        "pose_detection", "outputs", {"Identity_1": (-1, 2254, 1), "Identity": (-1, 2254, 12)}
+    )
     assert {n: r.role for n, r in roles.items()} == {"Identity": "boxes", "Identity_1": "scores"}
     with pytest.raises(ModelError):
         assign_roles("pose_detection", "outputs", {"a": (-1, 2254, 12), "b": (-1, 2254, 12)})
@@ -62,10 +68,15 @@ def test_roles_are_assigned_by_shape_and_must_be_one_to_one():
 def _tiny_onnx_bytes() -> bytes:
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Sigmoid", ["x"], ["y"])], "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8).SerializeToString()
+    graph = helper.make_graph(
+        [helper.make_node("Sigmoid", ["x"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8
+    ).SerializeToString()
 
 
 def test_create_backend_loads_a_good_model_and_rejects_corrupt_ones(tmp_path):
@@ -74,7 +85,9 @@ def test_create_backend_loads_a_good_model_and_rejects_corrupt_ones(tmp_path):
     with create_backend(good) as backend:
         out = backend.run({"x": np.zeros((1, 4), np.float32)})
         np.testing.assert_allclose(out["y"], 0.5)
-    source = (ENGINES / "pose_detection.onnx") if (ENGINES / "pose_detection.onnx").is_file() else good
+    source = (
+        (ENGINES / "pose_detection.onnx") if (ENGINES / "pose_detection.onnx").is_file() else good
+    )
     truncated = tmp_path / "truncated.onnx"
     truncated.write_bytes(source.read_bytes()[: len(source.read_bytes()) // 2])
     garbage = tmp_path / "garbage.onnx"

@@ -5,10 +5,10 @@ import pytest
 
 from factories import STAMP_NS, VGA_INTRINSICS, Stub2D, StubLifter, make_pose2d, place_at
 from factories import blank_frame_rgb as frame
-from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.placement import PlacementConfig
 from pose3d_ros.core.skeleton import blazepose_to_h36m
+from pose3d_ros.errors import ConfigError, InputError
 
 INTR = VGA_INTRINSICS
 
@@ -27,7 +27,9 @@ def test_people_batched_and_placed_in_order():
     assert p.joints3d_m[0, 2] == pytest.approx(4.0)
     np.testing.assert_allclose(p.joints2d_conf, 0.8)
     np.testing.assert_allclose(p.joints3d_conf, 0.7)  # from the placement
-    assert len({p.track_id for p in people}) == 3 and result.active_ids == tuple(p.track_id for p in people)
+    assert len({p.track_id for p in people}) == 3 and result.active_ids == tuple(
+        p.track_id for p in people
+    )
     assert set(result.timings_s) == {"pose2d", "lift", "place", "track"}
     assert all(v >= 0 for v in result.timings_s.values())
 
@@ -46,6 +48,7 @@ def test_nan_or_behind_camera_people_are_dropped():
         out[0, 3, 0] = np.nan  # first person NaN
         out[1] -= np.array([0.0, 0.0, 3.0])  # second at the camera origin
         return out, np.ones(out.shape[:2])
+
     poses = [make_pose2d(0, 0.9), make_pose2d(40, 0.8), make_pose2d(80, 0.7)]
     pipe = Pose3DPipeline(Stub2D(poses), StubLifter(), place=bad_place)
     people = pipe.process(frame(), INTR, STAMP_NS).people
@@ -84,10 +87,16 @@ def test_ids_follow_the_2d_track_and_end_by_timeout():
     stage = Stub2D([a])
     pipe = Pose3DPipeline(stage, StubLifter(), place=place_at(3.0))
     first = pipe.process(frame(), INTR, STAMP_NS).people[0].track_id
-    stage.poses = [dataclasses.replace(make_pose2d(150, 0.9), track_key=1)]  # far away, same 2D track
+    stage.poses = [
+        dataclasses.replace(make_pose2d(150, 0.9), track_key=1)
+    ]  # far away, same 2D track
     assert pipe.process(frame(), INTR, STAMP_NS + 33_000_000).people[0].track_id == first
-    stage.poses = [dataclasses.replace(make_pose2d(150, 0.9), track_key=2)]  # a new 2D track, same box
-    assert pipe.process(frame(), INTR, STAMP_NS + 66_000_000).people[0].track_id == first  # IoU match
+    stage.poses = [
+        dataclasses.replace(make_pose2d(150, 0.9), track_key=2)
+    ]  # a new 2D track, same box
+    assert (
+        pipe.process(frame(), INTR, STAMP_NS + 66_000_000).people[0].track_id == first
+    )  # IoU match
     assert pipe.expire(STAMP_NS + 500_000_000) == ()
     assert pipe.expire(STAMP_NS + 2_000_000_000) == (first,)
     assert pipe.active_ids == ()
@@ -100,6 +109,10 @@ def test_set_config_reaches_every_stage():
 
     pipe.set_config(PipelineConfig(pose2d=Pose2DConfig(max_people=2)))
     assert stage.resets == 1 and pipe.config.pose2d.max_people == 2
-    pipe.set_config(PipelineConfig(pose2d=Pose2DConfig(max_people=2), placement=PlacementConfig(min_depth_m=5.0)))
+    pipe.set_config(
+        PipelineConfig(
+            pose2d=Pose2DConfig(max_people=2), placement=PlacementConfig(min_depth_m=5.0)
+        )
+    )
     assert stage.resets == 1  # unchanged 2D settings keep the 2D tracks
     assert pipe.process(frame(), INTR, STAMP_NS).people == []  # placed at 3 m < 5 m: dropped

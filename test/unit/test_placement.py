@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 
 from factories import project_px, random_skeleton_m
-from pose3d_ros.errors import InputError
-from pose3d_ros.core.placement import PlacementConfig, joint_depths, place, place_with_confidence, solve_translation
+from pose3d_ros.core.placement import (
+    PlacementConfig,
+    joint_depths,
+    place,
+    place_with_confidence,
+    solve_translation,
+)
 from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.errors import InputError
 
 INTR = CameraIntrinsics(600.0, 610.0, 320.0, 240.0, 640, 480)
 
@@ -44,7 +50,7 @@ def depth_image_of(abs_m, value_fn=None):
     depth = np.zeros((480, 640), np.float32)
     uv = np.rint(project(abs_m)).astype(int)
     for (u, v), z in zip(uv, abs_m[:, 2]):
-        depth[max(v - 2, 0):v + 3, max(u - 2, 0):u + 3] = z - PlacementConfig().surface_offset_m
+        depth[max(v - 2, 0) : v + 3, max(u - 2, 0) : u + 3] = z - PlacementConfig().surface_offset_m
     return depth
 
 
@@ -86,7 +92,7 @@ def test_outlier_depth_readings_are_rejected():
     depth = depth_image_of(abs_m)
     uv = np.rint(project(abs_m)).astype(int)
     for u, v in uv[[2, 5]]:  # two joints see a wall 1 m behind
-        depth[v - 2:v + 3, u - 2:u + 3] = 5.0
+        depth[v - 2 : v + 3, u - 2 : u + 3] = 5.0
     res = place_with_confidence(rel[None], project(abs_m)[None], np.ones((1, 17)), INTR, depth)
     assert res.joints3d_m[0, 0, 2] == pytest.approx(4.0, abs=0.02)
     assert res.conf3d[0, 2] < 0.01 and res.conf3d[0, 0] > 0.9
@@ -95,7 +101,12 @@ def test_outlier_depth_readings_are_rejected():
 def test_joint_depths_median_of_valid_pixels_only():
     depth = np.zeros((10, 10), np.float32)
     depth[4:7, 4:7] = [[1.0, np.nan, 2.0], [0.0, 3.0, 0.0], [np.nan, np.nan, 0.0]]
-    d = joint_depths(np.array([[[5.0, 5.0], [50.0, 50.0]]]), np.ones((1, 2)), depth, PlacementConfig(window_radius_px=1))
+    d = joint_depths(
+        np.array([[[5.0, 5.0], [50.0, 50.0]]]),
+        np.ones((1, 2)),
+        depth,
+        PlacementConfig(window_radius_px=1),
+    )
     assert d[0, 0] == pytest.approx(2.0)  # median of 1, 2, 3
     assert np.isnan(d[0, 1])  # outside the image
 
@@ -103,7 +114,9 @@ def test_joint_depths_median_of_valid_pixels_only():
 def test_behind_camera_is_invalid_not_origin():
     rel = skeleton_rel(6)[None]
     j2d = project(rel + [0.0, 0.0, 3.0])
-    res = place_with_confidence(rel, j2d, np.ones((1, 17)), INTR, config=PlacementConfig(min_depth_m=5.0, max_depth_m=9.0))
+    res = place_with_confidence(
+        rel, j2d, np.ones((1, 17)), INTR, config=PlacementConfig(min_depth_m=5.0, max_depth_m=9.0)
+    )
     assert not res.valid[0] and np.all(np.isnan(res.joints3d_m))
 
 

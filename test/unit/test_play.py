@@ -6,9 +6,16 @@ import cv2
 import numpy as np
 import pytest
 
-from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.types import CameraIntrinsics
-from pose3d_ros.tools.play_inputs import Calibration, frames, image_paths, load_calibration, parse_size, resized
+from pose3d_ros.errors import ConfigError, InputError
+from pose3d_ros.tools.play_inputs import (
+    Calibration,
+    frames,
+    image_paths,
+    load_calibration,
+    parse_size,
+    resized,
+)
 
 CALIBRATION_YAML = """\
 image_width: 640
@@ -48,19 +55,27 @@ def test_load_calibration_reads_every_field(tmp_path):
 
 def test_load_calibration_without_optional_matrices(tmp_path):
     path = tmp_path / "cam.yaml"
-    path.write_text("image_width: 4\nimage_height: 2\ncamera_matrix: {data: [2, 0, 1.5, 0, 2, 0.5, 0, 0, 1]}\n")
+    path.write_text(
+        "image_width: 4\nimage_height: 2\ncamera_matrix: {data: [2, 0, 1.5, 0, 2, 0.5, 0, 0, 1]}\n"
+    )
     cal = load_calibration(path)
     np.testing.assert_array_equal(cal.p, np.hstack([cal.k, np.zeros((3, 1))]))
     np.testing.assert_array_equal(cal.r, np.eye(3))
     assert cal.d.size == 0
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("image_width: 640\n", "image_height"),
-    ("image_width: 640\nimage_height: 480\n", "camera_matrix.data"),
-    ("image_width: 640\nimage_height: 480\ncamera_matrix: {data: [1, 2, 3]}\n", "9 finite numbers"),
-    ("[1, 2", "cannot read"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("image_width: 640\n", "image_height"),
+        ("image_width: 640\nimage_height: 480\n", "camera_matrix.data"),
+        (
+            "image_width: 640\nimage_height: 480\ncamera_matrix: {data: [1, 2, 3]}\n",
+            "9 finite numbers",
+        ),
+        ("[1, 2", "cannot read"),
+    ],
+)
 def test_bad_calibration_names_the_problem(tmp_path, text, needle):
     path = tmp_path / "bad.yaml"
     path.write_text(text)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from factories import FakeDetector, FakeLandmarks
-from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+from pose3d_ros.errors import ConfigError, InputError
 
 FRAME = np.zeros((448, 448, 3), np.uint8)  # square: letterbox is a plain 2x scale
 
@@ -92,16 +92,32 @@ def test_max_people_and_reset():
 
 def test_bad_frames_raise_input_error():
     est, _, _ = _est(ONE)
-    for bad in (np.zeros((100, 100), np.uint8), np.zeros((100, 100, 3), np.float32), np.zeros((10, 10, 3), np.uint8)):
+    for bad in (
+        np.zeros((100, 100), np.uint8),
+        np.zeros((100, 100, 3), np.float32),
+        np.zeros((10, 10, 3), np.uint8),
+    ):
         with pytest.raises(InputError):
             est.process(bad)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"min_detection_score": 1.5}, {"nms_iou": -0.1}, {"min_presence": "high"}, {"max_people": 0},
-    {"detect_every_n": -1}, {"detect_tiles": (5,)}, {"decoder": "argmax"}, {"refine_kernel": 4},
-    {"tracking": "yes"}, {"softargmax_beta": 0.0}, {"max_people": True}, {"smooth_aux": 1},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_detection_score": 1.5},
+        {"nms_iou": -0.1},
+        {"min_presence": "high"},
+        {"max_people": 0},
+        {"detect_every_n": -1},
+        {"detect_tiles": (5,)},
+        {"decoder": "argmax"},
+        {"refine_kernel": 4},
+        {"tracking": "yes"},
+        {"softargmax_beta": 0.0},
+        {"max_people": True},
+        {"smooth_aux": 1},
+    ],
+)
 def test_config_errors(kwargs):
     with pytest.raises(ConfigError):
         Pose2DConfig(**kwargs)
@@ -153,11 +169,18 @@ def test_tracking_crops_from_smoothed_aux_landmarks_like_mediapipe():
 
     centres = {}
     for smooth in (False, True):
-        est = Pose2DEstimator(FakeDetector(ONE), Drifting(), Pose2DConfig(detect_tiles=(), detect_every_n=0,
-                                                                          smooth_aux=smooth))
+        est = Pose2DEstimator(
+            FakeDetector(ONE),
+            Drifting(),
+            Pose2DConfig(detect_tiles=(), detect_every_n=0, smooth_aux=smooth),
+        )
         centres[smooth] = [est.process(FRAME)[0].roi.center_px[0] for _ in range(3)]
     # frame 0: the detector's ROI (250 px side); raw aux: the next crop moves 8 / 256 * 250 px right
-    assert centres[False][0] == pytest.approx(200.0, abs=1e-3) == pytest.approx(centres[True][0], abs=1e-3)
+    assert (
+        centres[False][0]
+        == pytest.approx(200.0, abs=1e-3)
+        == pytest.approx(centres[True][0], abs=1e-3)
+    )
     assert centres[False][1] == pytest.approx(200.0 + 8 / 256 * 250, abs=1e-2)
     # the filter's first sample passes unchanged, so frame 1 matches; from frame 2 on it lags behind
     assert centres[True][1] == pytest.approx(centres[False][1], abs=1e-6)
@@ -187,15 +210,20 @@ class TileGhostDetector(FakeDetector):
 def test_tile_only_ghost_on_a_body_is_dropped_and_skipped_when_tracked():
     # no tracking: the ghost gets a landmark run, then part_of drops it (face on the person's body)
     lm = FakeLandmarks()
-    est = Pose2DEstimator(TileGhostDetector(ONE), lm, Pose2DConfig(tracking=False, detect_tiles=(2,)))
+    est = Pose2DEstimator(
+        TileGhostDetector(ONE), lm, Pose2DConfig(tracking=False, detect_tiles=(2,))
+    )
     poses = est.process(FRAME)
     assert lm.batches == [2] and len(poses) == 1
     np.testing.assert_allclose(poses[0].roi.center_px, [200, 250], atol=1e-3)  # the whole-frame ROI
     # tracking: on newcomer scans the ghost's face lies in the tracked person's keypoint box, so it
     # is skipped before the landmark model
     lm = FakeLandmarks()
-    est = Pose2DEstimator(TileGhostDetector(ONE), lm, Pose2DConfig(detect_tiles=(2,), tiles_per_scan=0,
-                                                                   detect_every_n=2))
+    est = Pose2DEstimator(
+        TileGhostDetector(ONE),
+        lm,
+        Pose2DConfig(detect_tiles=(2,), tiles_per_scan=0, detect_every_n=2),
+    )
     counts = [len(est.process(FRAME)) for _ in range(5)]
     assert counts == [1] * 5
     assert lm.batches == [2, 1, 1, 1, 1]  # first frame: no track yet, ghost run then dropped

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.errors import InputError
 from pose3d_ros.core.geometry import crop_to_image, image_to_crop, square_around
 from pose3d_ros.core.image import image_to_crop_matrix, validate_frame, warp_roi
 from pose3d_ros.core.pose2d.finder import letterbox
 from pose3d_ros.core.pose2d.landmarks import crop_rois
 from pose3d_ros.core.types import CameraIntrinsics, Roi
+from pose3d_ros.errors import InputError
 
 
 def test_letterbox_wide_frame_pads_top_and_bottom():
@@ -18,9 +18,13 @@ def test_letterbox_wide_frame_pads_top_and_bottom():
     assert tensor.min() == pytest.approx(-1.0) and tensor.max() == pytest.approx(1.0)
     # image band in the middle; the last column blends with the border (MediaPipe's corner-sampling convention)
     np.testing.assert_allclose(tensor[112, :-1, :], 1.0, atol=1e-6)
-    assert np.all(tensor[:40, :, :] == -1.0) and np.all(tensor[-40:, :, :] == -1.0)  # zero border -> -1
+    assert np.all(tensor[:40, :, :] == -1.0) and np.all(
+        tensor[-40:, :, :] == -1.0
+    )  # zero border -> -1
     # corners of the image band map back to the image corners
-    np.testing.assert_allclose(crop_to_image(np.array([[0.0, 0.25], [1.0, 0.75]]), box), [[0, 0], [200, 100]])
+    np.testing.assert_allclose(
+        crop_to_image(np.array([[0.0, 0.25], [1.0, 0.75]]), box), [[0, 0], [200, 100]]
+    )
 
 
 def test_letterbox_round_trip():
@@ -59,14 +63,17 @@ def test_crop_replicates_border():
     assert np.all(crop[:, -4:] == 200)
 
 
-@pytest.mark.parametrize("frame, msg", [
-    (np.zeros((100, 100), np.uint8), "shape"),
-    (np.zeros((100, 100, 4), np.uint8), "shape"),
-    (np.zeros((100, 100, 3), np.float32), "dtype"),
-    (np.zeros((10, 10, 3), np.uint8), "smaller"),
-    (np.zeros((0, 100, 3), np.uint8), "empty"),
-    ([[1, 2, 3]], "numpy"),
-])
+@pytest.mark.parametrize(
+    "frame, msg",
+    [
+        (np.zeros((100, 100), np.uint8), "shape"),
+        (np.zeros((100, 100, 4), np.uint8), "shape"),
+        (np.zeros((100, 100, 3), np.float32), "dtype"),
+        (np.zeros((10, 10, 3), np.uint8), "smaller"),
+        (np.zeros((0, 100, 3), np.uint8), "empty"),
+        ([[1, 2, 3]], "numpy"),
+    ],
+)
 def test_bad_frames_raise_input_error(frame, msg):
     with pytest.raises(InputError, match=msg):
         validate_frame(frame)

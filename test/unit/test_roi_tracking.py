@@ -6,7 +6,13 @@ import pytest
 from pose3d_ros.core.filters import OneEuroConfig
 from pose3d_ros.core.geometry import alignment_roi, roi_bounds, roi_iou, roi_is_valid
 from pose3d_ros.core.pose2d.finder import tile_regions
-from pose3d_ros.core.pose2d.people import Candidate, part_of, same_person, select_people, visible_box
+from pose3d_ros.core.pose2d.people import (
+    Candidate,
+    part_of,
+    same_person,
+    select_people,
+    visible_box,
+)
 from pose3d_ros.core.pose2d.roi_tracker import AuxSmoother
 from pose3d_ros.core.types import Pose2D, Roi
 
@@ -36,7 +42,9 @@ def test_roi_from_aux_uses_the_detector_rule():
 def test_roi_bounds_of_rotated_square():
     np.testing.assert_allclose(roi_bounds(Roi(np.array([10.0, 20.0]), 4.0, 0.0)), [8, 18, 12, 22])
     half = 2.0 * np.sqrt(2.0)  # a 45 degree square reaches sqrt(2) times further
-    np.testing.assert_allclose(roi_bounds(Roi(np.array([0.0, 0.0]), 4.0, np.pi / 4)), [-half, -half, half, half])
+    np.testing.assert_allclose(
+        roi_bounds(Roi(np.array([0.0, 0.0]), 4.0, np.pi / 4)), [-half, -half, half, half]
+    )
     a = Roi(np.array([0.0, 0.0]), 2.0, 0.0)
     np.testing.assert_allclose(roi_iou(a, [a, Roi(np.array([1.0, 0.0]), 2.0, 0.0)]), [1.0, 2 / 6])
 
@@ -54,7 +62,10 @@ def test_same_person_and_duplicates():
     assert same_person(a, near) and not same_person(a, other)
     roi = a.roi
     new = [Candidate(i, roi, tracked=False) for i in range(3)]
-    assert select_people(new, [near, a, other], 0.5, 0.8, duplicate_iou=0.5) == [1, 2]  # best presence kept
+    assert select_people(new, [near, a, other], 0.5, 0.8, duplicate_iou=0.5) == [
+        1,
+        2,
+    ]  # best presence kept
     # a tracked person is kept over a better-scored re-detection of the same body
     tracked_first = [Candidate(0, roi, tracked=True)] + new[1:]
     assert select_people(tracked_first, [near, a, other], 0.5, 0.8, duplicate_iou=0.5) == [0, 2]

@@ -2,8 +2,13 @@
 
 import numpy as np
 
-from pose3d_ros.core.skeleton import (BLAZEPOSE_JOINTS, H36M_JOINTS, H36M_PARENTS, blazepose_conf_to_h36m,
-                                      blazepose_to_h36m)
+from pose3d_ros.core.skeleton import (
+    BLAZEPOSE_JOINTS,
+    H36M_JOINTS,
+    H36M_PARENTS,
+    blazepose_conf_to_h36m,
+    blazepose_to_h36m,
+)
 
 
 def test_mapping_known_answers():
@@ -12,10 +17,20 @@ def test_mapping_known_answers():
     assert j.shape == (17, 2)
     name = {n: i for i, n in enumerate(H36M_JOINTS)}
     bp = {n: i for i, n in enumerate(BLAZEPOSE_JOINTS)}
-    for h36m, blaze in [("r_hip", "right_hip"), ("r_knee", "right_knee"), ("r_ankle", "right_ankle"),
-                        ("l_hip", "left_hip"), ("l_knee", "left_knee"), ("l_ankle", "left_ankle"),
-                        ("l_shoulder", "left_shoulder"), ("l_elbow", "left_elbow"), ("l_wrist", "left_wrist"),
-                        ("r_shoulder", "right_shoulder"), ("r_elbow", "right_elbow"), ("r_wrist", "right_wrist")]:
+    for h36m, blaze in [
+        ("r_hip", "right_hip"),
+        ("r_knee", "right_knee"),
+        ("r_ankle", "right_ankle"),
+        ("l_hip", "left_hip"),
+        ("l_knee", "left_knee"),
+        ("l_ankle", "left_ankle"),
+        ("l_shoulder", "left_shoulder"),
+        ("l_elbow", "left_elbow"),
+        ("l_wrist", "left_wrist"),
+        ("r_shoulder", "right_shoulder"),
+        ("r_elbow", "right_elbow"),
+        ("r_wrist", "right_wrist"),
+    ]:
         np.testing.assert_allclose(j[name[h36m]], kp[bp[blaze]])
     pelvis = (kp[23] + kp[24]) / 2
     thorax = (kp[11] + kp[12]) / 2

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from factories import make_person
-from pose3d_ros.errors import ConfigError
 from pose3d_ros.core.filters import OneEuroConfig, OneEuroFilter, smoothing_factor
 from pose3d_ros.core.smoothing import PoseSmoother
+from pose3d_ros.errors import ConfigError
 
 
 def test_smoothing_factor_formula():

@@ -36,7 +36,9 @@ def _onnx(tmp_path, data=b"fake onnx v1", name="m.onnx"):
 
 
 @pytest.mark.parametrize("flavour", ["tensorrt10", "tensorrt8", "rtx"])
-def test_each_flavour_builds_caches_and_runs_by_name_or_binding(monkeypatch, cuda_log, tmp_path, flavour):
+def test_each_flavour_builds_caches_and_runs_by_name_or_binding(
+    monkeypatch, cuda_log, tmp_path, flavour
+):
     trt = gpu_fakes.install_tensorrt(monkeypatch, flavour)
     cache = tmp_path / "cache"
     with create_backend(_onnx(tmp_path), "tensorrt", engine_cache_dir=cache, max_batch=4) as be:
@@ -46,14 +48,18 @@ def test_each_flavour_builds_caches_and_runs_by_name_or_binding(monkeypatch, cud
             np.testing.assert_array_equal(be.run({"x": x})["y"], 2 * x)
     (build,) = trt.builds
     assert build["max_batch"] == 4
-    assert build["flags"] == (0 if flavour == "rtx" else 1)  # EXPLICIT_BATCH only where the enum has it
+    assert build["flags"] == (
+        0 if flavour == "rtx" else 1
+    )  # EXPLICIT_BATCH only where the enum has it
     assert build["fp16"] is (flavour != "rtx")  # strongly typed RTX: no FP16 builder flag
     (meta,) = cache.glob("*.meta.json")
     key = json.loads(meta.read_text())["key"]
     assert key["runtime"] == ("tensorrt_rtx" if flavour == "rtx" else "tensorrt")
     assert key["precision"] == ("fp32" if flavour == "rtx" else "fp16")
     assert key["gpu_name"] == "Fake GPU 9000" and key["compute_capability"] == "9.0"
-    assert "cudaMemcpyAsync" not in cuda_log.calls and "memcpy1" in cuda_log.calls  # async copies, both ways
+    assert (
+        "cudaMemcpyAsync" not in cuda_log.calls and "memcpy1" in cuda_log.calls
+    )  # async copies, both ways
     assert "memcpy2" in cuda_log.calls
 
 
@@ -101,8 +107,16 @@ def test_building_never_writes_beside_the_models(monkeypatch, cuda_log, tmp_path
     before = sorted(p.name for p in lifter.parent.iterdir())
     from pose3d_ros.tools import build_engines
 
-    rc = build_engines.main(["--engines-dir", str(lifter.parent), "--models", lifter.name,
-                             "--cache-dir", str(tmp_path / "cache")])
+    rc = build_engines.main(
+        [
+            "--engines-dir",
+            str(lifter.parent),
+            "--models",
+            lifter.name,
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     assert rc == 0
     assert sorted(p.name for p in lifter.parent.iterdir()) == before
     assert lifter_meta.read_text() == '{"input_name": "features"}'
@@ -120,7 +134,9 @@ def test_default_cache_is_under_the_users_cache_folder(monkeypatch, tmp_path):
 
 def test_batch_outside_profile_and_missing_input_are_model_errors(monkeypatch, cuda_log, tmp_path):
     gpu_fakes.install_tensorrt(monkeypatch)
-    with create_backend(_onnx(tmp_path), "tensorrt", engine_cache_dir=tmp_path / "c", max_batch=4) as be:
+    with create_backend(
+        _onnx(tmp_path), "tensorrt", engine_cache_dir=tmp_path / "c", max_batch=4
+    ) as be:
         with pytest.raises(ModelError, match="outside the engine's profile"):
             be.run({"x": np.zeros((5, 3), np.float32)})
         with pytest.raises(ModelError, match="missing input"):
@@ -131,9 +147,13 @@ def test_refused_engine_quotes_the_runtime_and_frees_the_stream(monkeypatch, cud
     gpu_fakes.install_tensorrt(monkeypatch, "rtx")
     engine = tmp_path / "x.engine"
     engine.write_bytes(b"garbage")
-    with pytest.raises(ModelError, match="tensorrt_rtx 1.7.1 cannot deserialise .*not for this GPU"):
+    with pytest.raises(
+        ModelError, match="tensorrt_rtx 1.7.1 cannot deserialise .*not for this GPU"
+    ):
         TensorRTBackend(engine)
-    assert cuda_log.calls.count("cudaStreamCreate") == cuda_log.calls.count("cudaStreamDestroy") == 1
+    assert (
+        cuda_log.calls.count("cudaStreamCreate") == cuda_log.calls.count("cudaStreamDestroy") == 1
+    )
     with pytest.raises(ModelError, match="not found"):
         TensorRTBackend(tmp_path / "absent.engine")
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.tracking import Tracker, TrackerConfig, box_iou, greedy_match
+from pose3d_ros.errors import ConfigError, InputError
 
 
 def test_box_iou_known_values():
