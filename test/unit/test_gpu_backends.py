@@ -5,19 +5,17 @@ Tests that need a real GPU skip with the reason; docs/gpu.md has what ran on one
 """
 
 import json
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import gpu_fakes
+from factories import REPO_ROOT as ROOT
 from pose3d_ros.backends.cuda_buffers import Cuda, HostDeviceBuffer
 from pose3d_ros.backends.factory import BACKEND_KINDS, create_backend
 from pose3d_ros.errors import ConfigError, ModelError
 
-ROOT = Path(__file__).resolve().parents[1]
 ENGINES = ROOT / "engines"
 
 
