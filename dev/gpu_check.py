@@ -218,9 +218,9 @@ def timed_backends(io_binding: bool, record: int = 0):
     timers: dict[str, TimedBackend] = {}
     original = assembly.create_backend
 
-    def create(path, kind="onnxruntime", threads=1):
+    def create(path, kind="onnxruntime", threads=1, **options):
         extra = {"io_binding": io_binding} if kind == "onnxruntime_cuda" else {}
-        timers[Path(path).name] = timed = TimedBackend(original(path, kind, threads, **extra), record)
+        timers[Path(path).name] = timed = TimedBackend(original(path, kind, threads, **options, **extra), record)
         return timed
 
     assembly.create_backend = create
