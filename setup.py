@@ -44,6 +44,7 @@ setup(
             "pose3d_play = pose3d_ros.tools.play:main",
             "pose3d_models = pose3d_ros.tools.models:main",
             "pose3d_engines = pose3d_ros.tools.build_engines:main",
+            "pose3d_greeter = pose3d_ros.tools.greeter:main",
         ],
     },
 )

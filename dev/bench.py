@@ -28,8 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__)
         return 0
     if args and args[0] not in BENCHMARKS:
-        print(f"dev.bench: unknown benchmark {args[0]!r}; choose from {', '.join(BENCHMARKS)}",
-              file=sys.stderr)
+        print(
+            f"dev.bench: unknown benchmark {args[0]!r}; choose from {', '.join(BENCHMARKS)}",
+            file=sys.stderr,
+        )
         return 2
     chosen = [args[0]] if args else list(BENCHMARKS)
     worst = 0

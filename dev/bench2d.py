@@ -24,11 +24,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from dev import oracle_client
+from dev.doc_sections import write_section
+from dev.timing import time_calls
 from pose3d_ros.backends.base import InferenceBackend
 from pose3d_ros.backends.factory import create_backend
-from dev import oracle_client
-from dev.timing import time_calls
-from dev.doc_sections import write_section
 
 SECTION = "bench2d"  # docs/benchmarks.md markers <!-- bench2d:begin --> ... <!-- bench2d:end -->
 
@@ -65,7 +65,9 @@ def _pct(samples_s: list[float]) -> tuple[float, float]:
 
 def load_clips(shared: Path) -> dict[str, list[np.ndarray]]:
     """{"street (multi-person)": 5 frames 960x540, "skier (1 person)": 16 shifted frames 640x425}, RGB."""
-    cap = cv2.VideoCapture(str(shared / "data" / "real_images" / "video" / "street_walk_5frames.mp4"))
+    cap = cv2.VideoCapture(
+        str(shared / "data" / "real_images" / "video" / "street_walk_5frames.mp4")
+    )
     street = []
     while True:
         ok, bgr = cap.read()
@@ -73,13 +75,19 @@ def load_clips(shared: Path) -> dict[str, list[np.ndarray]]:
             break
         street.append(np.ascontiguousarray(bgr[:, :, ::-1]))
     cap.release()
-    skier = cv2.imread(str(shared / "data" / "real_images" / "coco" / "000000000785.jpg"), cv2.IMREAD_COLOR)
+    skier = cv2.imread(
+        str(shared / "data" / "real_images" / "coco" / "000000000785.jpg"), cv2.IMREAD_COLOR
+    )
     if not street or skier is None:
         raise FileNotFoundError(f"clip data missing under {shared}/data/real_images")
     skier = skier[:, :, ::-1]
     shifts_px = [0, 1, 2, 3, 4, 5, 6, 7, 8, 7, 6, 5, 4, 3, 2, 1]  # loops without a jump
-    single = [np.ascontiguousarray(np.pad(skier, ((0, 0), (s, 0), (0, 0)), mode="edge")[:, :skier.shape[1]])
-              for s in shifts_px]
+    single = [
+        np.ascontiguousarray(
+            np.pad(skier, ((0, 0), (s, 0), (0, 0)), mode="edge")[:, : skier.shape[1]]
+        )
+        for s in shifts_px
+    ]
     return {"street (multi-person)": street, "skier (1 person)": single}
 
 
@@ -100,7 +108,9 @@ def without_segmentation(landmark_onnx: Path, threads: int) -> InferenceBackend 
         return create_backend(out, "onnxruntime", threads)
 
 
-def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, decoders: list[str]) -> dict:
+def stage_latency(
+    engines: Path, frame: np.ndarray, threads: int, reps: int, decoders: list[str]
+) -> dict:
     """Per-stage p50/p95 ms on `frame` (static): see the module docstring."""
     from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE
     from pose3d_ros.core.geometry import crop_to_image
@@ -119,36 +129,55 @@ def stage_latency(engines: Path, frame: np.ndarray, threads: int, reps: int, dec
         rois = [p.roi for p in poses]
         detector = PersonFinder(det_b, cfg.min_detection_score, cfg.nms_iou)
         det_b.times_s.clear()
-        rows["detector, whole frame only (total)"] = _pct(time_calls(lambda: detector.find(frame), reps))
+        rows["detector, whole frame only (total)"] = _pct(
+            time_calls(lambda: detector.find(frame), reps)
+        )
         rows["  detector model"] = _pct(det_b.times_s[-reps:])
         if rois:
             crops = crop_rois(frame, rois)
-            rows[f"ROI crop ({len(rois)} people)"] = _pct(time_calls(lambda: crop_rois(frame, rois), reps))
+            rows[f"ROI crop ({len(rois)} people)"] = _pct(
+                time_calls(lambda: crop_rois(frame, rois), reps)
+            )
             lm_in = next(iter(lm_b.input_shapes))
-            rows[f"landmark model (batch {len(rois)})"] = _pct(time_calls(lambda: lm_b.run({lm_in: crops}), reps))
+            rows[f"landmark model (batch {len(rois)})"] = _pct(
+                time_calls(lambda: lm_b.run({lm_in: crops}), reps)
+            )
             pruned = without_segmentation(engines / LANDMARK_FILE, threads)
             if pruned is not None:
                 with pruned:
                     rows["  same, segmentation head pruned (what-if)"] = _pct(
-                        time_calls(lambda: pruned.run({lm_in: crops}), reps))
+                        time_calls(lambda: pruned.run({lm_in: crops}), reps)
+                    )
             out = lm_b.run({lm_in: crops})
             raw = next(v for v in out.values() if v.ndim == 2 and v.shape[-1] == 195)
             hm = next((v for v in out.values() if v.ndim == 4 and v.shape[-1] == 39), None)
             reg = raw.reshape(len(rois), 39, 5)[..., :2].astype(np.float64) / 256.0
             for dec in decoders:
+
                 def _decode(dec=dec):
-                    xy = decode_xy(reg, hm, dec, cfg.refine_kernel, cfg.heatmap_min_confidence, cfg.softargmax_beta)
+                    xy = decode_xy(
+                        reg,
+                        hm,
+                        dec,
+                        cfg.refine_kernel,
+                        cfg.heatmap_min_confidence,
+                        cfg.softargmax_beta,
+                    )
                     return [crop_to_image(xy[i], r) for i, r in enumerate(rois)]
+
                 rows[f"decode + back-project ({dec})"] = _pct(time_calls(_decode, reps))
         rows[f"whole frame, static (detector tiles={cfg.detect_tiles})"] = _pct(
-            time_calls(lambda: (est.reset(), est.process(frame)), reps))
+            time_calls(lambda: (est.reset(), est.process(frame)), reps)
+        )
     finally:
         det_b.close()
         lm_b.close()
     return {"people": len(rois), "rows": rows}
 
 
-def clip_fps(engines: Path, frames: list[np.ndarray], n_frames: int, threads: int, **config) -> dict:
+def clip_fps(
+    engines: Path, frames: list[np.ndarray], n_frames: int, threads: int, **config
+) -> dict:
     """Our 2D stage over `frames` looped to n_frames (after a 5-frame warm-up): fps, people, model calls."""
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
@@ -168,9 +197,15 @@ def clip_fps(engines: Path, frames: list[np.ndarray], n_frames: int, threads: in
         total_s = time.perf_counter() - t_start
         cores = (time.process_time() - cpu_start) / total_s
         p50, p95 = _pct(lat)
-        return {"fps": n_frames / total_s, "p50_ms": p50, "p95_ms": p95, "people_per_frame": people / n_frames,
-                "cpu_cores_used": cores,
-                "detector_runs": est.detector_calls - det0, "landmark_runs": est.landmark_calls - lm0}
+        return {
+            "fps": n_frames / total_s,
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "people_per_frame": people / n_frames,
+            "cpu_cores_used": cores,
+            "detector_runs": est.detector_calls - det0,
+            "landmark_runs": est.landmark_calls - lm0,
+        }
     finally:
         est.close()
 
@@ -182,53 +217,97 @@ def mediapipe_fps(frames: list[np.ndarray], n_frames: int, mode: str) -> dict | 
     with tempfile.TemporaryDirectory(prefix="pose3d_bench_") as tmp:
         path = Path(tmp) / "frames.npy"
         np.save(path, np.stack(frames))
-        r = oracle_client.run_oracle(["bench", "--mode", mode, "--frames", str(n_frames), str(path)])
-    return {"fps": r["fps"], "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"],
-            "people_per_frame": r["frames_with_person"] / r["frames"], "cpu_cores_used": r["cpu_cores_used"],
-            "detector_runs": None, "landmark_runs": None}
+        r = oracle_client.run_oracle(
+            ["bench", "--mode", mode, "--frames", str(n_frames), str(path)]
+        )
+    return {
+        "fps": r["fps"],
+        "p50_ms": r["p50_ms"],
+        "p95_ms": r["p95_ms"],
+        "people_per_frame": r["frames_with_person"] / r["frames"],
+        "cpu_cores_used": r["cpu_cores_used"],
+        "detector_runs": None,
+        "landmark_runs": None,
+    }
 
 
 def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
-    lines = ["## 2D stage (BlazePose detector + landmark model, ONNX Runtime CPU)", "",
-             f"Made by `{command}`.", ""] + notes + ["", "### Per-stage latency (ms, p50 / p95)", ""]
+    lines = (
+        [
+            "## 2D stage (BlazePose detector + landmark model, ONNX Runtime CPU)",
+            "",
+            f"Made by `{command}`.",
+            "",
+        ]
+        + notes
+        + ["", "### Per-stage latency (ms, p50 / p95)", ""]
+    )
     threads = list(stages)
     first = stages[threads[0]]
     lines.append(f"Frame: {first['frame']}. Each stage timed on its own.")
-    lines += ["", "| stage | " + " | ".join(f"{t} thread{'s' if t > 1 else ''}" for t in threads) + " |",
-              "|---" * (len(threads) + 1) + "|"]
+    lines += [
+        "",
+        "| stage | " + " | ".join(f"{t} thread{'s' if t > 1 else ''}" for t in threads) + " |",
+        "|---" * (len(threads) + 1) + "|",
+    ]
     for name in first["rows"]:
-        cells = [f"{stages[t]['rows'][name][0]:.1f} / {stages[t]['rows'][name][1]:.1f}" if name in stages[t]["rows"]
-                 else "n/a" for t in threads]
+        cells = [
+            f"{stages[t]['rows'][name][0]:.1f} / {stages[t]['rows'][name][1]:.1f}"
+            if name in stages[t]["rows"]
+            else "n/a"
+            for t in threads
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "### Throughput over clips (frames per second; p50 / p95 ms per frame)", "",
-              "| clip | pipeline | threads | fps | ms p50 / p95 | CPU cores used | people / frame | detector runs "
-              "| landmark runs |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Throughput over clips (frames per second; p50 / p95 ms per frame)",
+        "",
+        "| clip | pipeline | threads | fps | ms p50 / p95 | CPU cores used | people / frame | detector runs "
+        "| landmark runs |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for (clip, name, thr), r in fps.items():
         dr = "-" if r["detector_runs"] is None else r["detector_runs"]
         lr = "-" if r["landmark_runs"] is None else r["landmark_runs"]
-        lines.append(f"| {clip} | {name} | {thr} | {r['fps']:.1f} | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | "
-                     f"{r['cpu_cores_used']:.2f} | {r['people_per_frame']:.2f} | {dr} | {lr} |")
+        lines.append(
+            f"| {clip} | {name} | {thr} | {r['fps']:.1f} | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} | "
+            f"{r['cpu_cores_used']:.2f} | {r['people_per_frame']:.2f} | {dr} | {lr} |"
+        )
     ratio_lines = []
     for (clip, name, thr), r in fps.items():
         mp = fps.get((clip, "MediaPipe, tracking", "own"))
         if mp and name.startswith("ours, tracking on"):
-            people = "" if r["people_per_frame"] <= 1.05 else f" (ours: {r['people_per_frame']:.1f} people/frame, MediaPipe: 1)"
-            ratio_lines.append(f"- {clip}, {name}, {thr} thread(s): **{r['fps'] / mp['fps']:.2f}x** MediaPipe "
-                               f"with tracking{people}")
+            people = (
+                ""
+                if r["people_per_frame"] <= 1.05
+                else f" (ours: {r['people_per_frame']:.1f} people/frame, MediaPipe: 1)"
+            )
+            ratio_lines.append(
+                f"- {clip}, {name}, {thr} thread(s): **{r['fps'] / mp['fps']:.2f}x** MediaPipe "
+                f"with tracking{people}"
+            )
     if ratio_lines:
-        lines += ["", "### Ours / MediaPipe throughput (target: >= 1.0x single person, tracking on)", ""] + ratio_lines
+        lines += [
+            "",
+            "### Ours / MediaPipe throughput (target: >= 1.0x single person, tracking on)",
+            "",
+        ] + ratio_lines
     return "\n".join(lines) + "\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dev.bench2d", description=__doc__.split("\n")[0])
     p.add_argument("--engines", type=Path, default=None)
-    p.add_argument("--threads", default="1,2", help="ONNX Runtime thread counts for the per-stage table")
+    p.add_argument(
+        "--threads", default="1,2", help="ONNX Runtime thread counts for the per-stage table"
+    )
     p.add_argument("--fps-threads", default="1", help="thread counts for the clip runs")
     p.add_argument("--reps", type=int, default=50, help="repetitions per stage")
     p.add_argument("--frames", type=int, default=150, help="frames per clip run")
     p.add_argument("--no-mediapipe", action="store_true")
-    p.add_argument("--write-docs", type=Path, default=None, help="write the section into this markdown file")
+    p.add_argument(
+        "--write-docs", type=Path, default=None, help="write the section into this markdown file"
+    )
     return p
 
 
@@ -243,33 +322,56 @@ def main(argv: list[str] | None = None) -> int:
     for t in [int(x) for x in args.threads.split(",")]:
         stages[t] = stage_latency(engines, clips[single_clip][0], t, args.reps, decoders)
         stages[t]["frame"] = f"COCO skier photo 640x425, {stages[t]['people']} person(s) found"
-        print(f"stages, {t} thread(s):", {k: tuple(round(x, 2) for x in v) for k, v in stages[t]["rows"].items()},
-              flush=True)
-    runs = [("ours, tracking on (default config)", {}),
-            ("ours, tracking on, detector only when lost", {"detect_every_n": 0}),
-            ("ours, tracking off (detector every frame)", {"tracking": False})]
+        print(
+            f"stages, {t} thread(s):",
+            {k: tuple(round(x, 2) for x in v) for k, v in stages[t]["rows"].items()},
+            flush=True,
+        )
+    runs = [
+        ("ours, tracking on (default config)", {}),
+        ("ours, tracking on, detector only when lost", {"detect_every_n": 0}),
+        ("ours, tracking off (detector every frame)", {"tracking": False}),
+    ]
     fps = {}
     for clip in (single_clip, street_clip):
         for t in [int(x) for x in args.fps_threads.split(",")]:
             for name, cfg in runs:
                 fps[(clip, name, t)] = r = clip_fps(engines, clips[clip], args.frames, t, **cfg)
-                print(clip, name, t, {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
+                print(
+                    clip,
+                    name,
+                    t,
+                    {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
+                    flush=True,
+                )
         if not args.no_mediapipe:
             for mode in ("tracking", "static"):
                 r = mediapipe_fps(clips[clip], args.frames, mode)
                 if r is not None:
                     fps[(clip, f"MediaPipe, {mode}", "own")] = r
-                    print(clip, "MediaPipe", mode, {k: round(v, 2) if isinstance(v, float) else v
-                                                    for k, v in r.items()}, flush=True)
+                    print(
+                        clip,
+                        "MediaPipe",
+                        mode,
+                        {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()},
+                        flush=True,
+                    )
     import onnxruntime
 
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    notes = [f"{stamp}, {cv2.getNumberOfCPUs()} CPUs shared with other work (a VM): read the numbers as indicative. "
-             f"ONNX Runtime {onnxruntime.__version__} CPU; MediaPipe 0.10.21 `mp.solutions.pose` (model_complexity=1, "
-             "TFLite/XNNPACK, its own graph scheduler), timed inside its own process on the same frames. "
-             "CPU cores used = process CPU time / wall time over the timed frames (ONNX Runtime's thread pool "
-             "spins, so 2 threads show ~2 cores). Decoding video is not timed."]
-    section = render(".venv/bin/python -m dev.bench2d " + " ".join(shlex.quote(a) for a in argv), stages, fps, notes)
+    notes = [
+        f"{stamp}, {cv2.getNumberOfCPUs()} CPUs shared with other work (a VM): read the numbers as indicative. "
+        f"ONNX Runtime {onnxruntime.__version__} CPU; MediaPipe 0.10.21 `mp.solutions.pose` (model_complexity=1, "
+        "TFLite/XNNPACK, its own graph scheduler), timed inside its own process on the same frames. "
+        "CPU cores used = process CPU time / wall time over the timed frames (ONNX Runtime's thread pool "
+        "spins, so 2 threads show ~2 cores). Decoding video is not timed."
+    ]
+    section = render(
+        ".venv/bin/python -m dev.bench2d " + " ".join(shlex.quote(a) for a in argv),
+        stages,
+        fps,
+        notes,
+    )
     print(section)
     if args.write_docs:
         write_section(args.write_docs, SECTION, section, "# Benchmarks")

@@ -31,12 +31,23 @@ DEFAULT_IMAGE = SHARED / "data" / "real_images" / "coco" / "000000000785.jpg"
 
 
 def start_node(log_path: Path, extra_params: list[str]) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "pose3d_ros.ros.node", "--ros-args",
-           "--params-file", str(ROOT / "config" / "pose3d.yaml"),
-           "-r", "image:=/bench/image", "-r", "camera_info:=/bench/camera_info"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pose3d_ros.ros.node",
+        "--ros-args",
+        "--params-file",
+        str(ROOT / "config" / "pose3d.yaml"),
+        "-r",
+        "image:=/bench/image",
+        "-r",
+        "camera_info:=/bench/camera_info",
+    ]
     for p in extra_params:
         cmd += ["-p", p]
-    return subprocess.Popen(cmd, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        cmd, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop_node(proc: subprocess.Popen) -> None:
@@ -59,7 +70,12 @@ def run(args) -> dict:
     from tf2_msgs.msg import TFMessage
 
     from pose3d_ros.core.types import CameraIntrinsics
-    from pose3d_ros.ros.conversions import array_to_image, intrinsics_to_camera_info, ns_to_stamp, stamp_to_ns
+    from pose3d_ros.ros.conversions import (
+        array_to_image,
+        intrinsics_to_camera_info,
+        ns_to_stamp,
+        stamp_to_ns,
+    )
 
     bgr = cv2.imread(str(args.image))
     if bgr is None:
@@ -89,7 +105,9 @@ def run(args) -> dict:
             if st.name.startswith("pose3d_node"):
                 diag.update({kv.key: kv.value for kv in st.values})
 
-    node.create_subscription(TFMessage, "/tf", on_tf, QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+    node.create_subscription(
+        TFMessage, "/tf", on_tf, QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+    )
     node.create_subscription(DiagnosticArray, "/diagnostics", on_diag, 10)
 
     def send(stamp_ns: int) -> float:
@@ -131,27 +149,38 @@ def run(args) -> dict:
     node.destroy_node()
     rclpy.try_shutdown()
     a = np.array(lat_ms)
-    return {"frames": len(a), "missed": missed, "p50": float(np.percentile(a, 50)),
-            "p95": float(np.percentile(a, 95)), "mean": float(a.mean()), "max": float(a.max()),
-            "size": f"{w}x{h}", "diag": diag}
+    return {
+        "frames": len(a),
+        "missed": missed,
+        "p50": float(np.percentile(a, 50)),
+        "p95": float(np.percentile(a, 95)),
+        "mean": float(a.mean()),
+        "max": float(a.max()),
+        "size": f"{w}x{h}",
+        "diag": diag,
+    }
 
 
 def report(res: dict, args) -> str:
-    stages = ", ".join(f"{k[:-7]} {res['diag'][k]} ms" for k in sorted(res["diag"]) if k.endswith("_ms_p50"))
-    return "\n".join([
-        "### End-to-end latency (Image published -> body TF received)",
-        "",
-        f"Command: `scripts/isolated.sh .venv/bin/python -m dev.bench_e2e --frames {args.frames}`",
-        f"(node in its own process over Fast DDS shared memory, {res['size']} rgb8 photo with one person, "
-        f"ROI tracking on, {args.rate_hz:g} Hz, one frame in flight; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs).",
-        "",
-        "| frames | missed | p50 ms | p95 ms | mean ms | max ms |",
-        "|---|---|---|---|---|---|",
-        f"| {res['frames']} | {res['missed']} | {res['p50']:.1f} | {res['p95']:.1f} | {res['mean']:.1f} | {res['max']:.1f} |",
-        "",
-        f"Node-side stage p50 (from /diagnostics): {stages or 'n/a'}.",
-    ])
+    stages = ", ".join(
+        f"{k[:-7]} {res['diag'][k]} ms" for k in sorted(res["diag"]) if k.endswith("_ms_p50")
+    )
+    return "\n".join(
+        [
+            "### End-to-end latency (Image published -> body TF received)",
+            "",
+            f"Command: `scripts/isolated.sh .venv/bin/python -m dev.bench_e2e --frames {args.frames}`",
+            f"(node in its own process over Fast DDS shared memory, {res['size']} rgb8 photo with one person, "
+            f"ROI tracking on, {args.rate_hz:g} Hz, one frame in flight; {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} CPUs).",
+            "",
+            "| frames | missed | p50 ms | p95 ms | mean ms | max ms |",
+            "|---|---|---|---|---|---|",
+            f"| {res['frames']} | {res['missed']} | {res['p50']:.1f} | {res['p95']:.1f} | {res['mean']:.1f} | {res['max']:.1f} |",
+            "",
+            f"Node-side stage p50 (from /diagnostics): {stages or 'n/a'}.",
+        ]
+    )
 
 
 def main(argv=None) -> int:
@@ -161,7 +190,9 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--rate-hz", type=float, default=10.0)
     ap.add_argument("--start-timeout-s", type=float, default=60.0)
-    ap.add_argument("--param", action="append", default=[], help="node parameter override name:=value")
+    ap.add_argument(
+        "--param", action="append", default=[], help="node parameter override name:=value"
+    )
     ap.add_argument("--node-log", type=Path, default=Path("out/bench_e2e_node.log"))
     ap.add_argument("--write-docs", type=Path, help="replace the e2e section of this markdown file")
     args = ap.parse_args(argv)

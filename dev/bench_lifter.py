@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_ros.assembly import open_lifter
-from pose3d_ros.core.lifting import Lifter, normalise_2d
-from pose3d_ros.core.types import CameraIntrinsics
 from dev import lifter_data as ld
 from dev.doc_sections import write_section
 from dev.timing import time_calls
+from pose3d_ros.assembly import open_lifter
+from pose3d_ros.core.lifting import normalise_2d
+from pose3d_ros.core.types import CameraIntrinsics
 
 
 def time_call(fn, reps: int, warmup: int = 20) -> float:
@@ -52,7 +52,9 @@ def bench(args: argparse.Namespace) -> list[tuple[str, int, float]]:
         uv, conf, intr = sample_inputs(batch)
         t = time_call(lambda: lifter.lift(uv, conf, intr), args.reps)
         rows.append(("lifter, Lifter.lift (normalise + ONNX Runtime)", batch, t))
-        feats = normalise_2d(uv, conf, [intr.fx_px, intr.fy_px], [intr.cx_px, intr.cy_px], lifter.conf_min)
+        feats = normalise_2d(
+            uv, conf, [intr.fx_px, intr.fy_px], [intr.cx_px, intr.cy_px], lifter.conf_min
+        )
         t = time_call(lambda: lifter.lift_features(feats), args.reps)
         rows.append(("lifter, backend run only", batch, t))
     lifter.close()
@@ -68,27 +70,43 @@ def bench(args: argparse.Namespace) -> list[tuple[str, int, float]]:
 
 
 def markdown(rows, args: argparse.Namespace) -> str:
-    env = "".join(f"{k}={os.environ[k]} " for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ)
+    env = "".join(
+        f"{k}={os.environ[k]} "
+        for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+        if k in os.environ
+    )
     cmd = env + "nice python -m dev.bench_lifter " + " ".join(shlex.quote(a) for a in args.argv)
-    lines = ["## 2D -> 3D lifter", "", f"Command: `{cmd.strip()}`  ",
-             f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {platform.processor() or platform.machine()}, "
-             f"ONNX Runtime CPU with {args.threads} intra-op thread(s); machine shared with other jobs, "
-             "median of timed calls. Target: lifter <= 0.2 ms per person at batch 1 and 8.", "",
-             "| what | batch | ms per call | ms per person |", "|---|---:|---:|---:|"]
+    lines = [
+        "## 2D -> 3D lifter",
+        "",
+        f"Command: `{cmd.strip()}`  ",
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {platform.processor() or platform.machine()}, "
+        f"ONNX Runtime CPU with {args.threads} intra-op thread(s); machine shared with other jobs, "
+        "median of timed calls. Target: lifter <= 0.2 ms per person at batch 1 and 8.",
+        "",
+        "| what | batch | ms per call | ms per person |",
+        "|---|---:|---:|---:|",
+    ]
     for what, batch, t in rows:
         lines.append(f"| {what} | {batch} | {t * 1e3:.3f} | {t * 1e3 / batch:.3f} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--engine", default="engines/lifter_h36m17.onnx")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--reps", type=int, default=2000)
     p.add_argument("--library-stride", type=int, default=2)
     p.add_argument("--library-views", type=int, default=4)
     p.add_argument("--skip-baseline", action="store_true")
-    p.add_argument("--write-docs", default=None, help="markdown file to put the section in (e.g. docs/benchmarks.md)")
+    p.add_argument(
+        "--write-docs",
+        default=None,
+        help="markdown file to put the section in (e.g. docs/benchmarks.md)",
+    )
     args = p.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
     text = markdown(bench(args), args)

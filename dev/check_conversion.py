@@ -41,7 +41,9 @@ def _tflite_interpreter_class():
 
 
 def default_images() -> list[Path]:
-    shared = Path(os.environ.get("POSE3D_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared"))
+    shared = Path(
+        os.environ.get("POSE3D_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared")
+    )
     return sorted((shared / "data" / "real_images" / "coco").glob("*.jpg"))
 
 
@@ -52,7 +54,9 @@ def load_input(path: Path, size_px: int, value_range: tuple[float, float]) -> np
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise SystemExit(f"cannot read image {path}")
-    rgb = cv2.cvtColor(cv2.resize(bgr, (size_px, size_px), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(
+        cv2.resize(bgr, (size_px, size_px), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB
+    )
     lo, hi = value_range
     return (rgb.astype(np.float32) / 255.0 * (hi - lo) + lo)[None]
 
@@ -73,7 +77,9 @@ def compare(engines_dir: Path, wheel: Path, images: list[Path]) -> list[tuple]:
     tflites = extract_models(wheel)
     rows = []
     for src in MODEL_SOURCES:
-        session = ort.InferenceSession(str(engines_dir / f"{src.name}.onnx"), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            str(engines_dir / f"{src.name}.onnx"), providers=["CPUExecutionProvider"]
+        )
         names = [o.name for o in session.get_outputs()]
         worst = {n: 0.0 for n in names}
         scale = {n: 0.0 for n in names}
@@ -84,7 +90,9 @@ def compare(engines_dir: Path, wheel: Path, images: list[Path]) -> list[tuple]:
             ref = run_tflite(interpreter_cls, tflites[src.name], x)
             for n in names:
                 if ref[n].shape != ours[n].shape:
-                    raise SystemExit(f"{src.name}/{n}: shape {ours[n].shape} vs TFLite {ref[n].shape}")
+                    raise SystemExit(
+                        f"{src.name}/{n}: shape {ours[n].shape} vs TFLite {ref[n].shape}"
+                    )
                 worst[n] = max(worst[n], float(np.max(np.abs(ours[n] - ref[n]))))
                 scale[n] = max(scale[n], float(np.max(np.abs(ref[n]))))
                 shapes[n] = ours[n].shape
@@ -94,12 +102,24 @@ def compare(engines_dir: Path, wheel: Path, images: list[Path]) -> list[tuple]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="check_conversion", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--engines-dir", type=Path, default=None, help="converted models (default <repo>/engines)")
-    ap.add_argument("--wheel", type=Path, default=None, help="mediapipe wheel (default: the cached one)")
-    ap.add_argument("images", nargs="*", type=Path, help="photos (default: ../shared/data/real_images/coco/*.jpg)")
+    ap.add_argument(
+        "--engines-dir", type=Path, default=None, help="converted models (default <repo>/engines)"
+    )
+    ap.add_argument(
+        "--wheel", type=Path, default=None, help="mediapipe wheel (default: the cached one)"
+    )
+    ap.add_argument(
+        "images",
+        nargs="*",
+        type=Path,
+        help="photos (default: ../shared/data/real_images/coco/*.jpg)",
+    )
     args = ap.parse_args(argv)
     if _tflite_interpreter_class() is None:
-        print("no TFLite interpreter importable (pip install ai-edge-litert in a scratch venv)", file=sys.stderr)
+        print(
+            "no TFLite interpreter importable (pip install ai-edge-litert in a scratch venv)",
+            file=sys.stderr,
+        )
         return 1
     images = args.images or default_images()
     if not images:
@@ -107,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     wheel = args.wheel or download_wheel(default_cache_dir(), log=lambda m: None)
     rows = compare(args.engines_dir or resolve_engines_dir(), wheel, images)
-    print(f"ONNX Runtime vs TFLite interpreter over {len(images)} image(s): {', '.join(p.name for p in images)}")
+    print(
+        f"ONNX Runtime vs TFLite interpreter over {len(images)} image(s): {', '.join(p.name for p in images)}"
+    )
     print(f"{'model':<20} {'output':<12} {'shape':<20} {'max abs diff':>13} {'max |ref|':>10}")
     for model, name, shape, diff, ref in rows:
         print(f"{model:<20} {name:<12} {str(shape):<20} {diff:>13.3e} {ref:>10.3g}")

@@ -15,7 +15,7 @@ def write_section(doc: Path, name: str, body: str, title: str) -> None:
     text = doc.read_text() if doc.exists() else title + "\n"
     i, j = text.find(begin), text.find(end)
     if i >= 0 and j > i:
-        tail = text[j + len(end):].lstrip("\n")
+        tail = text[j + len(end) :].lstrip("\n")
         text = text[:i] + block + ("\n" + tail if tail else "")
     else:
         text = text.rstrip("\n") + "\n\n" + block

@@ -26,10 +26,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dev.metrics2d import average_precision, greedy_match, oks_matrix, pck
-from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
 from dev import oracle_client
 from dev.doc_sections import write_section
+from dev.metrics2d import average_precision, greedy_match, oks_matrix, pck
+from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
 
 MIN_LABELLED = 5
 FOUND_OKS = 0.5
@@ -74,15 +74,21 @@ def load_coco(coco_dir: Path) -> list[CocoImage]:
         bgr = cv2.imread(str(coco_dir / im["file_name"]), cv2.IMREAD_COLOR)
         if bgr is None:
             raise FileNotFoundError(coco_dir / im["file_name"])
-        anns = [a for a in data["annotations"] if a["image_id"] == im["id"] and not a.get("iscrowd", 0)]
+        anns = [
+            a for a in data["annotations"] if a["image_id"] == im["id"] and not a.get("iscrowd", 0)
+        ]
         kp = np.array([a["keypoints"] for a in anns], dtype=np.float64).reshape(-1, 17, 3)
         bbox = np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(-1, 4)
         area = np.array([a["area"] for a in anns], dtype=np.float64)
-        out.append(CocoImage(im["file_name"], np.ascontiguousarray(bgr[:, :, ::-1]), kp, bbox, area))
+        out.append(
+            CocoImage(im["file_name"], np.ascontiguousarray(bgr[:, :, ::-1]), kp, bbox, area)
+        )
     return out
 
 
-def _stack(poses_kp: list[np.ndarray], poses_vis: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _stack(
+    poses_kp: list[np.ndarray], poses_vis: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     kp = np.stack(poses_kp) if poses_kp else np.zeros((0, 33, 2))
     vis = np.stack(poses_vis) if poses_vis else np.zeros((0, 33))
     return kp, vis
@@ -125,18 +131,35 @@ def score_coco(images: list[CocoImage], preds: Predictions) -> dict:
         ap_inputs.append((oks, scores, img.ignore))
         match = greedy_match(oks, scores, FOUND_OKS, img.ignore)
         found = [(p, g) for p, g in enumerate(match) if g >= 0 and img.counted[g]]
-        img_pck = [float(pck(kp17[p][None], img.kp[g][None], img.bbox[g][None], PCK_ALPHA)[0]) for p, g in found]
+        img_pck = [
+            float(pck(kp17[p][None], img.kp[g][None], img.bbox[g][None], PCK_ALPHA)[0])
+            for p, g in found
+        ]
         pcks.extend(img_pck)
         for p, g in found:  # labelled-keypoint errors as a fraction of the bbox's longer side
             lab = img.kp[g, :, 2] > 0
-            errs.extend(np.linalg.norm(kp17[p][lab] - img.kp[g][lab, :2], axis=1) / img.bbox[g, 2:].max())
-        rows.append({"image": img.name, "people": int(img.counted.sum()), "predictions": int(len(kp33)),
-                     "found": len(found), "pck": float(np.mean(img_pck)) if img_pck else float("nan")})
+            errs.extend(
+                np.linalg.norm(kp17[p][lab] - img.kp[g][lab, :2], axis=1) / img.bbox[g, 2:].max()
+            )
+        rows.append(
+            {
+                "image": img.name,
+                "people": int(img.counted.sum()),
+                "predictions": int(len(kp33)),
+                "found": len(found),
+                "pck": float(np.mean(img_pck)) if img_pck else float("nan"),
+            }
+        )
     aps = average_precision(ap_inputs)
-    return {"rows": rows, "people": sum(r["people"] for r in rows), "found": sum(r["found"] for r in rows),
-            "pck": float(np.mean(pcks)) if pcks else float("nan"),
-            "err_frac": float(np.mean(errs)) if errs else float("nan"),
-            "ap": float(np.mean(list(aps.values()))), "ap50": aps[0.5]}
+    return {
+        "rows": rows,
+        "people": sum(r["people"] for r in rows),
+        "found": sum(r["found"] for r in rows),
+        "pck": float(np.mean(pcks)) if pcks else float("nan"),
+        "err_frac": float(np.mean(errs)) if errs else float("nan"),
+        "ap": float(np.mean(list(aps.values()))),
+        "ap50": aps[0.5],
+    }
 
 
 def px_to_reference(ours: Predictions, ref: Predictions) -> list[float]:
@@ -155,7 +178,10 @@ def px_to_reference(ours: Predictions, ref: Predictions) -> list[float]:
 def load_samples() -> list[np.ndarray]:
     """The 3 wheel-shipped photos as RGB, decoded in the oracle venv and stored as PNG."""
     paths = oracle_client.dump_samples(oracle_client.repo_root() / ".cache" / "samples")
-    return [np.ascontiguousarray(cv2.imread(str(p), cv2.IMREAD_COLOR)[:, :, ::-1]) for p in paths.values()]
+    return [
+        np.ascontiguousarray(cv2.imread(str(p), cv2.IMREAD_COLOR)[:, :, ::-1])
+        for p in paths.values()
+    ]
 
 
 def _fmt(x: float, spec: str = ".2f") -> str:
@@ -165,56 +191,89 @@ def _fmt(x: float, spec: str = ".2f") -> str:
 def render_markdown(command: str, results: dict, default_decoder: str) -> str:
     """The docs/accuracy.md section body (goes between the eval2d markers)."""
     ours, mp = results["decoders"][default_decoder], results.get("mediapipe")
-    lines = ["## 2D keypoints: COCO human annotations and MediaPipe parity", "",
-             f"Made by `{command}` (static: detector on every image, no tracking).", "",
-             f"Definitions: a person counts when it has >= {MIN_LABELLED} labelled keypoints; it is *found* when "
-             f"greedy matching (by score) pairs it with a prediction at OKS >= {FOUND_OKS}. PCK@{PCK_ALPHA}: "
-             f"fraction of labelled keypoints within {PCK_ALPHA} x max(bbox w, bbox h) of the annotation, "
-             "per found person, averaged. AP: COCO-style OKS AP over 0.50:0.05:0.95 (101-point interpolated, "
-             "all images pooled; unlabelled people are ignore regions), score = mean visibility of the 17 "
-             "COCO keypoints. Implementation: `dev/metrics2d.py`.", "",
-             f"### Per image (ours: decoder `{default_decoder}`; MediaPipe 0.10.21 `mp.solutions.pose`, single person)", "",
-             "| image | people | ours found | ours PCK@0.2 | MediaPipe found | MediaPipe PCK@0.2 |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "## 2D keypoints: COCO human annotations and MediaPipe parity",
+        "",
+        f"Made by `{command}` (static: detector on every image, no tracking).",
+        "",
+        f"Definitions: a person counts when it has >= {MIN_LABELLED} labelled keypoints; it is *found* when "
+        f"greedy matching (by score) pairs it with a prediction at OKS >= {FOUND_OKS}. PCK@{PCK_ALPHA}: "
+        f"fraction of labelled keypoints within {PCK_ALPHA} x max(bbox w, bbox h) of the annotation, "
+        "per found person, averaged. AP: COCO-style OKS AP over 0.50:0.05:0.95 (101-point interpolated, "
+        "all images pooled; unlabelled people are ignore regions), score = mean visibility of the 17 "
+        "COCO keypoints. Implementation: `dev/metrics2d.py`.",
+        "",
+        f"### Per image (ours: decoder `{default_decoder}`; MediaPipe 0.10.21 `mp.solutions.pose`, single person)",
+        "",
+        "| image | people | ours found | ours PCK@0.2 | MediaPipe found | MediaPipe PCK@0.2 |",
+        "|---|---|---|---|---|---|",
+    ]
     for i, r in enumerate(ours["rows"]):
         m = mp["rows"][i] if mp else None
-        lines.append(f"| {r['image']} | {r['people']} | {r['found']} | {_fmt(r['pck'])} | "
-                     f"{m['found'] if m else 'n/a'} | {_fmt(m['pck']) if m else 'n/a'} |")
-    lines += ["", "### Overall", "", "| method | found | PCK@0.2 (found) | mean error, % of bbox side | AP | AP@0.5 |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['image']} | {r['people']} | {r['found']} | {_fmt(r['pck'])} | "
+            f"{m['found'] if m else 'n/a'} | {_fmt(m['pck']) if m else 'n/a'} |"
+        )
+    lines += [
+        "",
+        "### Overall",
+        "",
+        "| method | found | PCK@0.2 (found) | mean error, % of bbox side | AP | AP@0.5 |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, s in [(f"ours ({default_decoder})", ours)] + ([("MediaPipe", mp)] if mp else []):
-        lines.append(f"| {name} | {s['found']} / {s['people']} | {_fmt(s['pck'])} | "
-                     f"{_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
-                     f"{_fmt(s['ap50'], '.3f')} |")
-    lines += ["", "### Decoders (landmark 2D from the model's regression, MediaPipe's heatmap refinement, "
-              "or soft-argmax integral regression)", "",
-              "px to MediaPipe: mean distance of the 33 landmarks from MediaPipe's on the same person, with our "
-              "detector on the whole frame only (MediaPipe's path, `detect_tiles=0`), so the decoder is the only "
-              "difference. found / PCK / AP: the default 2D config (with detector tiles), per decoder.", "",
-              "| decoder | px to MediaPipe, 3 photos (mean of per-photo means / worst photo) | px to MediaPipe, "
-              "COCO people it found "
-              "| found | PCK@0.2 | mean error, % of bbox side | AP | AP@0.5 |", "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {name} | {s['found']} / {s['people']} | {_fmt(s['pck'])} | "
+            f"{_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
+            f"{_fmt(s['ap50'], '.3f')} |"
+        )
+    lines += [
+        "",
+        "### Decoders (landmark 2D from the model's regression, MediaPipe's heatmap refinement, "
+        "or soft-argmax integral regression)",
+        "",
+        "px to MediaPipe: mean distance of the 33 landmarks from MediaPipe's on the same person, with our "
+        "detector on the whole frame only (MediaPipe's path, `detect_tiles=0`), so the decoder is the only "
+        "difference. found / PCK / AP: the default 2D config (with detector tiles), per decoder.",
+        "",
+        "| decoder | px to MediaPipe, 3 photos (mean of per-photo means / worst photo) | px to MediaPipe, "
+        "COCO people it found "
+        "| found | PCK@0.2 | mean error, % of bbox side | AP | AP@0.5 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, s in results["decoders"].items():
         ps, pc = s.get("px_samples", []), s.get("px_coco", [])
         samp = f"{_fmt(np.nanmean(ps))} / {_fmt(np.nanmax(ps))}" if ps else "n/a"
-        lines.append(f"| {name} | {samp} | {_fmt(np.nanmean(pc)) if pc else 'n/a'} | {s['found']} / {s['people']} | "
-                     f"{_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
-                     f"{_fmt(s['ap50'], '.3f')} |")
+        lines.append(
+            f"| {name} | {samp} | {_fmt(np.nanmean(pc)) if pc else 'n/a'} | {s['found']} / {s['people']} | "
+            f"{_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
+            f"{_fmt(s['ap50'], '.3f')} |"
+        )
     if results.get("tracking_px"):
-        lines += ["", "### Tracking mode vs MediaPipe's (informative)", "",
-                  "Ours: tracking, detector on the first frame only, whole frame, `refine`; MediaPipe: "
-                  "`static_image_mode=False`, `smooth_landmarks=False`. Mean px per frame:", ""]
+        lines += [
+            "",
+            "### Tracking mode vs MediaPipe's (informative)",
+            "",
+            "Ours: tracking, detector on the first frame only, whole frame, `refine`; MediaPipe: "
+            "`static_image_mode=False`, `smooth_landmarks=False`. Mean px per frame:",
+            "",
+        ]
         for clip, d in results["tracking_px"].items():
-            lines.append(f"- {clip}: frame 0 {_fmt(d[0])}, frame 1 {_fmt(d[1])}, later frames median "
-                         f"{_fmt(float(np.nanmedian(d[2:])))} / max {_fmt(float(np.nanmax(d[2:])))}")
-        lines += ["", "Frame 0 is the static path; frame 1 is cropped from frame 0's auxiliary landmarks (a filter's "
-                  "first sample passes unchanged). MediaPipe always smooths the auxiliary landmarks that place the "
-                  "next frame's crop (one-euro filter, min_cutoff 0.01, beta 10, derivative cutoff 1, speed scaled "
-                  "by the aux pair's box side, 30 Hz simulated timestamps, even with `smooth_landmarks=False`; read "
-                  "from the wheel's compiled graph); ours does the same (`pose2d.roi_tracker.AuxSmoother`, "
-                  "`Pose2DConfig.smooth_aux`, default on). Cropping from the raw ones instead "
-                  "(`smooth_aux=False`) drifted 2-5 px from MediaPipe from frame 2 on (later-frame median 1.94 px "
-                  "skier, 4.97 px street)."]
+            lines.append(
+                f"- {clip}: frame 0 {_fmt(d[0])}, frame 1 {_fmt(d[1])}, later frames median "
+                f"{_fmt(float(np.nanmedian(d[2:])))} / max {_fmt(float(np.nanmax(d[2:])))}"
+            )
+        lines += [
+            "",
+            "Frame 0 is the static path; frame 1 is cropped from frame 0's auxiliary landmarks (a filter's "
+            "first sample passes unchanged). MediaPipe always smooths the auxiliary landmarks that place the "
+            "next frame's crop (one-euro filter, min_cutoff 0.01, beta 10, derivative cutoff 1, speed scaled "
+            "by the aux pair's box side, 30 Hz simulated timestamps, even with `smooth_landmarks=False`; read "
+            "from the wheel's compiled graph); ours does the same (`pose2d.roi_tracker.AuxSmoother`, "
+            "`Pose2DConfig.smooth_aux`, default on). Cropping from the raw ones instead "
+            "(`smooth_aux=False`) drifted 2-5 px from MediaPipe from frame 2 on (later-frame median 1.94 px "
+            "skier, 4.97 px street).",
+        ]
     lines += ["", "### Findings", ""] + conclusions(results)
     return "\n".join(lines) + "\n"
 
@@ -223,23 +282,38 @@ def conclusions(results: dict) -> list[str]:
     """Which decoder is closest to MediaPipe and which is best against the human annotations."""
     decs = results["decoders"]
     out = []
-    with_px = {d: np.nanmean(s["px_samples"] + s["px_coco"]) for d, s in decs.items() if s.get("px_samples")}
+    with_px = {
+        d: np.nanmean(s["px_samples"] + s["px_coco"])
+        for d, s in decs.items()
+        if s.get("px_samples")
+    }
     if with_px:
         best = min(with_px, key=with_px.get)
-        out.append(f"- Closest to MediaPipe: `{best}` ({with_px[best]:.2f} px mean over the 3 photos and the COCO "
-                   "people). mp.solutions.pose does refine landmarks from the heatmaps (min confidence 0.5). The wheel's "
-                   "graph file names kernel_size 7, but its output is matched by `refine` with kernel 9 (0.02-0.07 "
-                   "px) and not with 7 (0.4-2.0 px; docs/pose2d.md), so `refine_kernel` defaults to 9.")
+        out.append(
+            f"- Closest to MediaPipe: `{best}` ({with_px[best]:.2f} px mean over the 3 photos and the COCO "
+            "people). mp.solutions.pose does refine landmarks from the heatmaps (min confidence 0.5). The wheel's "
+            "graph file names kernel_size 7, but its output is matched by `refine` with kernel 9 (0.02-0.07 "
+            "px) and not with 7 (0.4-2.0 px; docs/pose2d.md), so `refine_kernel` defaults to 9."
+        )
     best_ap = max(decs, key=lambda d: decs[d]["ap"])
     best_err = min(decs, key=lambda d: decs[d]["err_frac"])
-    out.append(f"- Against the human annotations: best AP `{best_ap}` ({decs[best_ap]['ap']:.3f}), lowest mean "
-               f"error `{best_err}` ({100 * decs[best_err]['err_frac']:.1f}% of the bbox side). With 12 people "
-               "this ranking is indicative only; recall and PCK@0.2 do not separate the decoders.")
+    out.append(
+        f"- Against the human annotations: best AP `{best_ap}` ({decs[best_ap]['ap']:.3f}), lowest mean "
+        f"error `{best_err}` ({100 * decs[best_err]['err_frac']:.1f}% of the bbox side). With 12 people "
+        "this ranking is indicative only; recall and PCK@0.2 do not separate the decoders."
+    )
     return out
 
 
-def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediapipe: bool,
-             threads: int = 1, detect_tiles: int | None = None, progress: bool = True) -> dict:
+def evaluate(
+    engines_dir: Path,
+    coco_dir: Path,
+    decoders: list[str],
+    with_mediapipe: bool,
+    threads: int = 1,
+    detect_tiles: int | None = None,
+    progress: bool = True,
+) -> dict:
     """Everything the tables show, as a dict (see render_markdown)."""
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
@@ -252,15 +326,22 @@ def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediap
     results: dict = {"decoders": {}}
     for dec in decoders:
         extra = {} if detect_tiles is None else {"detect_tiles": detect_tiles}
-        est = open_pose2d(engines_dir, "onnxruntime", threads,
-                                           Pose2DConfig(tracking=False, decoder=dec, **extra))
+        est = open_pose2d(
+            engines_dir, "onnxruntime", threads, Pose2DConfig(tracking=False, decoder=dec, **extra)
+        )
         try:
             s = score_coco(images, run_ours(est, frames, f"COCO {dec}" if progress else None))
         finally:
             est.close()
-        if with_mediapipe:  # MediaPipe's own detection path (whole frame only), so only the decoder differs
-            est = open_pose2d(engines_dir, "onnxruntime", threads,
-                                               Pose2DConfig(tracking=False, decoder=dec, detect_tiles=0))
+        if (
+            with_mediapipe
+        ):  # MediaPipe's own detection path (whole frame only), so only the decoder differs
+            est = open_pose2d(
+                engines_dir,
+                "onnxruntime",
+                threads,
+                Pose2DConfig(tracking=False, decoder=dec, detect_tiles=0),
+            )
             try:
                 s["px_coco"] = px_to_reference(run_ours(est, frames, None), mp_coco)
                 s["px_samples"] = px_to_reference(run_ours(est, samples, None), mp_samples)
@@ -276,9 +357,9 @@ def evaluate(engines_dir: Path, coco_dir: Path, decoders: list[str], with_mediap
 def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float]]:
     """Per frame, px from MediaPipe's tracking mode (no landmark smoothing) to ours (tracking, detector
     only on the first frame, whole frame only, `refine`), over the two benchmark clips."""
+    from dev.bench2d import load_clips
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
-    from dev.bench2d import load_clips
 
     out = {}
     for clip, frames in load_clips(oracle_client.shared_dir()).items():
@@ -287,8 +368,12 @@ def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float
             kp, vis = _stack([p["keypoints_px"] for p in people], [p["visibility"] for p in people])
             ref.kp33.append(kp)
             ref.vis33.append(vis)
-        est = open_pose2d(engines_dir, "onnxruntime", threads, Pose2DConfig(
-            tracking=True, detect_every_n=0, detect_tiles=0, decoder="refine"))
+        est = open_pose2d(
+            engines_dir,
+            "onnxruntime",
+            threads,
+            Pose2DConfig(tracking=True, detect_every_n=0, detect_tiles=0, decoder="refine"),
+        )
         try:
             ours = Predictions()
             for frame in frames:
@@ -304,15 +389,29 @@ def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dev.eval2d", description=__doc__.split("\n")[0])
-    p.add_argument("--engines", type=Path, default=None, help="folder with the converted ONNX models")
-    p.add_argument("--coco", type=Path, default=None, help="COCO folder (default <shared>/data/real_images/coco)")
-    p.add_argument("--decoders", default=None,
-                   help="comma list (default: the configured default first, then the others); the first one "
-                        "is shown in the per-image table")
-    p.add_argument("--no-mediapipe", action="store_true", help="skip the oracle venv (no MediaPipe columns)")
+    p.add_argument(
+        "--engines", type=Path, default=None, help="folder with the converted ONNX models"
+    )
+    p.add_argument(
+        "--coco",
+        type=Path,
+        default=None,
+        help="COCO folder (default <shared>/data/real_images/coco)",
+    )
+    p.add_argument(
+        "--decoders",
+        default=None,
+        help="comma list (default: the configured default first, then the others); the first one "
+        "is shown in the per-image table",
+    )
+    p.add_argument(
+        "--no-mediapipe", action="store_true", help="skip the oracle venv (no MediaPipe columns)"
+    )
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     p.add_argument("--tiles", type=int, default=None, help="override Pose2DConfig.detect_tiles")
-    p.add_argument("--write-docs", type=Path, default=None, help="write the section into this markdown file")
+    p.add_argument(
+        "--write-docs", type=Path, default=None, help="write the section into this markdown file"
+    )
     p.add_argument("--json", type=Path, default=None, help="also dump the raw results as JSON")
     return p
 
@@ -324,15 +423,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.decoders:
         decoders = [d.strip() for d in args.decoders.split(",") if d.strip()]
     else:
-        from pose3d_ros.core.pose2d.decode import DECODER_METHODS
         from pose3d_ros.core.pose2d import Pose2DConfig
+        from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 
         default = Pose2DConfig().decoder
         decoders = [default] + [d for d in DECODER_METHODS if d != default]
     with_mp = not args.no_mediapipe
     if with_mp and oracle_client.oracle_python() is None:
-        print("note: no .venv-mediapipe (scripts/setup_mediapipe_oracle.sh): MediaPipe columns left out",
-              file=sys.stderr)
+        print(
+            "note: no .venv-mediapipe (scripts/setup_mediapipe_oracle.sh): MediaPipe columns left out",
+            file=sys.stderr,
+        )
         with_mp = False
     results = evaluate(engines, coco, decoders, with_mp, args.threads, args.tiles)
     given = argv if argv is not None else sys.argv[1:]

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dev import metrics
-from pose3d_ros.assembly import open_lifter
-from pose3d_ros.core.lifting import Lifter, normalise_2d
-from dev.nn_baseline import NNBaseline
-from pose3d_ros.core.skeleton import H36M_JOINTS
 from dev import lifter_data as ld
+from dev import metrics
 from dev.doc_sections import write_section
+from dev.nn_baseline import NNBaseline
+from pose3d_ros.assembly import open_lifter
+from pose3d_ros.core.lifting import normalise_2d
+from pose3d_ros.core.skeleton import H36M_JOINTS
 
 NAMES = ("MPJPE", "P-MPJPE", "N-MPJPE", "PCK3D@150", "AUC")
 
@@ -48,21 +48,34 @@ def test_samples(views: int, seed: int, conf_min: float):
     poses = np.repeat(te.poses_m, views, axis=0)
     cam3d, uv, focal, center, _ = ld.sample_views(poses, rng, mirror=False)
     noisy, conf = ld.apply_noise(uv, rng, ld.NoiseModel(clean_fraction=0.0))
-    feats = {"GT 2D": normalise_2d(uv, np.ones(uv.shape[:2]), focal, center, conf_min),
-             "noisy 2D": normalise_2d(noisy, conf, focal, center, conf_min)}
-    return {"gt": cam3d - cam3d[:, :1], "clip": np.repeat(te.clip, views), "feats": feats, "split": te}
+    feats = {
+        "GT 2D": normalise_2d(uv, np.ones(uv.shape[:2]), focal, center, conf_min),
+        "noisy 2D": normalise_2d(noisy, conf, focal, center, conf_min),
+    }
+    return {
+        "gt": cam3d - cam3d[:, :1],
+        "clip": np.repeat(te.clip, views),
+        "feats": feats,
+        "split": te,
+    }
 
 
 def run_batched(fn, feats: np.ndarray, batch: int, desc: str) -> np.ndarray:
     from tqdm import tqdm
 
-    return np.concatenate([fn(feats[s:s + batch]) for s in tqdm(range(0, len(feats), batch), desc=desc)])
+    return np.concatenate(
+        [fn(feats[s : s + batch]) for s in tqdm(range(0, len(feats), batch), desc=desc)]
+    )
 
 
 def summary(pred: np.ndarray, gt: np.ndarray) -> dict:
-    return {"MPJPE": metrics.mpjpe(pred, gt) * 1e3, "P-MPJPE": metrics.p_mpjpe(pred, gt) * 1e3,
-            "N-MPJPE": metrics.n_mpjpe(pred, gt) * 1e3, "PCK3D@150": metrics.pck3d(pred, gt) * 100,
-            "AUC": metrics.auc(pred, gt) * 100}
+    return {
+        "MPJPE": metrics.mpjpe(pred, gt) * 1e3,
+        "P-MPJPE": metrics.p_mpjpe(pred, gt) * 1e3,
+        "N-MPJPE": metrics.n_mpjpe(pred, gt) * 1e3,
+        "PCK3D@150": metrics.pck3d(pred, gt) * 100,
+        "AUC": metrics.auc(pred, gt) * 100,
+    }
 
 
 def per_motion(pred: np.ndarray, gt: np.ndarray, clip: np.ndarray, descriptions: tuple) -> dict:
@@ -71,7 +84,11 @@ def per_motion(pred: np.ndarray, gt: np.ndarray, clip: np.ndarray, descriptions:
     out = {}
     for d in sorted(set(desc)):
         m = desc == d
-        out[d] = (int(m.sum()), metrics.mpjpe(pred[m], gt[m]) * 1e3, metrics.p_mpjpe(pred[m], gt[m]) * 1e3)
+        out[d] = (
+            int(m.sum()),
+            metrics.mpjpe(pred[m], gt[m]) * 1e3,
+            metrics.p_mpjpe(pred[m], gt[m]) * 1e3,
+        )
     return out
 
 
@@ -99,34 +116,62 @@ def plot_per_joint(per_joint: dict, path: Path) -> None:
 
 def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
     cmd = ".venv/bin/python -m dev.eval_lifter " + " ".join(shlex.quote(a) for a in info["argv"])
-    lines = ["## 2D -> 3D lifter (CMU mocap, held-out subjects)", "",
-             f"Command: `{cmd.strip()}`  ", f"Run {info['date']} UTC; {info['seconds']:.0f} s on this machine's CPU.", "",
-             f"Test subjects 2 and 13 ({info['frames']} frames x {args.views} fixed-seed virtual cameras = "
-             f"{info['samples']} samples, seed {args.seed}). Root-relative 3D in the camera optical frame; "
-             "errors over all 17 H36M joints (pelvis included, error 0). GT 2D: exact projections; noisy 2D: "
-             "the training noise model with every sample noisy (jitter 0.3-2.5 % of the person's height, "
-             "2x on neck/head, 2 % outliers, joint and limb dropout). NN baseline: "
-             f"{info['library']} library entries (every {args.library_stride}th train frame x "
-             f"{args.library_views} cameras). Lifter: `{args.engine}` via the {args.backend} backend.", "",
-             "| method | 2D | MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK3D@150 % | AUC % |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## 2D -> 3D lifter (CMU mocap, held-out subjects)",
+        "",
+        f"Command: `{cmd.strip()}`  ",
+        f"Run {info['date']} UTC; {info['seconds']:.0f} s on this machine's CPU.",
+        "",
+        f"Test subjects 2 and 13 ({info['frames']} frames x {args.views} fixed-seed virtual cameras = "
+        f"{info['samples']} samples, seed {args.seed}). Root-relative 3D in the camera optical frame; "
+        "errors over all 17 H36M joints (pelvis included, error 0). GT 2D: exact projections; noisy 2D: "
+        "the training noise model with every sample noisy (jitter 0.3-2.5 % of the person's height, "
+        "2x on neck/head, 2 % outliers, joint and limb dropout). NN baseline: "
+        f"{info['library']} library entries (every {args.library_stride}th train frame x "
+        f"{args.library_views} cameras). Lifter: `{args.engine}` via the {args.backend} backend.",
+        "",
+        "| method | 2D | MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK3D@150 % | AUC % |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for (method, cond), s in res["summary"].items():
         lines.append(f"| {method} | {cond} | " + " | ".join(f"{s[n]:.1f}" for n in NAMES) + " |")
-    ratio = res["summary"][("lifter", "GT 2D")]["MPJPE"] / res["summary"][("NN baseline", "GT 2D")]["MPJPE"]
-    lines += ["", f"Lifter / baseline MPJPE with GT 2D: **{ratio:.2f}** (target <= 0.6); lifter P-MPJPE with GT 2D: "
-              f"**{res['summary'][('lifter', 'GT 2D')]['P-MPJPE']:.1f} mm** (target <= 50).", "",
-              "Per joint, MPJPE mm (plot: `docs/lifter_per_joint.png`):", "",
-              "| joint | " + " | ".join(res["per_joint"]) + " |", "|---|" + "---:|" * len(res["per_joint"])]
+    ratio = (
+        res["summary"][("lifter", "GT 2D")]["MPJPE"]
+        / res["summary"][("NN baseline", "GT 2D")]["MPJPE"]
+    )
+    lines += [
+        "",
+        f"Lifter / baseline MPJPE with GT 2D: **{ratio:.2f}** (target <= 0.6); lifter P-MPJPE with GT 2D: "
+        f"**{res['summary'][('lifter', 'GT 2D')]['P-MPJPE']:.1f} mm** (target <= 50).",
+        "",
+        "Per joint, MPJPE mm (plot: `docs/lifter_per_joint.png`):",
+        "",
+        "| joint | " + " | ".join(res["per_joint"]) + " |",
+        "|---|" + "---:|" * len(res["per_joint"]),
+    ]
     for j, name in enumerate(H36M_JOINTS):
-        lines.append(f"| {name} | " + " | ".join(f"{v[j]:.0f}" for v in res["per_joint"].values()) + " |")
-    lines += ["", "Per motion (CMU description), MPJPE / P-MPJPE mm:", "",
-              "| motion | samples | lifter GT 2D | baseline GT 2D | lifter noisy 2D | baseline noisy 2D |",
-              "|---|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {name} | " + " | ".join(f"{v[j]:.0f}" for v in res["per_joint"].values()) + " |"
+        )
+    lines += [
+        "",
+        "Per motion (CMU description), MPJPE / P-MPJPE mm:",
+        "",
+        "| motion | samples | lifter GT 2D | baseline GT 2D | lifter noisy 2D | baseline noisy 2D |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     pm = res["per_motion"]
     for motion in pm[("lifter", "GT 2D")]:
         n = pm[("lifter", "GT 2D")][motion][0]
-        cells = [f"{pm[k][motion][1]:.0f} / {pm[k][motion][2]:.0f}" for k in
-                 [("lifter", "GT 2D"), ("NN baseline", "GT 2D"), ("lifter", "noisy 2D"), ("NN baseline", "noisy 2D")]]
+        cells = [
+            f"{pm[k][motion][1]:.0f} / {pm[k][motion][2]:.0f}"
+            for k in [
+                ("lifter", "GT 2D"),
+                ("NN baseline", "GT 2D"),
+                ("lifter", "noisy 2D"),
+                ("NN baseline", "noisy 2D"),
+            ]
+        ]
         lines.append(f"| {motion} | {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -144,17 +189,28 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
         for method, fn in methods.items():
             pred = run_batched(fn, feats, 256, f"{method}, {cond}")
             res["summary"][(method, cond)] = summary(pred, gt)
-            res["per_joint"][f"{method}, {cond}"] = metrics.joint_errors(pred, gt).mean(axis=0) * 1e3
-            res["per_motion"][(method, cond)] = per_motion(pred, gt, data["clip"], data["split"].descriptions)
+            res["per_joint"][f"{method}, {cond}"] = (
+                metrics.joint_errors(pred, gt).mean(axis=0) * 1e3
+            )
+            res["per_motion"][(method, cond)] = per_motion(
+                pred, gt, data["clip"], data["split"].descriptions
+            )
     lifter.close()
-    info = {"argv": sys.argv[1:] if args.argv is None else args.argv, "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-            "seconds": time.perf_counter() - start, "frames": len(data["split"].poses_m), "samples": len(gt),
-            "library": len(baseline)}
+    info = {
+        "argv": sys.argv[1:] if args.argv is None else args.argv,
+        "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "seconds": time.perf_counter() - start,
+        "frames": len(data["split"].poses_m),
+        "samples": len(gt),
+        "library": len(baseline),
+    }
     return res, info
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--engine", default="engines/lifter_h36m17.onnx")
     p.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "tensorrt"))
     p.add_argument("--threads", type=int, default=1)
@@ -164,7 +220,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--library-views", type=int, default=4)
     p.add_argument("--docs", default="docs/accuracy.md")
     p.add_argument("--plot", default="docs/lifter_per_joint.png")
-    p.add_argument("--no-write", action="store_true", help="print only; leave docs/ and the JSON alone")
+    p.add_argument(
+        "--no-write", action="store_true", help="print only; leave docs/ and the JSON alone"
+    )
     args = p.parse_args(argv)
     args.argv = argv
     return args
@@ -181,8 +239,15 @@ def main(argv=None) -> None:
     plot_per_joint(res["per_joint"], Path(args.plot))
     meta_path = Path(args.engine).with_suffix(".json")
     meta = json.loads(meta_path.read_text())
-    meta["metrics"] = {"test_subjects": [2, 13], "views": args.views, "seed": args.seed,
-                       **{f"{m} | {c}": {k: round(v, 2) for k, v in s.items()} for (m, c), s in res["summary"].items()}}
+    meta["metrics"] = {
+        "test_subjects": [2, 13],
+        "views": args.views,
+        "seed": args.seed,
+        **{
+            f"{m} | {c}": {k: round(v, 2) for k, v in s.items()}
+            for (m, c), s in res["summary"].items()
+        },
+    }
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     print(f"wrote {args.docs}, {args.plot}, {meta_path}")
 

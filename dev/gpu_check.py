@@ -43,11 +43,15 @@ SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
 DEFAULT_VIDEO = SHARED / "data" / "real_images" / "video" / "street_walk_5frames.mp4"
 MODELS = ("pose_detection.onnx", "pose_landmark_full.onnx", "lifter_h36m17.onnx")
 REFERENCE = "onnxruntime"
-RECORD_CALLS = 12  # model calls per model kept from the reference run to replay through each GPU variant
+RECORD_CALLS = (
+    12  # model calls per model kept from the reference run to replay through each GPU variant
+)
 # label -> (backend kind, io_binding on the 2D models)
-VARIANTS = {"onnxruntime_cuda": ("onnxruntime_cuda", False),
-            "onnxruntime_cuda_iobinding": ("onnxruntime_cuda", True),
-            "tensorrt": ("tensorrt", False)}
+VARIANTS = {
+    "onnxruntime_cuda": ("onnxruntime_cuda", False),
+    "onnxruntime_cuda_iobinding": ("onnxruntime_cuda", True),
+    "tensorrt": ("tensorrt", False),
+}
 
 
 class TimedBackend(InferenceBackend):
@@ -76,7 +80,12 @@ class TimedBackend(InferenceBackend):
             self.seconds += time.perf_counter() - t0
             self.calls += 1
         if len(self.recorded) < self.record:
-            self.recorded.append(({k: np.array(v) for k, v in feeds.items()}, {k: np.array(v) for k, v in out.items()}))
+            self.recorded.append(
+                (
+                    {k: np.array(v) for k, v in feeds.items()},
+                    {k: np.array(v) for k, v in out.items()},
+                )
+            )
         return out
 
     def take(self) -> float:
@@ -90,13 +99,17 @@ class TimedBackend(InferenceBackend):
 
 # ---------------------------------------------------------------- pure helpers (unit-tested on CPU)
 
+
 def match_people(ref_px: list[np.ndarray], other_px: list[np.ndarray]) -> list[tuple[int, int]]:
     """Greedy one-to-one matching of people by mean keypoint distance; (ref index, other index) pairs.
 
     ref_px / other_px: per person (K, 2) keypoints, px. Closest pairs first.
     """
-    pairs = sorted((float(np.mean(np.linalg.norm(a - b, axis=-1))), i, j)
-                   for i, a in enumerate(ref_px) for j, b in enumerate(other_px))
+    pairs = sorted(
+        (float(np.mean(np.linalg.norm(a - b, axis=-1))), i, j)
+        for i, a in enumerate(ref_px)
+        for j, b in enumerate(other_px)
+    )
     used_i, used_j, out = set(), set(), []
     for _, i, j in pairs:
         if i not in used_i and j not in used_j:
@@ -126,7 +139,7 @@ def deviation(ref: list[list[dict]], other: list[list[dict]]) -> dict:
             rel_a = a["joints3d_m"] - a["joints3d_m"][:1]
             rel_b = b["joints3d_m"] - b["joints3d_m"][:1]
             d3_rel.append(1000.0 * np.linalg.norm(rel_a - rel_b, axis=-1))
-    unmatched += sum(len(f) for f in ref[len(other):]) + sum(len(f) for f in other[len(ref):])
+    unmatched += sum(len(f) for f in ref[len(other) :]) + sum(len(f) for f in other[len(ref) :])
 
     def stats(parts):
         if not parts:
@@ -134,8 +147,14 @@ def deviation(ref: list[list[dict]], other: list[list[dict]]) -> dict:
         v = np.concatenate(parts)
         return {"max": round(float(v.max()), 6), "mean": round(float(v.mean()), 6)}
 
-    return {"people_ref": people_ref, "people_other": people_other, "unmatched_people": unmatched,
-            "kp2d_px": stats(d2), "joints3d_mm": stats(d3), "joints3d_root_relative_mm": stats(d3_rel)}
+    return {
+        "people_ref": people_ref,
+        "people_other": people_other,
+        "unmatched_people": unmatched,
+        "kp2d_px": stats(d2),
+        "joints3d_mm": stats(d3),
+        "joints3d_root_relative_mm": stats(d3_rel),
+    }
 
 
 def timing_summary(frames: list[dict]) -> dict:
@@ -147,8 +166,10 @@ def timing_summary(frames: list[dict]) -> dict:
     """
     if not frames:
         return {"frames": 0}
-    col = {k: np.array([f[k] for f in frames], dtype=np.float64)
-           for k in ("detector_s", "landmark_s", "pose2d_s", "lift_s", "place_s", "people")}
+    col = {
+        k: np.array([f[k] for f in frames], dtype=np.float64)
+        for k in ("detector_s", "landmark_s", "pose2d_s", "lift_s", "place_s", "people")
+    }
     col["other_s"] = np.array([f.get("other_s", 0.0) for f in frames], dtype=np.float64)
     total = col["pose2d_s"] + col["lift_s"] + col["place_s"] + col["other_s"]
     rest2d = col["pose2d_s"] - col["detector_s"] - col["landmark_s"]
@@ -158,15 +179,25 @@ def timing_summary(frames: list[dict]) -> dict:
     def ms(v):
         return round(1000.0 * float(np.median(v)), 4)
 
-    out = {"frames": len(frames), "person_frames": int(person_frames),
-           "median_ms_per_frame": {"detector": ms(col["detector_s"]), "landmark": ms(col["landmark_s"]),
-                                   "pose2d_rest": ms(rest2d), "lift": ms(col["lift_s"]),
-                                   "place": ms(col["place_s"]), "track_and_rest": ms(col["other_s"]),
-                                   "total": ms(total)},
-           "mean_ms_per_frame_total": round(1000.0 * float(total.mean()), 4)}
+    out = {
+        "frames": len(frames),
+        "person_frames": int(person_frames),
+        "median_ms_per_frame": {
+            "detector": ms(col["detector_s"]),
+            "landmark": ms(col["landmark_s"]),
+            "pose2d_rest": ms(rest2d),
+            "lift": ms(col["lift_s"]),
+            "place": ms(col["place_s"]),
+            "track_and_rest": ms(col["other_s"]),
+            "total": ms(total),
+        },
+        "mean_ms_per_frame_total": round(1000.0 * float(total.mean()), 4),
+    }
     if person_frames:
         out["ms_per_person_frame"] = round(1000.0 * float(total.sum()) / person_frames, 4)
-        out["ms_per_person_frame_landmark_decode_lift"] = round(1000.0 * float(per_person.sum()) / person_frames, 4)
+        out["ms_per_person_frame_landmark_decode_lift"] = round(
+            1000.0 * float(per_person.sum()) / person_frames, 4
+        )
     return out
 
 
@@ -184,12 +215,18 @@ def output_differences(recorded: dict[str, list[tuple[dict, dict]]], run) -> dic
                 d = float(np.max(np.abs(np.asarray(got[name], np.float64) - r))) if r.size else 0.0
                 m = per.setdefault(name, {"max_abs_diff": 0.0, "ref_max_abs": 0.0})
                 m["max_abs_diff"] = max(m["max_abs_diff"], d)
-                m["ref_max_abs"] = max(m["ref_max_abs"], float(np.max(np.abs(r))) if r.size else 0.0)
-        out[model] = {"calls": len(pairs), **{k: {a: float(f"{b:.6g}") for a, b in v.items()} for k, v in per.items()}}
+                m["ref_max_abs"] = max(
+                    m["ref_max_abs"], float(np.max(np.abs(r))) if r.size else 0.0
+                )
+        out[model] = {
+            "calls": len(pairs),
+            **{k: {a: float(f"{b:.6g}") for a, b in v.items()} for k, v in per.items()},
+        }
     return out
 
 
 # ---------------------------------------------------------------- pipeline plumbing
+
 
 def read_clip(path: Path) -> tuple[list[np.ndarray], float]:
     """All frames of a video as (H, W, 3) uint8 RGB, and its frame rate (30 when unknown)."""
@@ -220,7 +257,9 @@ def timed_backends(io_binding: bool, record: int = 0):
 
     def create(path, kind="onnxruntime", threads=1, **options):
         extra = {"io_binding": io_binding} if kind == "onnxruntime_cuda" else {}
-        timers[Path(path).name] = timed = TimedBackend(original(path, kind, threads, **options, **extra), record)
+        timers[Path(path).name] = timed = TimedBackend(
+            original(path, kind, threads, **options, **extra), record
+        )
         return timed
 
     assembly.create_backend = create
@@ -233,8 +272,15 @@ def timed_backends(io_binding: bool, record: int = 0):
 class Loaded:
     """The three models opened with one backend kind through assembly.Models, 2D models timed."""
 
-    def __init__(self, engines_dir: Path, kind: str, io_binding: bool, threads: int, tracking: bool = True,
-                 record: int = 0):
+    def __init__(
+        self,
+        engines_dir: Path,
+        kind: str,
+        io_binding: bool,
+        threads: int,
+        tracking: bool = True,
+        record: int = 0,
+    ):
         from pose3d_ros import assembly
         from pose3d_ros.core.pipeline import PipelineConfig
         from pose3d_ros.core.pose2d import Pose2DConfig
@@ -248,7 +294,9 @@ class Loaded:
         self.landmarks = timers[assembly.LANDMARK_FILE]
         self._stamp_ns = 1_000_000_000
 
-    def pass_over(self, frames: list[np.ndarray], intrinsics, fps: float) -> tuple[list[list[dict]], list[dict]]:
+    def pass_over(
+        self, frames: list[np.ndarray], intrinsics, fps: float
+    ) -> tuple[list[list[dict]], list[dict]]:
         """One pass over the clip (2D tracking reset first; stamps keep increasing across passes):
         (people per frame, timing record per frame)."""
         self.pipeline.reset()
@@ -259,20 +307,47 @@ class Loaded:
             result = self.pipeline.process(frame, intrinsics, self._stamp_ns)
             self._stamp_ns += int(1e9 / fps)
             t = result.timings_s
-            records.append({"detector_s": self.detector.take(), "landmark_s": self.landmarks.take(),
-                            "pose2d_s": t.get("pose2d", 0.0), "lift_s": t.get("lift", 0.0),
-                            "place_s": t.get("place", 0.0), "other_s": sum(t.values()) - t.get("pose2d", 0.0)
-                            - t.get("lift", 0.0) - t.get("place", 0.0), "people": len(result.people)})
-            people.append([{"kp2d_px": np.asarray(p.pose2d.keypoints_px, np.float64),
-                            "joints3d_m": np.asarray(p.joints3d_m, np.float64)} for p in result.people])
+            records.append(
+                {
+                    "detector_s": self.detector.take(),
+                    "landmark_s": self.landmarks.take(),
+                    "pose2d_s": t.get("pose2d", 0.0),
+                    "lift_s": t.get("lift", 0.0),
+                    "place_s": t.get("place", 0.0),
+                    "other_s": sum(t.values())
+                    - t.get("pose2d", 0.0)
+                    - t.get("lift", 0.0)
+                    - t.get("place", 0.0),
+                    "people": len(result.people),
+                }
+            )
+            people.append(
+                [
+                    {
+                        "kp2d_px": np.asarray(p.pose2d.keypoints_px, np.float64),
+                        "joints3d_m": np.asarray(p.joints3d_m, np.float64),
+                    }
+                    for p in result.people
+                ]
+            )
         return people, records
 
     def close(self) -> None:
         self.models.close()
 
 
-def measure(engines_dir: Path, kind: str, io_binding: bool, threads: int, frames, intrinsics, fps: float,
-            deadline: float, max_repeats: int, recorded: dict | None = None) -> dict:
+def measure(
+    engines_dir: Path,
+    kind: str,
+    io_binding: bool,
+    threads: int,
+    frames,
+    intrinsics,
+    fps: float,
+    deadline: float,
+    max_repeats: int,
+    recorded: dict | None = None,
+) -> dict:
     """One backend variant on the clip.
 
     Returns {"people_untracked": detection on every frame (no frame-to-frame feedback: the fair
@@ -287,7 +362,9 @@ def measure(engines_dir: Path, kind: str, io_binding: bool, threads: int, frames
         out["people_untracked"], _ = loaded.pass_over(frames, intrinsics, fps)
         out["recorded"] = {name: t.recorded for name, t in loaded.timers.items()}
         if recorded is not None:
-            out["same_input"] = output_differences(recorded, lambda m, feeds: loaded.timers[m].inner.run(feeds))
+            out["same_input"] = output_differences(
+                recorded, lambda m, feeds: loaded.timers[m].inner.run(feeds)
+            )
     finally:
         loaded.close()
     loaded = Loaded(engines_dir, kind, io_binding, threads)
@@ -299,7 +376,11 @@ def measure(engines_dir: Path, kind: str, io_binding: bool, threads: int, frames
         while repeats < max_repeats and (repeats == 0 or time.perf_counter() < deadline):
             records += loaded.pass_over(frames, intrinsics, fps)[1]
             repeats += 1
-        summary = {"repeats": repeats, "first_pass_s": round(warmup_s, 3), **timing_summary(records)}
+        summary = {
+            "repeats": repeats,
+            "first_pass_s": round(warmup_s, 3),
+            **timing_summary(records),
+        }
         providers = getattr(loaded.detector.inner, "providers", None)
         if providers is not None:
             summary["providers"] = providers
@@ -311,11 +392,12 @@ def measure(engines_dir: Path, kind: str, io_binding: bool, threads: int, frames
 
 # ---------------------------------------------------------------- environment and engines
 
+
 def environment() -> dict:
     env = {"python": platform.python_version(), "machine": platform.machine()}
     try:
-        from pose3d_ros.backends.engine_build import current_gpu
         from pose3d_ros.backends.cuda_buffers import Cuda
+        from pose3d_ros.backends.engine_build import current_gpu
 
         cuda = Cuda()
         env["cuda_binding"] = cuda.binding
@@ -367,8 +449,15 @@ def check_engines(engines_dir: Path, runtimes: dict, cache_dir: Path, max_batch:
             m = {}
             t0 = time.perf_counter()
             try:
-                path = ensure_engine(engines_dir / model, cache_dir / name, "fp16", max_batch, runtime=rt,
-                                     gpu=gpu, progress=lambda s: print(s, file=sys.stderr))
+                path = ensure_engine(
+                    engines_dir / model,
+                    cache_dir / name,
+                    "fp16",
+                    max_batch,
+                    runtime=rt,
+                    gpu=gpu,
+                    progress=lambda s: print(s, file=sys.stderr),
+                )
                 m["build_s"] = round(time.perf_counter() - t0, 3)
                 m["engine_mb"] = round(path.stat().st_size / 1e6, 2)
                 m["key"] = _meta_of(path)["key"]
@@ -389,22 +478,42 @@ def check_engines(engines_dir: Path, runtimes: dict, cache_dir: Path, max_batch:
 
 def _meta_of(engine_path: Path) -> dict:
     """The metadata the cache wrote beside an engine."""
-    return json.loads(engine_path.with_name(engine_path.name[: -len(".engine")] + ".meta.json").read_text())
+    return json.loads(
+        engine_path.with_name(engine_path.name[: -len(".engine")] + ".meta.json").read_text()
+    )
 
 
 # ---------------------------------------------------------------- main
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="gpu_check", description=__doc__.split("\n\n")[0])
     ap.add_argument("--engines-dir", type=Path, default=ROOT / "engines")
     ap.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
-    ap.add_argument("--budget-s", type=float, default=200.0, help="wall time for the timed repeats, all variants")
-    ap.add_argument("--max-repeats", type=int, default=40, help="timed passes over the clip per variant, at most")
-    ap.add_argument("--threads", type=int, default=1, help="CPU threads for the onnxruntime reference")
+    ap.add_argument(
+        "--budget-s",
+        type=float,
+        default=200.0,
+        help="wall time for the timed repeats, all variants",
+    )
+    ap.add_argument(
+        "--max-repeats",
+        type=int,
+        default=40,
+        help="timed passes over the clip per variant, at most",
+    )
+    ap.add_argument(
+        "--threads", type=int, default=1, help="CPU threads for the onnxruntime reference"
+    )
     ap.add_argument("--max-batch", type=int, default=8)
     ap.add_argument("--skip-engines", action="store_true", help="do not build TensorRT engines")
-    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
-                    help="GPU variants to try (the CPU reference always runs)")
+    ap.add_argument(
+        "--variants",
+        nargs="+",
+        choices=list(VARIANTS),
+        default=list(VARIANTS),
+        help="GPU variants to try (the CPU reference always runs)",
+    )
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
@@ -413,23 +522,40 @@ def main(argv: list[str] | None = None) -> int:
     frames, fps = read_clip(args.video)
     h, w = frames[0].shape[:2]
     intrinsics = CameraIntrinsics.default_for(w, h, 60.0)
-    result = {"clip": {"path": str(args.video), "frames": len(frames), "fps": fps, "size_px": [w, h]},
-              "environment": environment()}
+    result = {
+        "clip": {"path": str(args.video), "frames": len(frames), "fps": fps, "size_px": [w, h]},
+        "environment": environment(),
+    }
     runtimes = tensorrt_runtimes()
-    result["tensorrt"] = {k: (v if isinstance(v, str) else f"{v.name} {v.version}") for k, v in runtimes.items()}
+    result["tensorrt"] = {
+        k: (v if isinstance(v, str) else f"{v.name} {v.version}") for k, v in runtimes.items()
+    }
     with tempfile.TemporaryDirectory(prefix="pose3d_engines_") as cache:
         if not args.skip_engines:
-            result["engines"] = check_engines(args.engines_dir, runtimes, Path(cache), args.max_batch)
+            result["engines"] = check_engines(
+                args.engines_dir, runtimes, Path(cache), args.max_batch
+            )
         os.environ["POSE3D_ENGINE_CACHE"] = str(Path(cache) / "tensorrt_default")
-        variants = [(REFERENCE, REFERENCE, False)] + [(label, *VARIANTS[label]) for label in args.variants]
+        variants = [(REFERENCE, REFERENCE, False)] + [
+            (label, *VARIANTS[label]) for label in args.variants
+        ]
         per_variant_s = args.budget_s / len(variants)
         ref, result["variants"] = None, {}
         for label, kind, io in variants:
             entry = {"kind": kind, "io_binding": io}
             try:
-                m = measure(args.engines_dir, kind, io, args.threads, frames, intrinsics, fps,
-                            time.perf_counter() + per_variant_s, args.max_repeats,
-                            None if ref is None else ref["recorded"])
+                m = measure(
+                    args.engines_dir,
+                    kind,
+                    io,
+                    args.threads,
+                    frames,
+                    intrinsics,
+                    fps,
+                    time.perf_counter() + per_variant_s,
+                    args.max_repeats,
+                    None if ref is None else ref["recorded"],
+                )
                 entry["available"] = True
                 entry["timing"] = m["timing"]
             except Pose3DError as exc:
@@ -443,8 +569,12 @@ def main(argv: list[str] | None = None) -> int:
                 ref = m
             else:
                 entry["same_input_vs_cpu"] = m["same_input"]
-                entry["deviation_vs_cpu"] = deviation(ref["people_untracked"], m["people_untracked"])
-                entry["deviation_vs_cpu_tracked"] = deviation(ref["people_tracked"], m["people_tracked"])
+                entry["deviation_vs_cpu"] = deviation(
+                    ref["people_untracked"], m["people_untracked"]
+                )
+                entry["deviation_vs_cpu_tracked"] = deviation(
+                    ref["people_tracked"], m["people_tracked"]
+                )
                 ref_ms = result["variants"][REFERENCE]["timing"].get("ms_per_person_frame")
                 ms = entry["timing"].get("ms_per_person_frame")
                 if ref_ms and ms:

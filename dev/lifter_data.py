@@ -26,7 +26,9 @@ import numpy as np
 
 from pose3d_ros.core.skeleton import H36M_LEFT, H36M_RIGHT, cmu_to_h36m
 
-IMAGE_SIZES_PX = np.array([[640, 480], [848, 480], [1024, 768], [1280, 720], [1280, 960], [1920, 1080]])
+IMAGE_SIZES_PX = np.array(
+    [[640, 480], [848, 480], [1024, 768], [1280, 720], [1280, 960], [1920, 1080]]
+)
 _SWAP = np.arange(17)
 _SWAP[list(H36M_LEFT)] = H36M_RIGHT
 _SWAP[list(H36M_RIGHT)] = H36M_LEFT
@@ -71,11 +73,16 @@ def load_split(split: str, path: Path | None = None) -> MocapSplit:
                 desc[row["clip"]] = row.get("description", "")
     clips = np.flatnonzero(d["split"] == split)
     subjects = d["subject"]
-    pos = np.concatenate([positions[off[k]:off[k + 1]] for k in clips])
+    pos = np.concatenate([positions[off[k] : off[k + 1]] for k in clips])
     subj = np.concatenate([np.full(off[k + 1] - off[k], subjects[k]) for k in clips])
     clip = np.concatenate([np.full(off[k + 1] - off[k], i) for i, k in enumerate(clips)])
-    return MocapSplit(cmu_to_h36m(pos).astype(np.float64), subj, clip, tuple(names[k] for k in clips),
-                      tuple(desc.get(names[k], "") for k in clips))
+    return MocapSplit(
+        cmu_to_h36m(pos).astype(np.float64),
+        subj,
+        clip,
+        tuple(names[k] for k in clips),
+        tuple(desc.get(names[k], "") for k in clips),
+    )
 
 
 def subject_weights(subject: np.ndarray, power: float = 0.5) -> np.ndarray:
@@ -93,7 +100,9 @@ class CameraRanges:
     focal_px: tuple = (400.0, 1500.0)
     roll_sigma_rad: float = np.deg2rad(4.0)
     roll_max_rad: float = np.deg2rad(15.0)
-    fit_fraction: float = 0.9  # the person's ~1.9 m must take at most this fraction of the image height
+    fit_fraction: float = (
+        0.9  # the person's ~1.9 m must take at most this fraction of the image height
+    )
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,9 @@ class NoiseModel:
 def _rot_y(yaw: np.ndarray) -> np.ndarray:
     c, s = np.cos(yaw), np.sin(yaw)
     z, o = np.zeros_like(yaw), np.ones_like(yaw)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+    return np.stack(
+        [np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2
+    )
 
 
 def _rot_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -124,8 +135,12 @@ def _rot_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + vx + vx @ vx / (1.0 + c)[:, None, None]
 
 
-def sample_views(world_m: np.ndarray, rng: np.random.Generator, ranges: CameraRanges = CameraRanges(),
-                 mirror: bool = True):
+def sample_views(
+    world_m: np.ndarray,
+    rng: np.random.Generator,
+    ranges: CameraRanges = CameraRanges(),
+    mirror: bool = True,
+):
     """World poses (B, 17, 3) -> camera-frame 3D (B, 17, 3) m, 2D (B, 17, 2) px, focal (B, 2), center (B, 2).
 
     Optical frame: x right, y down, z forward. Also returns the image sizes (B, 2) px.
@@ -140,7 +155,9 @@ def sample_views(world_m: np.ndarray, rng: np.random.Generator, ranges: CameraRa
     f = rng.uniform(*ranges.focal_px, b)
     d_fit = f * 1.9 / (ranges.fit_fraction * size[:, 1])
     d = rng.uniform(np.maximum(ranges.distance_m[0], d_fit), ranges.distance_m[1])
-    d = np.maximum(d, np.minimum(d_fit, 12.0))  # a long lens may need more than 8 m to fit the person
+    d = np.maximum(
+        d, np.minimum(d_fit, 12.0)
+    )  # a long lens may need more than 8 m to fit the person
     h = rng.uniform(*ranges.height_m, b)
     cam = np.stack([np.zeros(b), h, d], -1)
     target = p[:, 0, :]
@@ -150,13 +167,22 @@ def sample_views(world_m: np.ndarray, rng: np.random.Generator, ranges: CameraRa
     x_ax /= np.linalg.norm(x_ax, axis=-1, keepdims=True)
     y_ax = np.cross(fwd, x_ax)
     r_look = np.stack([x_ax, y_ax, fwd], axis=-2)
-    roll = np.clip(rng.normal(0.0, ranges.roll_sigma_rad, b), -ranges.roll_max_rad, ranges.roll_max_rad)
+    roll = np.clip(
+        rng.normal(0.0, ranges.roll_sigma_rad, b), -ranges.roll_max_rad, ranges.roll_max_rad
+    )
     cr, sr, z, o = np.cos(roll), np.sin(roll), np.zeros(b), np.ones(b)
-    r_roll = np.stack([np.stack([cr, -sr, z], -1), np.stack([sr, cr, z], -1), np.stack([z, z, o], -1)], -2)
+    r_roll = np.stack(
+        [np.stack([cr, -sr, z], -1), np.stack([sr, cr, z], -1), np.stack([z, z, o], -1)], -2
+    )
     center = size / 2.0 + rng.uniform(-0.02, 0.02, (b, 2)) * size
     half_body_px = 0.5 * 1.9 * f / d  # keep the pelvis where the body roughly fits in the image
-    margin = np.stack([np.minimum(0.3 * 1.9 * f / d, 0.45 * size[:, 0]),
-                       np.minimum(half_body_px, 0.45 * size[:, 1])], -1)
+    margin = np.stack(
+        [
+            np.minimum(0.3 * 1.9 * f / d, 0.45 * size[:, 0]),
+            np.minimum(half_body_px, 0.45 * size[:, 1]),
+        ],
+        -1,
+    )
     pix = rng.uniform(margin, size - margin)
     ray = np.concatenate([(pix - center) / f[:, None], np.ones((b, 1))], -1)
     ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
@@ -180,9 +206,16 @@ def apply_noise(uv_px: np.ndarray, rng: np.random.Generator, noise: NoiseModel =
     out = uv_px + rng.normal(size=uv_px.shape) * (sigma[:, None] * factor)[..., None]
     conf = rng.uniform(0.6, 1.0, (b, 17))
     outl = (rng.random((b, 17)) < noise.outlier_prob) & ~clean[:, None]
-    out = out + outl[..., None] * rng.normal(size=uv_px.shape) * (noise.outlier_sigma_rel * height)[:, None, None]
+    out = (
+        out
+        + outl[..., None]
+        * rng.normal(size=uv_px.shape)
+        * (noise.outlier_sigma_rel * height)[:, None, None]
+    )
     conf = np.where(outl, rng.uniform(0.3, 0.8, (b, 17)), conf)
-    drop = (rng.random((b, 17)) < noise.dropout_joint_prob) & (rng.random(b) < noise.dropout_sample_prob)[:, None]
+    drop = (rng.random((b, 17)) < noise.dropout_joint_prob) & (
+        rng.random(b) < noise.dropout_sample_prob
+    )[:, None]
     legs = rng.random(b) < noise.limb_drop_prob / 2
     arm = rng.random(b) < noise.limb_drop_prob / 2
     arm_joints = np.where(rng.random(b) < 0.5, 1, 0)

@@ -64,7 +64,9 @@ def load_frames(spec: str) -> list[np.ndarray]:
         if arr.ndim == 3:
             arr = arr[None]
         if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-            raise ValueError(f"{path}: need (H,W,3) or (N,H,W,3) uint8 RGB, got {arr.shape} {arr.dtype}")
+            raise ValueError(
+                f"{path}: need (H,W,3) or (N,H,W,3) uint8 RGB, got {arr.shape} {arr.dtype}"
+            )
         return [np.ascontiguousarray(a) for a in arr]
     import cv2
 
@@ -79,8 +81,13 @@ def make_pose(mode: str, smooth: bool):
     import mediapipe as mp
 
     return mp.solutions.pose.Pose(
-        static_image_mode=(mode == "static"), model_complexity=1, smooth_landmarks=smooth,
-        enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        static_image_mode=(mode == "static"),
+        model_complexity=1,
+        smooth_landmarks=smooth,
+        enable_segmentation=False,
+        min_detection_confidence=0.5,
+        min_tracking_confidence=0.5,
+    )
 
 
 def result_to_people(result, width: int, height: int) -> list[dict]:
@@ -89,8 +96,11 @@ def result_to_people(result, width: int, height: int) -> list[dict]:
         return []
     lms = result.pose_landmarks.landmark
     xy = [[lm.x * width, lm.y * height] for lm in lms]
-    person = {"keypoints_px": xy, "z_px": [lm.z * width for lm in lms],
-              "visibility": [lm.visibility for lm in lms]}
+    person = {
+        "keypoints_px": xy,
+        "z_px": [lm.z * width for lm in lms],
+        "visibility": [lm.visibility for lm in lms],
+    }
     if result.pose_world_landmarks:
         person["world_m"] = [[w.x, w.y, w.z] for w in result.pose_world_landmarks.landmark]
     return [person]
@@ -125,9 +135,15 @@ def cmd_landmarks(args: argparse.Namespace) -> dict:
             h, w = img.shape[:2]
             people = result_to_people(pose.process(img), w, h)
             records.append({"name": name, "width": w, "height": h, "people": people})
-    return {"mediapipe_version": mp.__version__, "solution": "mp.solutions.pose", "model_complexity": 1,
-            "mode": args.mode, "smooth_landmarks": bool(args.smooth), "coordinates": "px, pixel-corner origin",
-            "frames": records}
+    return {
+        "mediapipe_version": mp.__version__,
+        "solution": "mp.solutions.pose",
+        "model_complexity": 1,
+        "mode": args.mode,
+        "smooth_landmarks": bool(args.smooth),
+        "coordinates": "px, pixel-corner origin",
+        "frames": records,
+    }
 
 
 def cmd_bench(args: argparse.Namespace) -> dict:
@@ -150,10 +166,17 @@ def cmd_bench(args: argparse.Namespace) -> dict:
         total_s = time.perf_counter() - t_start
         cpu_s = time.process_time() - cpu_start
     lat = np.asarray(lat_ms)
-    return {"mediapipe_version": mp.__version__, "mode": args.mode, "frames": args.frames,
-            "distinct_frames": len(frames), "fps": args.frames / total_s,
-            "p50_ms": float(np.percentile(lat, 50)), "p95_ms": float(np.percentile(lat, 95)),
-            "frames_with_person": found, "cpu_cores_used": cpu_s / total_s}
+    return {
+        "mediapipe_version": mp.__version__,
+        "mode": args.mode,
+        "frames": args.frames,
+        "distinct_frames": len(frames),
+        "fps": args.frames / total_s,
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p95_ms": float(np.percentile(lat, 95)),
+        "frames_with_person": found,
+        "cpu_cores_used": cpu_s / total_s,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,11 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("samples", help="write the wheel-shipped sample photos as RGB PNGs")
     s.add_argument("--out", required=True, help="output folder")
     s.add_argument("names", nargs="*", help=f"subset of {', '.join(SAMPLE_NAMES)} (default: all)")
-    for name, hlp in (("landmarks", "33 landmarks per input as JSON"), ("bench", "time mediapipe's pipeline")):
+    for name, hlp in (
+        ("landmarks", "33 landmarks per input as JSON"),
+        ("bench", "time mediapipe's pipeline"),
+    ):
         c = sub.add_parser(name, help=hlp)
-        c.add_argument("inputs", nargs="+", help="image file, .npy (H,W,3)/(N,H,W,3) RGB, or sample:NAME")
+        c.add_argument(
+            "inputs", nargs="+", help="image file, .npy (H,W,3)/(N,H,W,3) RGB, or sample:NAME"
+        )
         c.add_argument("--mode", choices=("static", "tracking"), default="static")
-        c.add_argument("--smooth", action="store_true", help="MediaPipe landmark smoothing (tracking mode)")
+        c.add_argument(
+            "--smooth", action="store_true", help="MediaPipe landmark smoothing (tracking mode)"
+        )
         c.add_argument("--out", default="-", help="JSON output path ('-' = stdout)")
     b = sub.choices["bench"]
     b.add_argument("--frames", type=int, default=200, help="timed frames (inputs are looped)")

@@ -19,7 +19,9 @@ AUC_THRESHOLDS_M = np.linspace(0.0, 0.150, 31)  # 0, 5, ..., 150 mm
 def _check(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     p, g = np.asarray(pred, dtype=np.float64), np.asarray(gt, dtype=np.float64)
     if p.shape != g.shape or p.ndim != 3 or p.shape[-1] != 3 or p.shape[0] == 0:
-        raise InputError(f"pred and gt must both be (N, J, 3) with N > 0, got {p.shape} and {g.shape}")
+        raise InputError(
+            f"pred and gt must both be (N, J, 3) with N > 0, got {p.shape} and {g.shape}"
+        )
     return p, g
 
 
@@ -50,7 +52,7 @@ def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     fix = np.ones_like(s)
     fix[:, -1] = d
     rot = (u * fix[:, None, :]) @ vt  # maps p0 rows onto g0 rows: p0 @ rot ~ g0
-    var_p = (p0 ** 2).sum(axis=(1, 2))
+    var_p = (p0**2).sum(axis=(1, 2))
     scale = (s * fix).sum(axis=1) / np.maximum(var_p, 1e-12)
     return scale[:, None, None] * (p0 @ rot) + mu_g
 

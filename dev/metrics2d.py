@@ -23,8 +23,27 @@ import numpy as np
 
 from pose3d_ros.errors import InputError
 
-COCO_SIGMAS = np.array([0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062,
-                        0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089])
+COCO_SIGMAS = np.array(
+    [
+        0.026,
+        0.025,
+        0.025,
+        0.035,
+        0.035,
+        0.079,
+        0.079,
+        0.072,
+        0.072,
+        0.062,
+        0.062,
+        0.107,
+        0.107,
+        0.087,
+        0.087,
+        0.089,
+        0.089,
+    ]
+)
 OKS_THRESHOLDS = np.round(np.arange(0.50, 0.951, 0.05), 2)
 UNMATCHED = -1
 IGNORED = -2
@@ -40,8 +59,13 @@ def _check(pred_xy: np.ndarray, gt_kp: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return pred, gt
 
 
-def oks_matrix(pred_xy: np.ndarray, gt_kp: np.ndarray, gt_bbox: np.ndarray, gt_area_px2: np.ndarray,
-               sigmas: np.ndarray = COCO_SIGMAS) -> np.ndarray:
+def oks_matrix(
+    pred_xy: np.ndarray,
+    gt_kp: np.ndarray,
+    gt_bbox: np.ndarray,
+    gt_area_px2: np.ndarray,
+    sigmas: np.ndarray = COCO_SIGMAS,
+) -> np.ndarray:
     """(P, 17, 2) predictions x (G, 17, 3) GT -> (P, G) object keypoint similarity in [0, 1]."""
     pred, gt = _check(pred_xy, gt_kp)
     bbox = np.asarray(gt_bbox, dtype=np.float64).reshape(-1, 4)
@@ -58,14 +82,16 @@ def oks_matrix(pred_xy: np.ndarray, gt_kp: np.ndarray, gt_bbox: np.ndarray, gt_a
             x, y, w, h = bbox[g]
             lo, hi = np.array([x - w, y - h]), np.array([x + 2 * w, y + 2 * h])
             outside = np.maximum(0.0, lo - pred) + np.maximum(0.0, pred - hi)  # (P, 17, 2)
-            d2 = np.sum(outside ** 2, axis=-1)
+            d2 = np.sum(outside**2, axis=-1)
             labelled = np.ones(17, dtype=bool)
         e = np.exp(-d2 / var / (area[g] + np.spacing(1)) / 2.0)
         out[:, g] = e[:, labelled].mean(axis=1)
     return out
 
 
-def pck(pred_xy: np.ndarray, gt_kp: np.ndarray, gt_bbox: np.ndarray, alpha: float = 0.2) -> np.ndarray:
+def pck(
+    pred_xy: np.ndarray, gt_kp: np.ndarray, gt_bbox: np.ndarray, alpha: float = 0.2
+) -> np.ndarray:
     """(P, 17, 2) predictions paired row-by-row with (P, 17, 3) GT -> (P,) PCK@alpha of max(w, h).
 
     A person with no labelled keypoint gets NaN.
@@ -83,7 +109,9 @@ def pck(pred_xy: np.ndarray, gt_kp: np.ndarray, gt_bbox: np.ndarray, alpha: floa
         return np.where(n > 0, hits.sum(axis=1) / n, np.nan)
 
 
-def greedy_match(oks: np.ndarray, scores: np.ndarray, threshold: float, gt_ignore: np.ndarray) -> np.ndarray:
+def greedy_match(
+    oks: np.ndarray, scores: np.ndarray, threshold: float, gt_ignore: np.ndarray
+) -> np.ndarray:
     """(P, G) OKS, (P,) scores, (G,) bool -> (P,) GT index per prediction, UNMATCHED or IGNORED."""
     oks = np.asarray(oks, dtype=np.float64)
     ignore = np.asarray(gt_ignore, dtype=bool).reshape(-1)
@@ -104,8 +132,9 @@ def greedy_match(oks: np.ndarray, scores: np.ndarray, threshold: float, gt_ignor
     return result
 
 
-def average_precision(images: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                      thresholds: np.ndarray = OKS_THRESHOLDS) -> dict[float, float]:
+def average_precision(
+    images: list[tuple[np.ndarray, np.ndarray, np.ndarray]], thresholds: np.ndarray = OKS_THRESHOLDS
+) -> dict[float, float]:
     """COCO-style AP per OKS threshold, pooled over images.
 
     images: one (oks (P, G), scores (P,), gt_ignore (G,)) triple per image.
@@ -136,6 +165,8 @@ def average_precision(images: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
         precision = tp_cum / np.maximum(tp_cum + fp_cum, 1)
         precision = np.maximum.accumulate(precision[::-1])[::-1]
         idx = np.searchsorted(recall, recall_grid, side="left")
-        sampled = np.where(idx < precision.size, precision[np.minimum(idx, precision.size - 1)], 0.0)
+        sampled = np.where(
+            idx < precision.size, precision[np.minimum(idx, precision.size - 1)], 0.0
+        )
         aps[float(t)] = float(sampled.mean())
     return aps

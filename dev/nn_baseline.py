@@ -18,22 +18,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.errors import InputError
 from pose3d_ros.core.lifting import N_JOINTS, normalise_2d
 from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.errors import InputError
 
 
 class NNBaseline:
     """library_2d: (L, 34) normalised 2D; library_3d: (L, 17, 3) m root-relative camera frame."""
 
-    def __init__(self, library_2d: np.ndarray, library_3d: np.ndarray, conf_min: float = 0.2,
-                 chunk: int = 64):
+    def __init__(
+        self, library_2d: np.ndarray, library_3d: np.ndarray, conf_min: float = 0.2, chunk: int = 64
+    ):
         l2 = np.asarray(library_2d, dtype=np.float32)
         l3 = np.asarray(library_3d, dtype=np.float32)
-        if l2.ndim != 2 or l2.shape[1] != 2 * N_JOINTS or l3.shape != (l2.shape[0], N_JOINTS, 3) or len(l2) == 0:
-            raise InputError(f"library must be (L, 34) and (L, 17, 3), got {l2.shape} and {l3.shape}")
+        if (
+            l2.ndim != 2
+            or l2.shape[1] != 2 * N_JOINTS
+            or l3.shape != (l2.shape[0], N_JOINTS, 3)
+            or len(l2) == 0
+        ):
+            raise InputError(
+                f"library must be (L, 34) and (L, 17, 3), got {l2.shape} and {l3.shape}"
+            )
         self._l2 = np.ascontiguousarray(l2.T)  # (34, L)
-        self._l2sq = np.ascontiguousarray((l2 ** 2).T)
+        self._l2sq = np.ascontiguousarray((l2**2).T)
         self._l3 = l3
         self._conf_min = conf_min
         self._chunk = chunk
@@ -44,21 +52,32 @@ class NNBaseline:
     def match(self, features: np.ndarray) -> np.ndarray:
         """(Q, 54) lifter features -> (Q,) index of the nearest library entry."""
         q = np.asarray(features, dtype=np.float32)[:, : 2 * N_JOINTS]
-        mask = np.repeat(np.asarray(features)[:, 2 * N_JOINTS: 3 * N_JOINTS] > 0, 2, axis=1).astype(np.float32)
+        mask = np.repeat(
+            np.asarray(features)[:, 2 * N_JOINTS : 3 * N_JOINTS] > 0, 2, axis=1
+        ).astype(np.float32)
         out = np.empty(len(q), dtype=np.int64)
         for s in range(0, len(q), self._chunk):
-            qm, mm = q[s:s + self._chunk] * mask[s:s + self._chunk], mask[s:s + self._chunk]
-            d = mm @ self._l2sq - 2.0 * (qm @ self._l2)  # the query's own m.q^2 term does not change argmin
-            out[s:s + self._chunk] = np.argmin(d, axis=1)
+            qm, mm = q[s : s + self._chunk] * mask[s : s + self._chunk], mask[s : s + self._chunk]
+            d = mm @ self._l2sq - 2.0 * (
+                qm @ self._l2
+            )  # the query's own m.q^2 term does not change argmin
+            out[s : s + self._chunk] = np.argmin(d, axis=1)
         return out
 
-    def lift(self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics) -> np.ndarray:
+    def lift(
+        self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
+    ) -> np.ndarray:
         """(N, 17, 2) px + (N, 17) conf -> (N, 17, 3) m root-relative camera optical frame."""
         j = np.asarray(joints2d_px)
         if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2):
             raise InputError(f"joints2d_px must be (N, 17, 2), got {j.shape}")
-        feats = normalise_2d(j, conf, np.array([intrinsics.fx_px, intrinsics.fy_px]),
-                             np.array([intrinsics.cx_px, intrinsics.cy_px]), self._conf_min)
+        feats = normalise_2d(
+            j,
+            conf,
+            np.array([intrinsics.fx_px, intrinsics.fy_px]),
+            np.array([intrinsics.cx_px, intrinsics.cy_px]),
+            self._conf_min,
+        )
         return self.lift_features(feats)
 
     def lift_features(self, features: np.ndarray) -> np.ndarray:

@@ -59,7 +59,9 @@ def run_oracle(args: list[str], python: Path | None = None, timeout_s: float = 6
         env.setdefault("GLOG_minloglevel", "2")
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
         if proc.returncode != 0:
-            raise RuntimeError(f"oracle failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+            raise RuntimeError(
+                f"oracle failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}"
+            )
         return json.loads(out.read_text())
 
 
@@ -74,8 +76,12 @@ def dump_samples(out_dir: Path, python: Path | None = None) -> dict[str, Path]:
     if py is None:
         raise FileNotFoundError("no MediaPipe oracle venv: run scripts/setup_mediapipe_oracle.sh")
     out_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([str(py), str(ORACLE_SCRIPT), "samples", "--out", str(out_dir)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(py), str(ORACLE_SCRIPT), "samples", "--out", str(out_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"oracle sample dump failed: {proc.stderr[-2000:]}")
     return paths
@@ -90,8 +96,12 @@ def _frames_key(frames: list[np.ndarray], mode: str) -> str:
     return h.hexdigest()[:24]
 
 
-def oracle_landmarks(frames: list[np.ndarray], mode: str = "static", cache_dir: Path | None = None,
-                     python: Path | None = None) -> list[list[dict]]:
+def oracle_landmarks(
+    frames: list[np.ndarray],
+    mode: str = "static",
+    cache_dir: Path | None = None,
+    python: Path | None = None,
+) -> list[list[dict]]:
     """MediaPipe's people for each (H, W, 3) uint8 RGB frame, in order; cached.
 
     mode "static" detects on every frame; "tracking" feeds the frames as one sequence.
@@ -112,5 +122,10 @@ def oracle_landmarks(frames: list[np.ndarray], mode: str = "static", cache_dir: 
         cached.write_text(json.dumps(report))
     out = []
     for rec in report["frames"]:
-        out.append([{k: np.asarray(v, dtype=np.float64) for k, v in person.items()} for person in rec["people"]])
+        out.append(
+            [
+                {k: np.asarray(v, dtype=np.float64) for k, v in person.items()}
+                for person in rec["people"]
+            ]
+        )
     return out

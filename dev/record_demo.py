@@ -64,7 +64,13 @@ def plot_skeletons(skeletons: dict, path: Path, max_frames: int = 6) -> None:
             # plot with x right, z (depth) into the page, -y up
             for c, p in enumerate(H36M_PARENTS):
                 if p >= 0:
-                    ax.plot([j[p, 0], j[c, 0]], [j[p, 2], j[c, 2]], [-j[p, 1], -j[c, 1]], lw=2, color=colour)
+                    ax.plot(
+                        [j[p, 0], j[c, 0]],
+                        [j[p, 2], j[c, 2]],
+                        [-j[p, 1], -j[c, 1]],
+                        lw=2,
+                        color=colour,
+                    )
             ax.text(j[10, 0], j[10, 2], -j[10, 1] + 0.15, bid, fontsize=8)
         ax.set_xlabel("x (m, right)")
         ax.set_ylabel("z (m, forward)")
@@ -89,7 +95,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("out/demo"))
     ap.add_argument("--debug-topic", default="/pose3d_node/debug_image")
-    ap.add_argument("--idle-s", type=float, default=4.0, help="stop this long after the last message")
+    ap.add_argument(
+        "--idle-s", type=float, default=4.0, help="stop this long after the last message"
+    )
     ap.add_argument("--max-s", type=float, default=240.0, help="stop after this long in any case")
     args = ap.parse_args(argv)
 
@@ -110,9 +118,15 @@ def main(argv=None) -> int:
         last[0] = time.monotonic()
         for t in msg.transforms:
             tr, q = t.transform.translation, t.transform.rotation
-            tfs.append({"parent": t.header.frame_id, "child": t.child_frame_id,
-                        "stamp_ns": stamp_to_ns(t.header.stamp), "xyz": [tr.x, tr.y, tr.z],
-                        "quat_xyzw": [q.x, q.y, q.z, q.w]})
+            tfs.append(
+                {
+                    "parent": t.header.frame_id,
+                    "child": t.child_frame_id,
+                    "stamp_ns": stamp_to_ns(t.header.stamp),
+                    "xyz": [tr.x, tr.y, tr.z],
+                    "quat_xyzw": [q.x, q.y, q.z, q.w],
+                }
+            )
 
     def on_image(msg):
         last[0] = time.monotonic()
@@ -122,7 +136,12 @@ def main(argv=None) -> int:
 
     reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
     node.create_subscription(TFMessage, "/tf", on_tf, reliable)
-    node.create_subscription(Image, args.debug_topic, on_image, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+    node.create_subscription(
+        Image,
+        args.debug_topic,
+        on_image,
+        QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
+    )
     t0 = time.monotonic()
     try:
         while time.monotonic() - t0 < args.max_s:
@@ -136,14 +155,26 @@ def main(argv=None) -> int:
         rclpy.try_shutdown()
 
     skeletons = skeletons_from_tf(tfs)
-    poses = [{"stamp_ns": s, "body_id": bid, "frame": sk["frame"], "joint_names": list(H36M_TO_ROS4HRI),
-              "joints_m": np.round(sk["joints_m"], 4).tolist()} for (s, bid), sk in sorted(skeletons.items())]
-    (args.out / "poses.json").write_text(json.dumps({"poses": poses, "debug_images": images}, indent=1))
+    poses = [
+        {
+            "stamp_ns": s,
+            "body_id": bid,
+            "frame": sk["frame"],
+            "joint_names": list(H36M_TO_ROS4HRI),
+            "joints_m": np.round(sk["joints_m"], 4).tolist(),
+        }
+        for (s, bid), sk in sorted(skeletons.items())
+    ]
+    (args.out / "poses.json").write_text(
+        json.dumps({"poses": poses, "debug_images": images}, indent=1)
+    )
     if skeletons:
         plot_skeletons(skeletons, args.out / "skeletons_3d.png")
     ids = sorted({p["body_id"] for p in poses})
-    print(f"record_demo: {len(tfs)} transforms, {len(poses)} skeletons of {len(ids)} id(s) {ids}, "
-          f"{len(images)} debug images -> {args.out}")
+    print(
+        f"record_demo: {len(tfs)} transforms, {len(poses)} skeletons of {len(ids)} id(s) {ids}, "
+        f"{len(images)} debug images -> {args.out}"
+    )
     return 0 if poses and images else 1
 
 

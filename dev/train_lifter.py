@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dev import lifter_data as ld
 from pose3d_ros.core.lifting import N_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.models.wheel import sha256_file
-from dev import lifter_data as ld
 
 INPUT_NAME, OUTPUT_NAME = "features", "joints3d_rel_m"
 
@@ -73,8 +73,15 @@ def _folded_layers(model, out_scale: np.ndarray) -> list:
 
     def lb(lin, bn):
         g = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
-        return fold_bn(g(lin.weight), g(lin.bias), g(bn.weight), g(bn.bias), g(bn.running_mean),
-                       g(bn.running_var), bn.eps)
+        return fold_bn(
+            g(lin.weight),
+            g(lin.bias),
+            g(bn.weight),
+            g(bn.bias),
+            g(bn.running_mean),
+            g(bn.running_var),
+            bn.eps,
+        )
 
     layers = [lb(model.stem[0], model.stem[1])]
     for blk in model.blocks:
@@ -104,11 +111,15 @@ def train(args: argparse.Namespace) -> dict:
     val_gt = make_batch(va.poses_m[vidx], vrng, args.conf_min, noisy=False)
     val_noisy = make_batch(va.poses_m[vidx], vrng, args.conf_min, noisy=True)
     scale_rng = np.random.default_rng(7)
-    _, t0 = make_batch(tr.poses_m[scale_rng.choice(len(tr.poses_m), 20000, p=p_frame)], scale_rng, args.conf_min)
+    _, t0 = make_batch(
+        tr.poses_m[scale_rng.choice(len(tr.poses_m), 20000, p=p_frame)], scale_rng, args.conf_min
+    )
     out_scale = t0.std(axis=0).astype(np.float64)  # the network predicts targets / out_scale
     model = build_model(args.width, args.blocks, args.dropout)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.05
+    )
     scale_t = torch.from_numpy(out_scale.astype(np.float32))
     history, start = [], time.perf_counter()
 
@@ -131,15 +142,24 @@ def train(args: argparse.Namespace) -> dict:
         opt.step()
         sched.step()
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
-            rec = {"step": step + 1, "seconds": round(time.perf_counter() - start, 1),
-                   "val_mpjpe_gt2d_mm": round(evaluate(val_gt), 1),
-                   "val_mpjpe_noisy_mm": round(evaluate(val_noisy), 1), "train_loss_mm": round(float(loss) * 1000, 1)}
+            rec = {
+                "step": step + 1,
+                "seconds": round(time.perf_counter() - start, 1),
+                "val_mpjpe_gt2d_mm": round(evaluate(val_gt), 1),
+                "val_mpjpe_noisy_mm": round(evaluate(val_noisy), 1),
+                "train_loss_mm": round(float(loss) * 1000, 1),
+            }
             history.append(rec)
             bar.write(json.dumps(rec))
     train_s = time.perf_counter() - start
     model.eval()
-    return {"model": model, "out_scale": out_scale, "history": history, "train_s": train_s,
-            "val_check": val_gt}
+    return {
+        "model": model,
+        "out_scale": out_scale,
+        "history": history,
+        "train_s": train_s,
+        "val_check": val_gt,
+    }
 
 
 def export(result: dict, args: argparse.Namespace) -> dict:
@@ -151,26 +171,48 @@ def export(result: dict, args: argparse.Namespace) -> dict:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_mlp_onnx(out, _folded_layers(result["model"], result["out_scale"]), args.blocks, INPUT_NAME, OUTPUT_NAME)
+    write_mlp_onnx(
+        out,
+        _folded_layers(result["model"], result["out_scale"]),
+        args.blocks,
+        INPUT_NAME,
+        OUTPUT_NAME,
+    )
     x = result["val_check"][0][:256]
     with torch.no_grad():
-        ref = (result["model"](torch.from_numpy(x)) * torch.from_numpy(result["out_scale"].astype(np.float32))).numpy()
-    got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {INPUT_NAME: x})[0]
+        ref = (
+            result["model"](torch.from_numpy(x))
+            * torch.from_numpy(result["out_scale"].astype(np.float32))
+        ).numpy()
+    got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
+        None, {INPUT_NAME: x}
+    )[0]
     max_diff_m = float(np.abs(ref - got).max())
     if max_diff_m > 1e-4:
         raise RuntimeError(f"ONNX export differs from torch by {max_diff_m} m")
     meta = {
-        "format": "pose3d_ros lifter v1", "input_name": INPUT_NAME, "output_name": OUTPUT_NAME,
-        "input_shape": [-1, N_FEATURES], "output_shape": [-1, 48], "joints": list(H36M_JOINTS),
-        "output_joints": list(H36M_JOINTS[1:]), "output_units": "m, root-relative (pelvis = 0), camera optical frame",
+        "format": "pose3d_ros lifter v1",
+        "input_name": INPUT_NAME,
+        "output_name": OUTPUT_NAME,
+        "input_shape": [-1, N_FEATURES],
+        "output_shape": [-1, 48],
+        "joints": list(H36M_JOINTS),
+        "output_joints": list(H36M_JOINTS[1:]),
+        "output_units": "m, root-relative (pelvis = 0), camera optical frame",
         "normalisation": "pose3d_ros.core.lifting.normalise_2d: K^-1 pixels, minus pelvis, / RMS radius of kept "
-                         "joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, log(scale)",
-        "conf_min": args.conf_min, "onnx_vs_torch_max_abs_m": max_diff_m,
+        "joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, log(scale)",
+        "conf_min": args.conf_min,
+        "onnx_vs_torch_max_abs_m": max_diff_m,
         "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},
-        "command": "nice -n 10 python -m dev.train_lifter " + " ".join(args.argv), "torch": torch.__version__,
-        "train_seconds": round(result["train_s"], 1), "history": result["history"],
-        "data": {"file": "cmu_mocap/cmu_mocap_joints30.npz", "sha256": sha256_file(ld.cmu_path()),
-                 "train_split": "train subjects (split field of the npz)"},
+        "command": "nice -n 10 python -m dev.train_lifter " + " ".join(args.argv),
+        "torch": torch.__version__,
+        "train_seconds": round(result["train_s"], 1),
+        "history": result["history"],
+        "data": {
+            "file": "cmu_mocap/cmu_mocap_joints30.npz",
+            "sha256": sha256_file(ld.cmu_path()),
+            "train_split": "train subjects (split field of the npz)",
+        },
         "metrics": {},
     }
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -178,14 +220,18 @@ def export(result: dict, args: argparse.Namespace) -> dict:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--steps", type=int, default=12000, help="optimiser steps (each a fresh batch)")
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--width", type=int, default=512)
     p.add_argument("--blocks", type=int, default=2)
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--conf-min", type=float, default=0.2, help="joints below this confidence are dropped")
+    p.add_argument(
+        "--conf-min", type=float, default=0.2, help="joints below this confidence are dropped"
+    )
     p.add_argument("--subject-power", type=float, default=0.5, help="subject share ~ frames**power")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
@@ -200,8 +246,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     result = train(args)
     meta = export(result, args)
-    print(f"training took {result['train_s']:.0f} s ({args.steps} steps x {args.batch}); "
-          f"wrote {args.out} and its .json; last: {meta['history'][-1]}")
+    print(
+        f"training took {result['train_s']:.0f} s ({args.steps} steps x {args.batch}); "
+        f"wrote {args.out} and its .json; last: {meta['history'][-1]}"
+    )
 
 
 if __name__ == "__main__":

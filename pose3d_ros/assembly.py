@@ -37,8 +37,9 @@ def resolve_engines_dir(engines_dir: str | Path = "") -> Path:
     return beside if beside.is_dir() else Path.cwd() / "engines"
 
 
-def open_backend(path: Path, backend: str, threads: int, engine_cache_dir: str | Path | None = None
-                 ) -> InferenceBackend:
+def open_backend(
+    path: Path, backend: str, threads: int, engine_cache_dir: str | Path | None = None
+) -> InferenceBackend:
     """One model through create_backend, with a ModelError naming the file (and, when the file is
     missing, how to make it; otherwise the runtime's own reason, which names its fix)."""
     if not path.is_file():
@@ -48,11 +49,17 @@ def open_backend(path: Path, backend: str, threads: int, engine_cache_dir: str |
     except ModelError as e:
         raise ModelError(f"cannot load {path} with the {backend} backend: {e}") from e
     except Exception as e:  # noqa: BLE001 - any runtime's load failure is reported with the file
-        raise ModelError(f"cannot load {path} with the {backend} backend: {e!r} (a damaged file? {FIX})") from e
+        raise ModelError(
+            f"cannot load {path} with the {backend} backend: {e!r} (a damaged file? {FIX})"
+        ) from e
 
 
-def open_lifter(location: str | Path, backend: str = "onnxruntime", threads: int = 1,
-                engine_cache_dir: str | Path | None = None) -> Lifter:
+def open_lifter(
+    location: str | Path,
+    backend: str = "onnxruntime",
+    threads: int = 1,
+    engine_cache_dir: str | Path | None = None,
+) -> Lifter:
     """The lifter from `location`: an engines folder (its lifter_h36m17.onnx) or an .onnx file, with
     the metadata JSON of the same stem beside it."""
     path = Path(location)
@@ -61,8 +68,10 @@ def open_lifter(location: str | Path, backend: str = "onnxruntime", threads: int
     try:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError) as e:
-        raise ModelError(f"cannot read the lifter metadata {meta_path}: {e} (it is committed beside "
-                         f"{LIFTER_FILE}; restore it with git)") from e
+        raise ModelError(
+            f"cannot read the lifter metadata {meta_path}: {e} (it is committed beside "
+            f"{LIFTER_FILE}; restore it with git)"
+        ) from e
     model = open_backend(onnx_path, backend, threads, engine_cache_dir)
     try:
         return Lifter(model, meta)
@@ -71,8 +80,13 @@ def open_lifter(location: str | Path, backend: str = "onnxruntime", threads: int
         raise ModelError(f"lifter {onnx_path} does not match {meta_path}: {e}") from e
 
 
-def open_pose2d(engines_dir: str | Path, backend: str = "onnxruntime", threads: int = 1,
-                config: Pose2DConfig | None = None, engine_cache_dir: str | Path | None = None) -> Pose2DEstimator:
+def open_pose2d(
+    engines_dir: str | Path,
+    backend: str = "onnxruntime",
+    threads: int = 1,
+    config: Pose2DConfig | None = None,
+    engine_cache_dir: str | Path | None = None,
+) -> Pose2DEstimator:
     """The 2D stage over engines_dir's detector and landmark models."""
     d = Path(engines_dir)
     det = open_backend(d / DETECTOR_FILE, backend, threads, engine_cache_dir)
@@ -92,11 +106,19 @@ def open_pose2d(engines_dir: str | Path, backend: str = "onnxruntime", threads: 
 class Models:
     """The loaded 2D stage and lifter, and the pipeline over them. close() frees every model."""
 
-    def __init__(self, engines_dir: str | Path, backend: str = "onnxruntime", threads: int = 1,
-                 config: PipelineConfig | None = None, engine_cache_dir: str | Path | None = None):
+    def __init__(
+        self,
+        engines_dir: str | Path,
+        backend: str = "onnxruntime",
+        threads: int = 1,
+        config: PipelineConfig | None = None,
+        engine_cache_dir: str | Path | None = None,
+    ):
         self.engines_dir = Path(engines_dir)
         config = config or PipelineConfig()
-        self.pose2d = open_pose2d(self.engines_dir, backend, threads, config.pose2d, engine_cache_dir)
+        self.pose2d = open_pose2d(
+            self.engines_dir, backend, threads, config.pose2d, engine_cache_dir
+        )
         try:
             self.lifter = open_lifter(self.engines_dir, backend, threads, engine_cache_dir)
         except Exception:

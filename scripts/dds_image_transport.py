@@ -20,9 +20,11 @@ import time
 
 
 def _qos(kind: str, depth: int):
-    from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy
+    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-    reliability = ReliabilityPolicy.BEST_EFFORT if kind == "best_effort" else ReliabilityPolicy.RELIABLE
+    reliability = (
+        ReliabilityPolicy.BEST_EFFORT if kind == "best_effort" else ReliabilityPolicy.RELIABLE
+    )
     return QoSProfile(depth=depth, reliability=reliability, history=HistoryPolicy.KEEP_LAST)
 
 
@@ -43,7 +45,12 @@ def _publish(args: argparse.Namespace) -> int:
     period_s = 1.0 / args.rate
     for index in range(args.frames):
         msg = Image()
-        msg.height, msg.width, msg.encoding, msg.step = args.height, args.width, "rgb8", args.width * 3
+        msg.height, msg.width, msg.encoding, msg.step = (
+            args.height,
+            args.width,
+            "rgb8",
+            args.width * 3,
+        )
         msg.header.frame_id = str(index)
         now_ns = time.time_ns()
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now_ns, 1_000_000_000)
@@ -95,13 +102,23 @@ def _subscribe(args: argparse.Namespace) -> int:
 
 def _forward(args: argparse.Namespace) -> list[str]:
     return [
-        "--frames", str(args.frames), "--rate", str(args.rate), "--width", str(args.width),
-        "--height", str(args.height), "--qos", args.qos,
+        "--frames",
+        str(args.frames),
+        "--rate",
+        str(args.rate),
+        "--width",
+        str(args.width),
+        "--height",
+        str(args.height),
+        "--qos",
+        args.qos,
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--rate", type=float, default=30.0, help="publish rate, Hz")
     parser.add_argument("--width", type=int, default=640)

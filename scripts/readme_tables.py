@@ -1,6 +1,6 @@
 """Regenerate the parameter table in README.md from pose3d_ros.ros.params.SPECS (the single source).
 
-    .venv/bin/python scripts/readme_tables.py      (test/docs/test_readme.py checks the table is current)
+.venv/bin/python scripts/readme_tables.py      (test/docs/test_readme.py checks the table is current)
 """
 
 from __future__ import annotations
@@ -20,9 +20,25 @@ README = ROOT / "README.md"
 def param_table() -> str:
     rows = ["| parameter | default | range | run-time | description |", "|---|---|---|---|---|"]
     for s in SPECS:
-        rng = "" if s.range is None else (" \\| ".join(s.range) if isinstance(s.range[0], str) else f"{s.range[0]}..{s.range[1]}")
-        default = f"`{s.default!r}`" if not isinstance(s.default, str) else f"`{s.default}`" if s.default else '`""`'
-        rows.append(f"| `{s.name}` | {default} | {rng} | {'no' if s.read_only else 'yes'} | {s.description} |")
+        rng = (
+            ""
+            if s.range is None
+            else (
+                " \\| ".join(s.range)
+                if isinstance(s.range[0], str)
+                else f"{s.range[0]}..{s.range[1]}"
+            )
+        )
+        default = (
+            f"`{s.default!r}`"
+            if not isinstance(s.default, str)
+            else f"`{s.default}`"
+            if s.default
+            else '`""`'
+        )
+        rows.append(
+            f"| `{s.name}` | {default} | {rng} | {'no' if s.read_only else 'yes'} | {s.description} |"
+        )
     return "\n".join(rows)
 
 

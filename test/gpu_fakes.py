@@ -41,17 +41,24 @@ def fake_cudart(log: CudaLog, gpu=("Fake GPU 9000", 9, 0)):
         def fn(*args):
             log.calls.append(name)
             return (0,) if value is None else (0, value)
+
         return fn
 
     props = types.SimpleNamespace(name=gpu[0].encode(), major=gpu[1], minor=gpu[2])
     return types.SimpleNamespace(
-        cudaStreamCreate=record("cudaStreamCreate", 7), cudaStreamDestroy=record("cudaStreamDestroy"),
+        cudaStreamCreate=record("cudaStreamCreate", 7),
+        cudaStreamDestroy=record("cudaStreamDestroy"),
         cudaStreamSynchronize=record("cudaStreamSynchronize"),
-        cudaMalloc=lambda n: (0, log.alloc(n)), cudaMallocHost=lambda n: (0, log.alloc(n)),
-        cudaFree=record("cudaFree"), cudaFreeHost=record("cudaFreeHost"),
-        cudaMemcpyAsync=memcpy, cudaGetErrorString=lambda e: (0, b"fake error"),
-        cudaGetDevice=lambda: (0, 0), cudaGetDeviceProperties=lambda dev: (0, props),
-        cudaMemcpyKind=types.SimpleNamespace(cudaMemcpyHostToDevice=1, cudaMemcpyDeviceToHost=2))
+        cudaMalloc=lambda n: (0, log.alloc(n)),
+        cudaMallocHost=lambda n: (0, log.alloc(n)),
+        cudaFree=record("cudaFree"),
+        cudaFreeHost=record("cudaFreeHost"),
+        cudaMemcpyAsync=memcpy,
+        cudaGetErrorString=lambda e: (0, b"fake error"),
+        cudaGetDevice=lambda: (0, 0),
+        cudaGetDeviceProperties=lambda dev: (0, props),
+        cudaMemcpyKind=types.SimpleNamespace(cudaMemcpyHostToDevice=1, cudaMemcpyDeviceToHost=2),
+    )
 
 
 def fake_pycuda_driver(log: CudaLog, gpu=("Fake GPU 9000", 9, 0)):
@@ -104,9 +111,16 @@ def fake_pycuda_driver(log: CudaLog, gpu=("Fake GPU 9000", 9, 0)):
         log.calls.append("dtoh")
         ctypes.memmove(dst.ctypes.data, int(src), dst.nbytes)
 
-    return types.SimpleNamespace(Error=Error, init=lambda: None, Device=Device, Stream=Stream,
-                                 mem_alloc=DeviceAllocation, pagelocked_empty=lambda shape, dtype: np.empty(shape, dtype),
-                                 memcpy_htod_async=htod, memcpy_dtoh_async=dtoh)
+    return types.SimpleNamespace(
+        Error=Error,
+        init=lambda: None,
+        Device=Device,
+        Stream=Stream,
+        mem_alloc=DeviceAllocation,
+        pagelocked_empty=lambda shape, dtype: np.empty(shape, dtype),
+        memcpy_htod_async=htod,
+        memcpy_dtoh_async=dtoh,
+    )
 
 
 def install_cuda_python(monkeypatch, log: CudaLog, gpu=("Fake GPU 9000", 9, 0)) -> None:
@@ -137,6 +151,7 @@ def hide_pycuda(monkeypatch) -> None:
 
 
 # ------------------------------------------------------------------ TensorRT
+
 
 class Mode(enum.Enum):
     INPUT = 0
@@ -244,15 +259,26 @@ def fake_tensorrt(flavour: str = "tensorrt10", version: str | None = None):
     """
     rtx = flavour == "rtx"
     mod = types.ModuleType({"rtx": "tensorrt_rtx"}.get(flavour, "tensorrt"))
-    mod.__version__ = version or {"tensorrt10": "10.3.0", "tensorrt8": "8.5.2", "rtx": "1.7.1"}[flavour]
+    mod.__version__ = (
+        version or {"tensorrt10": "10.3.0", "tensorrt8": "8.5.2", "rtx": "1.7.1"}[flavour]
+    )
     mod.builds = []
     mod.TensorIOMode = Mode
     mod.nptype = np.dtype
-    mod.ILogger = type("ILogger", (), {"Severity": enum.IntEnum("Severity", "INTERNAL_ERROR ERROR WARNING INFO VERBOSE"),
-                                       "__init__": lambda self: None})
-    mod.NetworkDefinitionCreationFlag = (types.SimpleNamespace(STRONGLY_TYPED=1) if rtx
-                                         else types.SimpleNamespace(EXPLICIT_BATCH=0))
-    mod.BuilderFlag = types.SimpleNamespace(TF32=7) if rtx else types.SimpleNamespace(FP16=0, TF32=7)
+    mod.ILogger = type(
+        "ILogger",
+        (),
+        {
+            "Severity": enum.IntEnum("Severity", "INTERNAL_ERROR ERROR WARNING INFO VERBOSE"),
+            "__init__": lambda self: None,
+        },
+    )
+    mod.NetworkDefinitionCreationFlag = (
+        types.SimpleNamespace(STRONGLY_TYPED=1) if rtx else types.SimpleNamespace(EXPLICIT_BATCH=0)
+    )
+    mod.BuilderFlag = (
+        types.SimpleNamespace(TF32=7) if rtx else types.SimpleNamespace(FP16=0, TF32=7)
+    )
     mod.MemoryPoolType = types.SimpleNamespace(WORKSPACE=0)
 
     class Network:
@@ -327,7 +353,9 @@ def fake_tensorrt(flavour: str = "tensorrt10", version: str | None = None):
             if not bytes(blob).startswith(b"ENGINE"):
                 self.logger.log(mod.ILogger.Severity.ERROR, "fake: engine plan is not for this GPU")
                 return None
-            max_batch = json.loads(bytes(blob)[len(b"ENGINE"):] or b'{"max_batch": 4}')["max_batch"]
+            max_batch = json.loads(bytes(blob)[len(b"ENGINE") :] or b'{"max_batch": 4}')[
+                "max_batch"
+            ]
             return BindingEngine(max_batch) if flavour == "tensorrt8" else NamedEngine(max_batch)
 
     mod.Builder, mod.OnnxParser, mod.Runtime = Builder, OnnxParser, Runtime

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import abc
-from pathlib import Path
 
 import numpy as np
 
 from pose3d_ros.errors import ModelError
+
 
 class InferenceBackend(abc.ABC):
     """One loaded model. Allocates in the constructor, frees in close(); run() is the hot path.
@@ -43,8 +43,12 @@ class InferenceBackend(abc.ABC):
         """Run a model with one input on a (N, ...) batch of any size, in chunks of max_batch; the
         outputs are concatenated along the batch dimension."""
         step = self.max_batch or max(batch.shape[0], 1)
-        parts = [self.run({input_name: batch[i:i + step]}) for i in range(0, batch.shape[0], step)]
-        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]} if parts else {}
+        parts = [
+            self.run({input_name: batch[i : i + step]}) for i in range(0, batch.shape[0], step)
+        ]
+        return (
+            {name: np.concatenate([p[name] for p in parts]) for name in parts[0]} if parts else {}
+        )
 
     def check_feeds(self, feeds: dict[str, np.ndarray]) -> None:
         """Raise ModelError unless every input tensor is fed."""

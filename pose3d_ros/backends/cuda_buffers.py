@@ -65,18 +65,26 @@ class _CudaPython:
 
     def copy_htod(self, device_ptr: int, host: np.ndarray) -> None:
         kind = self.rt.cudaMemcpyKind.cudaMemcpyHostToDevice
-        self._check(self.rt.cudaMemcpyAsync(device_ptr, host.ctypes.data, host.nbytes, kind, self.stream),
-                    "cudaMemcpyAsync H2D")
+        self._check(
+            self.rt.cudaMemcpyAsync(device_ptr, host.ctypes.data, host.nbytes, kind, self.stream),
+            "cudaMemcpyAsync H2D",
+        )
 
     def copy_dtoh(self, host: np.ndarray, device_ptr: int) -> None:
         kind = self.rt.cudaMemcpyKind.cudaMemcpyDeviceToHost
-        self._check(self.rt.cudaMemcpyAsync(host.ctypes.data, device_ptr, host.nbytes, kind, self.stream),
-                    "cudaMemcpyAsync D2H")
+        self._check(
+            self.rt.cudaMemcpyAsync(host.ctypes.data, device_ptr, host.nbytes, kind, self.stream),
+            "cudaMemcpyAsync D2H",
+        )
 
     def device_identity(self) -> tuple[str, str]:
         dev = self._check(self.rt.cudaGetDevice(), "cudaGetDevice")
         props = self._check(self.rt.cudaGetDeviceProperties(dev), "cudaGetDeviceProperties")
-        name = props.name.decode(errors="replace") if isinstance(props.name, bytes) else str(props.name)
+        name = (
+            props.name.decode(errors="replace")
+            if isinstance(props.name, bytes)
+            else str(props.name)
+        )
         return name.rstrip("\x00").strip(), f"{props.major}.{props.minor}"
 
 
@@ -164,8 +172,10 @@ class Cuda:
             except ImportError as exc:
                 failures.append(f"{name}: {exc}")
         if self._api is None:
-            raise ModelError("GPU buffers need cuda-python (`pip install cuda-python`) or pycuda "
-                             f"(`pip install pycuda`); neither imports ({'; '.join(failures)})")
+            raise ModelError(
+                "GPU buffers need cuda-python (`pip install cuda-python`) or pycuda "
+                f"(`pip install pycuda`); neither imports ({'; '.join(failures)})"
+            )
 
     @property
     def binding(self) -> str:
@@ -200,7 +210,9 @@ class HostDeviceBuffer:
         self.dtype = np.dtype(dtype)
         self.max_shape = tuple(int(d) for d in max_shape)
         if any(d < 0 for d in self.max_shape):
-            raise ModelError(f"buffer shape {self.max_shape} has a dynamic dimension; give its maximum")
+            raise ModelError(
+                f"buffer shape {self.max_shape} has a dynamic dimension; give its maximum"
+            )
         self.nbytes = max(1, int(np.prod(self.max_shape)) * self.dtype.itemsize)
         self._host_handle, raw = self._api.alloc_pinned(self.nbytes)
         self._host = raw.view(self.dtype) if self.nbytes % self.dtype.itemsize == 0 else raw

@@ -30,16 +30,28 @@ def effective_precision(runtime: TensorRTRuntime, requested: str) -> str:
     return "fp32" if runtime.strongly_typed else requested
 
 
-def make_key(runtime: TensorRTRuntime, gpu: tuple[str, str], onnx_path: Path, precision: str,
-             max_batch: int) -> EngineKey:
+def make_key(
+    runtime: TensorRTRuntime, gpu: tuple[str, str], onnx_path: Path, precision: str, max_batch: int
+) -> EngineKey:
     """The cache key of `onnx_path` built by `runtime` for `gpu` = (name, compute capability)."""
-    return EngineKey(gpu_name=gpu[0], compute_capability=gpu[1], runtime=runtime.name,
-                     runtime_version=runtime.version, onnx_sha256=engine_cache.sha256_file(onnx_path),
-                     precision=effective_precision(runtime, precision), max_batch=int(max_batch))
+    return EngineKey(
+        gpu_name=gpu[0],
+        compute_capability=gpu[1],
+        runtime=runtime.name,
+        runtime_version=runtime.version,
+        onnx_sha256=engine_cache.sha256_file(onnx_path),
+        precision=effective_precision(runtime, precision),
+        max_batch=int(max_batch),
+    )
 
 
-def build_serialized(runtime: TensorRTRuntime, onnx_path: Path, precision: str, max_batch: int,
-                     workspace_mib: int = 1024) -> tuple[bytes, dict]:
+def build_serialized(
+    runtime: TensorRTRuntime,
+    onnx_path: Path,
+    precision: str,
+    max_batch: int,
+    workspace_mib: int = 1024,
+) -> tuple[bytes, dict]:
     """Parse and build `onnx_path`; returns (serialised engine, facts for the metadata)."""
     trt = runtime.trt
     logger = make_logger(trt, _LOG)
@@ -57,7 +69,11 @@ def build_serialized(runtime: TensorRTRuntime, onnx_path: Path, precision: str, 
     else:  # TensorRT < 8.4
         config.max_workspace_size = int(workspace_mib) << 20
     fp16_kernels = False
-    if precision == "fp16" and not runtime.strongly_typed and getattr(builder, "platform_has_fast_fp16", True):
+    if (
+        precision == "fp16"
+        and not runtime.strongly_typed
+        and getattr(builder, "platform_has_fast_fp16", True)
+    ):
         config.set_flag(trt.BuilderFlag.FP16)
         fp16_kernels = True
     profile = builder.create_optimization_profile()
@@ -73,15 +89,23 @@ def build_serialized(runtime: TensorRTRuntime, onnx_path: Path, precision: str, 
         config.add_optimization_profile(profile)
     blob = builder.build_serialized_network(network, config)
     if blob is None:
-        raise ModelError(f"{runtime.name} failed to build an engine from {onnx_path}: "
-                         f"{'; '.join(logger.errors) or 'see the log above'}")
+        raise ModelError(
+            f"{runtime.name} failed to build an engine from {onnx_path}: "
+            f"{'; '.join(logger.errors) or 'see the log above'}"
+        )
     return bytes(blob), {"fp16_kernels": fp16_kernels, "strongly_typed": runtime.strongly_typed}
 
 
-def ensure_engine(onnx_path: str | Path, cache_dir: str | Path | None = None, precision: str = "fp16",
-                  max_batch: int = 8, runtime: TensorRTRuntime | None = None,
-                  gpu: tuple[str, str] | None = None, rebuild: bool = False,
-                  progress: Callable[[str], None] | None = None) -> Path:
+def ensure_engine(
+    onnx_path: str | Path,
+    cache_dir: str | Path | None = None,
+    precision: str = "fp16",
+    max_batch: int = 8,
+    runtime: TensorRTRuntime | None = None,
+    gpu: tuple[str, str] | None = None,
+    rebuild: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
     """The engine for `onnx_path` in `cache_dir` (default engine_cache.default_cache_dir()), built if needed.
 
     gpu: (name, compute capability); read from GPU 0 through cuda_buffers when None.
@@ -89,7 +113,9 @@ def ensure_engine(onnx_path: str | Path, cache_dir: str | Path | None = None, pr
     """
     onnx_path = Path(onnx_path)
     if not onnx_path.is_file():
-        raise ModelError(f"model file not found: {onnx_path} (run `pose3d_models` to generate engines/)")
+        raise ModelError(
+            f"model file not found: {onnx_path} (run `pose3d_models` to generate engines/)"
+        )
     say = progress or _LOG.info
     rt = runtime or import_tensorrt()
     if gpu is None:
@@ -100,13 +126,17 @@ def ensure_engine(onnx_path: str | Path, cache_dir: str | Path | None = None, pr
     if found is not None:
         say(f"engine for {onnx_path.name}: cached {found}")
         return found
-    say(f"engine for {onnx_path.name}: building with {rt.name} {rt.version} for {gpu[0]} (sm {gpu[1]}), "
-        f"{key.precision}, batch <= {key.max_batch} ...")
+    say(
+        f"engine for {onnx_path.name}: building with {rt.name} {rt.version} for {gpu[0]} (sm {gpu[1]}), "
+        f"{key.precision}, batch <= {key.max_batch} ..."
+    )
     t0 = time.perf_counter()
     blob, facts = build_serialized(rt, onnx_path, key.precision, key.max_batch)
     build_s = time.perf_counter() - t0
     path = engine_cache.store(cache, onnx_path, key, blob, {**facts, "build_s": round(build_s, 3)})
-    say(f"engine for {onnx_path.name}: built in {build_s:.1f} s, {len(blob) / 1e6:.1f} MB -> {path}")
+    say(
+        f"engine for {onnx_path.name}: built in {build_s:.1f} s, {len(blob) / 1e6:.1f} MB -> {path}"
+    )
     return path
 
 

@@ -91,14 +91,23 @@ def lookup(cache_dir: str | Path, onnx_path: str | Path, key: EngineKey) -> Path
     return engine
 
 
-def store(cache_dir: str | Path, onnx_path: str | Path, key: EngineKey, engine_bytes: bytes,
-          extra: dict | None = None) -> Path:
+def store(
+    cache_dir: str | Path,
+    onnx_path: str | Path,
+    key: EngineKey,
+    engine_bytes: bytes,
+    extra: dict | None = None,
+) -> Path:
     """Write the engine, then its metadata (each atomically); returns the engine path."""
     engine, meta = entry_paths(cache_dir, onnx_path, key)
     engine.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(engine, bytes(engine_bytes))
-    record = {"key": key.as_dict(), "onnx": str(Path(onnx_path).name), "engine_bytes": len(engine_bytes),
-              **(extra or {})}
+    record = {
+        "key": key.as_dict(),
+        "onnx": str(Path(onnx_path).name),
+        "engine_bytes": len(engine_bytes),
+        **(extra or {}),
+    }
     _write_atomic(meta, (json.dumps(record, indent=2) + "\n").encode())
     return engine
 

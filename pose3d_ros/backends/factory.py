@@ -10,9 +10,16 @@ from pose3d_ros.errors import ConfigError
 BACKEND_KINDS = ("onnxruntime", "onnxruntime_cuda", "tensorrt")
 
 
-def create_backend(model_path: str | Path, kind: str = "onnxruntime", threads: int = 1, *,
-                   engine_cache_dir: str | Path | None = None, precision: str = "fp16",
-                   max_batch: int = 8, io_binding: bool = False) -> InferenceBackend:
+def create_backend(
+    model_path: str | Path,
+    kind: str = "onnxruntime",
+    threads: int = 1,
+    *,
+    engine_cache_dir: str | Path | None = None,
+    precision: str = "fp16",
+    max_batch: int = 8,
+    io_binding: bool = False,
+) -> InferenceBackend:
     """Load the ONNX model `model_path` with the backend `kind`.
 
     onnxruntime: ONNX Runtime on the CPU (`threads` intra-op threads).

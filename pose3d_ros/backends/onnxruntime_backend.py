@@ -38,7 +38,9 @@ class OnnxRuntimeBackend(InferenceBackend):
         self._session = None
         path = Path(model_path)
         if not path.is_file():
-            raise ModelError(f"model file not found: {path} (run `pose3d_models` to generate engines/)")
+            raise ModelError(
+                f"model file not found: {path} (run `pose3d_models` to generate engines/)"
+            )
         if threads < 0:
             raise ConfigError(f"threads must be >= 0, got {threads}")
         opts = ort.SessionOptions()
@@ -73,7 +75,10 @@ class OnnxRuntimeBackend(InferenceBackend):
             raise ModelError("backend is closed")
         self.check_feeds(feeds)
         try:
-            outs = self._session.run(self._output_names, {k: np.ascontiguousarray(v, np.float32) for k, v in feeds.items()})
+            outs = self._session.run(
+                self._output_names,
+                {k: np.ascontiguousarray(v, np.float32) for k, v in feeds.items()},
+            )
         except Exception as exc:
             raise ModelError(f"onnxruntime inference failed: {exc}") from exc
         return dict(zip(self._output_names, outs))

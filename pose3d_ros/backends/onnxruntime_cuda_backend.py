@@ -32,14 +32,19 @@ def cuda_provider_available() -> tuple[bool, str]:
     except ImportError as exc:
         return False, f"onnxruntime does not import: {exc}"
     if CUDA_PROVIDER not in ort.get_available_providers():
-        return False, (f"onnxruntime {ort.__version__} has no {CUDA_PROVIDER} (providers: "
-                       f"{ort.get_available_providers()}); install onnxruntime-gpu instead of onnxruntime")
+        return False, (
+            f"onnxruntime {ort.__version__} has no {CUDA_PROVIDER} (providers: "
+            f"{ort.get_available_providers()}); install onnxruntime-gpu instead of onnxruntime"
+        )
     preload = getattr(ort, "preload_dlls", None)
     if preload is not None:
         try:
             preload()
         except Exception as exc:  # noqa: BLE001 - missing pip CUDA packages: the system's libraries may still do
-            _LOG.warning("onnxruntime.preload_dlls() failed (%s); relying on the system's CUDA libraries", exc)
+            _LOG.warning(
+                "onnxruntime.preload_dlls() failed (%s); relying on the system's CUDA libraries",
+                exc,
+            )
     return True, ""
 
 
@@ -52,19 +57,33 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend):
     new batch size) | EXHAUSTIVE | DEFAULT.
     """
 
-    def __init__(self, model_path: str | Path, threads: int = 1, device_id: int = 0, io_binding: bool = False,
-                 tf32: bool = False, conv_algo_search: str = "HEURISTIC"):
+    def __init__(
+        self,
+        model_path: str | Path,
+        threads: int = 1,
+        device_id: int = 0,
+        io_binding: bool = False,
+        tf32: bool = False,
+        conv_algo_search: str = "HEURISTIC",
+    ):
         ok, why = cuda_provider_available()
         if not ok:
-            raise ModelError(f"backend 'onnxruntime_cuda' is not available: {why}; or use backend 'onnxruntime'")
-        options = {"device_id": str(int(device_id)), "use_tf32": "1" if tf32 else "0",
-                   "cudnn_conv_algo_search": conv_algo_search}
+            raise ModelError(
+                f"backend 'onnxruntime_cuda' is not available: {why}; or use backend 'onnxruntime'"
+            )
+        options = {
+            "device_id": str(int(device_id)),
+            "use_tf32": "1" if tf32 else "0",
+            "cudnn_conv_algo_search": conv_algo_search,
+        }
         super().__init__(model_path, threads, providers=[(CUDA_PROVIDER, options), CPU_PROVIDER])
         if not self.providers or self.providers[0] != CUDA_PROVIDER:
             got = self.providers
             self.close()
-            raise ModelError(f"onnxruntime could not start {CUDA_PROVIDER} for {model_path} (session providers: "
-                             f"{got}); check the CUDA/cuDNN libraries (onnxruntime.preload_dlls) and the driver")
+            raise ModelError(
+                f"onnxruntime could not start {CUDA_PROVIDER} for {model_path} (session providers: "
+                f"{got}); check the CUDA/cuDNN libraries (onnxruntime.preload_dlls) and the driver"
+            )
         self._device_id = int(device_id)
         self.io_binding = bool(io_binding)  # may be switched between runs
 

@@ -25,7 +25,11 @@ from pose3d_ros.errors import ModelError
 _LOG = logging.getLogger("pose3d_ros.tensorrt")
 
 # Import name -> runtime name recorded in engine keys. Full TensorRT first.
-MODULES = (("tensorrt", "tensorrt"), ("tensorrt_rtx", "tensorrt_rtx"), ("tensorrt_rtx_bindings", "tensorrt_rtx"))
+MODULES = (
+    ("tensorrt", "tensorrt"),
+    ("tensorrt_rtx", "tensorrt_rtx"),
+    ("tensorrt_rtx_bindings", "tensorrt_rtx"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,9 +65,11 @@ def import_tensorrt(prefer: str | None = None) -> TensorRTRuntime:
             failures.append(f"{module_name}: {exc}")
             continue
         return TensorRTRuntime(trt, runtime_name, str(getattr(trt, "__version__", "unknown")))
-    raise ModelError("backend 'tensorrt' needs TensorRT's Python bindings (JetPack's tensorrt, NVIDIA's tensorrt "
-                     "wheel, or TensorRT for RTX: `pip install tensorrt-rtx`); none imports "
-                     f"({'; '.join(failures) or prefer}). Use backend 'onnxruntime' or 'onnxruntime_cuda' otherwise")
+    raise ModelError(
+        "backend 'tensorrt' needs TensorRT's Python bindings (JetPack's tensorrt, NVIDIA's tensorrt "
+        "wheel, or TensorRT for RTX: `pip install tensorrt-rtx`); none imports "
+        f"({'; '.join(failures) or prefer}). Use backend 'onnxruntime' or 'onnxruntime_cuda' otherwise"
+    )
 
 
 def make_logger(trt, logger: logging.Logger = _LOG):
@@ -79,8 +85,12 @@ def make_logger(trt, logger: logging.Logger = _LOG):
 
         def log(self, severity, msg) -> None:
             sev = trt.ILogger.Severity
-            level = {sev.INTERNAL_ERROR: logging.CRITICAL, sev.ERROR: logging.ERROR,
-                     sev.WARNING: logging.WARNING, sev.INFO: logging.INFO}.get(severity, logging.DEBUG)
+            level = {
+                sev.INTERNAL_ERROR: logging.CRITICAL,
+                sev.ERROR: logging.ERROR,
+                sev.WARNING: logging.WARNING,
+                sev.INFO: logging.INFO,
+            }.get(severity, logging.DEBUG)
             if level >= logging.ERROR:
                 self.errors = (self.errors + [str(msg)])[-5:]
             logger.log(level, "TensorRT: %s", msg)
@@ -91,8 +101,12 @@ def make_logger(trt, logger: logging.Logger = _LOG):
 class TensorRTBackend(InferenceBackend):
     """One engine + execution context + per-tensor pinned/device buffers sized for the profile's max shape."""
 
-    def __init__(self, engine_path: str | Path, runtime: TensorRTRuntime | None = None,
-                 cuda_binding: str | None = None):
+    def __init__(
+        self,
+        engine_path: str | Path,
+        runtime: TensorRTRuntime | None = None,
+        cuda_binding: str | None = None,
+    ):
         from pose3d_ros.backends.cuda_buffers import Cuda, HostDeviceBuffer
 
         self._buffers: dict = {}
@@ -114,7 +128,9 @@ class TensorRTBackend(InferenceBackend):
                 raise ModelError(f"{rt.name} {rt.version} cannot deserialise engine {path}: {said}")
             self._context = self._engine.create_execution_context()
             if self._context is None:
-                raise ModelError(f"cannot create an execution context for {path}: {'; '.join(self._logger.errors)}")
+                raise ModelError(
+                    f"cannot create an execution context for {path}: {'; '.join(self._logger.errors)}"
+                )
             self._named_api = hasattr(self._engine, "num_io_tensors")
             self._io = self._describe_io()
             for name, io in self._io.items():
@@ -135,19 +151,39 @@ class TensorRTBackend(InferenceBackend):
                 name = eng.get_tensor_name(i)
                 is_input = eng.get_tensor_mode(name) == trt.TensorIOMode.INPUT
                 shape = tuple(eng.get_tensor_shape(name))
-                max_shape = tuple(eng.get_tensor_profile_shape(name, 0)[2]) if is_input and -1 in shape else shape
-                io[name] = dict(is_input=is_input, shape=shape, max_shape=max_shape, index=i,
-                                dtype=np.dtype(trt.nptype(eng.get_tensor_dtype(name))))
+                max_shape = (
+                    tuple(eng.get_tensor_profile_shape(name, 0)[2])
+                    if is_input and -1 in shape
+                    else shape
+                )
+                io[name] = dict(
+                    is_input=is_input,
+                    shape=shape,
+                    max_shape=max_shape,
+                    index=i,
+                    dtype=np.dtype(trt.nptype(eng.get_tensor_dtype(name))),
+                )
         else:
             for i in range(eng.num_bindings):
                 name = eng.get_binding_name(i)
                 is_input = eng.binding_is_input(i)
                 shape = tuple(eng.get_binding_shape(i))
-                max_shape = tuple(eng.get_profile_shape(0, i)[2]) if is_input and -1 in shape else shape
-                io[name] = dict(is_input=is_input, shape=shape, max_shape=max_shape, index=i,
-                                dtype=np.dtype(trt.nptype(eng.get_binding_dtype(i))))
-        max_batch = max((v["max_shape"][0] for v in io.values() if v["is_input"] and v["max_shape"]), default=1)
-        for v in io.values():  # outputs with a dynamic batch: size them for the inputs' largest batch
+                max_shape = (
+                    tuple(eng.get_profile_shape(0, i)[2]) if is_input and -1 in shape else shape
+                )
+                io[name] = dict(
+                    is_input=is_input,
+                    shape=shape,
+                    max_shape=max_shape,
+                    index=i,
+                    dtype=np.dtype(trt.nptype(eng.get_binding_dtype(i))),
+                )
+        max_batch = max(
+            (v["max_shape"][0] for v in io.values() if v["is_input"] and v["max_shape"]), default=1
+        )
+        for (
+            v
+        ) in io.values():  # outputs with a dynamic batch: size them for the inputs' largest batch
             if not v["is_input"] and v["max_shape"] and v["max_shape"][0] == -1:
                 v["max_shape"] = (max_batch, *v["max_shape"][1:])
         return io
@@ -162,12 +198,21 @@ class TensorRTBackend(InferenceBackend):
 
     def _set_input(self, name: str, array: np.ndarray) -> None:
         io = self._io[name]
-        if array.ndim != len(io["shape"]) or any(s != d for s, d in zip(array.shape, io["shape"]) if s != -1 and d != -1):
-            raise ModelError(f"input {name!r} has shape {array.shape}, engine expects {io['shape']}")
-        ok = (self._context.set_input_shape(name, array.shape) if self._named_api
-              else self._context.set_binding_shape(io["index"], array.shape))
+        if array.ndim != len(io["shape"]) or any(
+            s != d for s, d in zip(array.shape, io["shape"]) if s != -1 and d != -1
+        ):
+            raise ModelError(
+                f"input {name!r} has shape {array.shape}, engine expects {io['shape']}"
+            )
+        ok = (
+            self._context.set_input_shape(name, array.shape)
+            if self._named_api
+            else self._context.set_binding_shape(io["index"], array.shape)
+        )
         if ok is False:
-            raise ModelError(f"input {name!r} shape {array.shape} is outside the engine's profile {io['max_shape']}")
+            raise ModelError(
+                f"input {name!r} shape {array.shape} is outside the engine's profile {io['max_shape']}"
+            )
         self._buffers[name].to_device(np.ascontiguousarray(array, dtype=io["dtype"]))
 
     def _output_shape(self, name: str) -> tuple[int, ...]:
@@ -190,8 +235,13 @@ class TensorRTBackend(InferenceBackend):
                 bindings[io["index"]] = int(self._buffers[name].device_ptr)
             ok = self._context.execute_async_v2(bindings, stream)
         if not ok:
-            raise ModelError(f"TensorRT execution failed: {'; '.join(self._logger.errors) or 'no message'}")
-        views = {name: self._buffers[name].from_device(self._output_shape(name)) for name in self.output_shapes}
+            raise ModelError(
+                f"TensorRT execution failed: {'; '.join(self._logger.errors) or 'no message'}"
+            )
+        views = {
+            name: self._buffers[name].from_device(self._output_shape(name))
+            for name in self.output_shapes
+        }
         self._cuda.synchronize()
         return {name: view.copy() for name, view in views.items()}
 

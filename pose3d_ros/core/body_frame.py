@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.errors import InputError
 from pose3d_ros.core.skeleton import H36M_JOINTS
+from pose3d_ros.errors import InputError
 
 _J = {n: i for i, n in enumerate(H36M_JOINTS)}
 _MIN_LEN_M = 1e-4
@@ -83,8 +83,10 @@ def rotation_to_quat_xyzw(rot: np.ndarray) -> np.ndarray:
 def quat_xyzw_to_rotation(q_xyzw: np.ndarray) -> np.ndarray:
     """(4,) quaternion x, y, z, w -> (3, 3) rotation matrix."""
     x, y, z, w = np.asarray(q_xyzw, dtype=np.float64) / np.linalg.norm(q_xyzw)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )

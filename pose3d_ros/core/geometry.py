@@ -26,8 +26,12 @@ def box_iou(a_px: np.ndarray, b_px: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(a_px, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b_px, dtype=np.float64).reshape(-1, 4)
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    ix = np.clip(
+        np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None
+    )
+    iy = np.clip(
+        np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None
+    )
     inter = ix * iy
     area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
     area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
@@ -35,7 +39,9 @@ def box_iou(a_px: np.ndarray, b_px: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def points_box(points_px: np.ndarray, keep: np.ndarray | None = None, min_kept: int = 4) -> np.ndarray:
+def points_box(
+    points_px: np.ndarray, keep: np.ndarray | None = None, min_kept: int = 4
+) -> np.ndarray:
     """(4,) box around (K, 2) points; only the `keep` (K,) bool ones when at least `min_kept` are kept."""
     p = np.asarray(points_px, dtype=np.float64)
     if keep is not None and int(np.count_nonzero(keep)) >= min_kept:
@@ -64,7 +70,9 @@ def normalize_radians(angle_rad: float) -> float:
     return float(angle_rad - 2.0 * np.pi * np.floor((angle_rad + np.pi) / (2.0 * np.pi)))
 
 
-def alignment_roi(center_px: np.ndarray, scale_point_px: np.ndarray, scale: float = ROI_SCALE) -> Roi:
+def alignment_roi(
+    center_px: np.ndarray, scale_point_px: np.ndarray, scale: float = ROI_SCALE
+) -> Roi:
     """MediaPipe's landmark ROI from two alignment points (image px): the detector's keypoints 0 and 1,
     or the landmark model's auxiliary points 33 and 34.
 
@@ -80,8 +88,12 @@ def alignment_roi(center_px: np.ndarray, scale_point_px: np.ndarray, scale: floa
 
 def roi_is_valid(roi: Roi) -> bool:
     """Finite centre and rotation, side >= MIN_ROI_PX (a collapsed landmark set gives a degenerate ROI)."""
-    return bool(np.all(np.isfinite(roi.center_px)) and np.isfinite(roi.rotation_rad)
-                and np.isfinite(roi.size_px) and roi.size_px >= MIN_ROI_PX)
+    return bool(
+        np.all(np.isfinite(roi.center_px))
+        and np.isfinite(roi.rotation_rad)
+        and np.isfinite(roi.size_px)
+        and roi.size_px >= MIN_ROI_PX
+    )
 
 
 def roi_bounds(roi: Roi) -> np.ndarray:

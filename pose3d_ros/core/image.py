@@ -25,7 +25,9 @@ MIN_FRAME_SIDE_PX = 32
 def validate_frame(frame_rgb: np.ndarray) -> None:
     """Raise InputError unless `frame_rgb` is a (H, W, 3) uint8 RGB image with both sides >= 32 px."""
     if not isinstance(frame_rgb, np.ndarray):
-        raise InputError(f"frame must be a numpy array (H, W, 3) uint8 RGB, got {type(frame_rgb).__name__}")
+        raise InputError(
+            f"frame must be a numpy array (H, W, 3) uint8 RGB, got {type(frame_rgb).__name__}"
+        )
     problem = None
     if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
         problem = f"shape {frame_rgb.shape} is not (H, W, 3)"
@@ -34,19 +36,26 @@ def validate_frame(frame_rgb: np.ndarray) -> None:
     elif frame_rgb.size == 0:
         problem = "frame is empty"
     elif min(frame_rgb.shape[:2]) < MIN_FRAME_SIDE_PX:
-        problem = (f"frame {frame_rgb.shape[1]}x{frame_rgb.shape[0]} px is smaller than "
-                   f"{MIN_FRAME_SIDE_PX} px a side")
+        problem = (
+            f"frame {frame_rgb.shape[1]}x{frame_rgb.shape[0]} px is smaller than "
+            f"{MIN_FRAME_SIDE_PX} px a side"
+        )
     if problem is not None:
-        raise InputError(f"bad frame: {problem}; expected an (H, W, 3) uint8 RGB image, "
-                         f"H and W >= {MIN_FRAME_SIDE_PX}")
+        raise InputError(
+            f"bad frame: {problem}; expected an (H, W, 3) uint8 RGB image, "
+            f"H and W >= {MIN_FRAME_SIDE_PX}"
+        )
 
 
 def roi_corners_px(roi: Roi) -> np.ndarray:
     """(4, 2) float32 image px corners of `roi` in cv2.boxPoints order: bottom-left, top-left,
     top-right, bottom-right (of the crop, before rotation)."""
     c = np.asarray(roi.center_px, dtype=np.float64)
-    box = ((float(c[0]), float(c[1])), (float(roi.size_px), float(roi.size_px)),
-           float(np.degrees(roi.rotation_rad)))
+    box = (
+        (float(c[0]), float(c[1])),
+        (float(roi.size_px), float(roi.size_px)),
+        float(np.degrees(roi.rotation_rad)),
+    )
     return cv2.boxPoints(box).astype(np.float32)
 
 
@@ -57,11 +66,25 @@ def image_to_crop_matrix(roi: Roi, out_size_px: int) -> np.ndarray:
     return cv2.getPerspectiveTransform(roi_corners_px(roi), dst)
 
 
-def warp_roi(frame_rgb: np.ndarray, roi: Roi, out_size_px: int, replicate_border: bool) -> np.ndarray:
+def warp_roi(
+    frame_rgb: np.ndarray, roi: Roi, out_size_px: int, replicate_border: bool
+) -> np.ndarray:
     """(out, out, 3) uint8 crop of the rotated square `roi` (bilinear; border replicated or zero)."""
-    if not roi.size_px > 0 or not np.all(np.isfinite(roi.center_px)) or not np.isfinite(roi.rotation_rad):
-        raise InputError(f"invalid ROI: centre {roi.center_px}, size {roi.size_px}, rotation {roi.rotation_rad}")
+    if (
+        not roi.size_px > 0
+        or not np.all(np.isfinite(roi.center_px))
+        or not np.isfinite(roi.rotation_rad)
+    ):
+        raise InputError(
+            f"invalid ROI: centre {roi.center_px}, size {roi.size_px}, rotation {roi.rotation_rad}"
+        )
     m = image_to_crop_matrix(roi, out_size_px)
     border = cv2.BORDER_REPLICATE if replicate_border else cv2.BORDER_CONSTANT
-    return cv2.warpPerspective(frame_rgb, m, (out_size_px, out_size_px), flags=cv2.INTER_LINEAR,
-                               borderMode=border, borderValue=(0, 0, 0))
+    return cv2.warpPerspective(
+        frame_rgb,
+        m,
+        (out_size_px, out_size_px),
+        flags=cv2.INTER_LINEAR,
+        borderMode=border,
+        borderValue=(0, 0, 0),
+    )

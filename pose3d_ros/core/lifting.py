@@ -28,17 +28,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.errors import InputError, ModelError
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.errors import InputError, ModelError
 
 N_JOINTS = 17
 N_FEATURES = 2 * N_JOINTS + N_JOINTS + 3
 MIN_SCALE_NORM = 1e-4  # below this the 2D skeleton is degenerate (all joints on one point)
 
 
-def normalise_2d(joints2d_px: np.ndarray, conf: np.ndarray, focal_px: np.ndarray, center_px: np.ndarray,
-                 conf_min: float) -> np.ndarray:
+def normalise_2d(
+    joints2d_px: np.ndarray,
+    conf: np.ndarray,
+    focal_px: np.ndarray,
+    center_px: np.ndarray,
+    conf_min: float,
+) -> np.ndarray:
     """Build the lifter's input features.
 
     joints2d_px: (N, 17, 2) image px; conf: (N, 17) in [0, 1];
@@ -48,7 +53,9 @@ def normalise_2d(joints2d_px: np.ndarray, conf: np.ndarray, focal_px: np.ndarray
     j = np.asarray(joints2d_px, dtype=np.float64)
     c = np.clip(np.asarray(conf, dtype=np.float64), 0.0, 1.0)
     if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2) or c.shape != j.shape[:2]:
-        raise InputError(f"expected joints (N, 17, 2) and conf (N, 17), got {j.shape} and {c.shape}")
+        raise InputError(
+            f"expected joints (N, 17, 2) and conf (N, 17), got {j.shape} and {c.shape}"
+        )
     focal = np.broadcast_to(np.asarray(focal_px, dtype=np.float64), (j.shape[0], 2))
     center = np.broadcast_to(np.asarray(center_px, dtype=np.float64), (j.shape[0], 2))
     xn = (j - center[:, None, :]) / focal[:, None, :]
@@ -60,13 +67,15 @@ def normalise_2d(joints2d_px: np.ndarray, conf: np.ndarray, focal_px: np.ndarray
     few = n_keep < 3  # too few confident joints: fall back to all joints for the scale
     keep_s = np.where(few[:, None], True, keep)
     keep_s[:, 0] = False
-    sq = (rel ** 2).sum(axis=-1)
+    sq = (rel**2).sum(axis=-1)
     scale = np.sqrt((sq * keep_s).sum(axis=1) / np.maximum(keep_s.sum(axis=1), 1))
     scale = np.maximum(scale, MIN_SCALE_NORM)
     keep[:, 0] = True
     rel_n = rel / scale[:, None, None] * keep[..., None]
     conf_in = c * keep
-    feats = np.concatenate([rel_n.reshape(-1, 2 * N_JOINTS), conf_in, root, np.log(scale)[:, None]], axis=1)
+    feats = np.concatenate(
+        [rel_n.reshape(-1, 2 * N_JOINTS), conf_in, root, np.log(scale)[:, None]], axis=1
+    )
     return feats.astype(np.float32)
 
 
@@ -93,21 +102,30 @@ class Lifter:
         self._conf_min = float(meta["conf_min"])
         shapes = backend.input_shapes
         if self._input not in shapes or shapes[self._input][-1] != N_FEATURES:
-            raise ModelError(f"lifter model has inputs {shapes}, expected {self._input!r} (-1, {N_FEATURES})")
+            raise ModelError(
+                f"lifter model has inputs {shapes}, expected {self._input!r} (-1, {N_FEATURES})"
+            )
 
     @property
     def conf_min(self) -> float:
         return self._conf_min
 
-    def lift(self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics) -> np.ndarray:
+    def lift(
+        self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
+    ) -> np.ndarray:
         """(N, 17, 2) px + (N, 17) conf -> (N, 17, 3) m, root-relative, camera optical frame."""
         j = np.asarray(joints2d_px)
         if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2):
             raise InputError(f"joints2d_px must be (N, 17, 2), got {j.shape}")
         if j.shape[0] == 0:
             return np.zeros((0, N_JOINTS, 3))
-        feats = normalise_2d(j, conf, np.array([intrinsics.fx_px, intrinsics.fy_px]),
-                             np.array([intrinsics.cx_px, intrinsics.cy_px]), self._conf_min)
+        feats = normalise_2d(
+            j,
+            conf,
+            np.array([intrinsics.fx_px, intrinsics.fy_px]),
+            np.array([intrinsics.cx_px, intrinsics.cy_px]),
+            self._conf_min,
+        )
         return self.lift_features(feats)
 
     def lift_features(self, features: np.ndarray) -> np.ndarray:

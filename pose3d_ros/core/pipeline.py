@@ -31,7 +31,6 @@ from pose3d_ros.core.tracking import Tracker, TrackerConfig
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D
 from pose3d_ros.errors import InputError
 
-
 STAGES = ("pose2d", "lift", "place", "track")
 NS_PER_S = 1_000_000_000
 
@@ -45,7 +44,9 @@ class Pose2DStage(Protocol):
 
 
 class LiftStage(Protocol):
-    def lift(self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics) -> np.ndarray: ...
+    def lift(
+        self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
+    ) -> np.ndarray: ...
 
 
 # (rel_m (N,17,3), joints2d_px (N,17,2), conf (N,17), intrinsics, depth_m (H,W) | None, PlacementConfig)
@@ -84,8 +85,14 @@ def default_place(rel_m, j2d_px, conf, intrinsics, depth_m, config: PlacementCon
 class Pose3DPipeline:
     """Runs the stages on one frame at a time. Not thread-safe: one caller thread."""
 
-    def __init__(self, pose2d: Pose2DStage, lifter: LiftStage, config: PipelineConfig | None = None,
-                 place: PlaceFn = default_place, tracker: Tracker | None = None):
+    def __init__(
+        self,
+        pose2d: Pose2DStage,
+        lifter: LiftStage,
+        config: PipelineConfig | None = None,
+        place: PlaceFn = default_place,
+        tracker: Tracker | None = None,
+    ):
         self._pose2d = pose2d
         self._lifter = lifter
         self._config = config or PipelineConfig()
@@ -122,8 +129,13 @@ class Pose3DPipeline:
         """Forget ROI tracking (e.g. after a stream restart); ids end by timeout as usual."""
         self._pose2d.reset()
 
-    def process(self, frame_rgb: np.ndarray, intrinsics: CameraIntrinsics, stamp_ns: int,
-                depth_m: np.ndarray | None = None) -> FrameResult:
+    def process(
+        self,
+        frame_rgb: np.ndarray,
+        intrinsics: CameraIntrinsics,
+        stamp_ns: int,
+        depth_m: np.ndarray | None = None,
+    ) -> FrameResult:
         """(H, W, 3) uint8 RGB frame taken at stamp_ns -> people, joints3d_m absolute in the camera
         optical frame.
 
@@ -153,8 +165,9 @@ class Pose3DPipeline:
         self._smoother.forget(ended)
         return ended
 
-    def _lift_and_place(self, poses: list[Pose2D], intrinsics: CameraIntrinsics,
-                        depth_m: np.ndarray | None) -> tuple[list[Person], tuple[str, ...], dict[str, float]]:
+    def _lift_and_place(
+        self, poses: list[Pose2D], intrinsics: CameraIntrinsics, depth_m: np.ndarray | None
+    ) -> tuple[list[Person], tuple[str, ...], dict[str, float]]:
         """Lift and place every pose; (people kept, why the others were dropped, seconds taken by
         "lift" and "place")."""
         if not poses:
@@ -171,13 +184,24 @@ class Pose3DPipeline:
         min_depth_m = self._config.placement.min_depth_m
         for i, pose in enumerate(poses):
             if not (np.all(np.isfinite(abs_m[i])) and np.all(np.isfinite(j2d[i]))):
-                rejected.append("no finite 3D placement (a joint nearer than min_depth_m "
-                                f"{min_depth_m:g} m, behind the camera, or a degenerate skeleton)")
+                rejected.append(
+                    "no finite 3D placement (a joint nearer than min_depth_m "
+                    f"{min_depth_m:g} m, behind the camera, or a degenerate skeleton)"
+                )
             elif abs_m[i, PELVIS, 2] < min_depth_m:
-                rejected.append(f"placed at {abs_m[i, PELVIS, 2]:.2f} m, nearer than min_depth_m {min_depth_m:g} m")
+                rejected.append(
+                    f"placed at {abs_m[i, PELVIS, 2]:.2f} m, nearer than min_depth_m {min_depth_m:g} m"
+                )
             else:
-                people.append(Person(joints2d_px=j2d[i], joints2d_conf=conf[i], joints3d_m=abs_m[i],
-                                     joints3d_conf=np.asarray(conf3d[i], dtype=np.float64), pose2d=pose))
+                people.append(
+                    Person(
+                        joints2d_px=j2d[i],
+                        joints2d_conf=conf[i],
+                        joints3d_m=abs_m[i],
+                        joints3d_conf=np.asarray(conf3d[i], dtype=np.float64),
+                        pose2d=pose,
+                    )
+                )
         self._rejected += len(rejected)
         return people, tuple(rejected), timings
 

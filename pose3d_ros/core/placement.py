@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.errors import ConfigError, InputError
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,18 @@ class PlacementConfig:
     conf_min: float = 0.3  # joints below this 2D confidence do not read depth
     surface_offset_m: float = 0.03
     agreement_sigma_m: float = 0.10
-    min_depth_m: float = 0.2  # nearest a placed joint (and a usable depth reading) may be; node: min_root_depth_m
+    min_depth_m: float = (
+        0.2  # nearest a placed joint (and a usable depth reading) may be; node: min_root_depth_m
+    )
     max_depth_m: float = 20.0
 
     def __post_init__(self) -> None:
         if self.window_radius_px < 0 or self.min_valid_px < 1 or self.min_joints < 1:
             raise ConfigError(f"bad depth window settings: {self}")
         if not 0.0 < self.min_depth_m < self.max_depth_m:
-            raise ConfigError(f"need 0 < min_depth_m < max_depth_m, got {self.min_depth_m}, {self.max_depth_m}")
+            raise ConfigError(
+                f"need 0 < min_depth_m < max_depth_m, got {self.min_depth_m}, {self.max_depth_m}"
+            )
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,9 @@ def _normalised(j2d_px: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
     return (j2d_px - np.array([intr.cx_px, intr.cy_px])) / np.array([intr.fx_px, intr.fy_px])
 
 
-def solve_translation(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray,
-                      intrinsics: CameraIntrinsics) -> np.ndarray:
+def solve_translation(
+    rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
+) -> np.ndarray:
     """(N, J, 3) m root-relative + (N, J, 2) px + (N, J) weights -> (N, 3) m root translation (method a)."""
     xy = _normalised(j2d_px, intrinsics)
     w = np.clip(conf, 0.0, None).astype(np.float64)
@@ -90,11 +95,13 @@ def solve_translation(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray,
         ata += np.eye(3) * 1e-12
         t = np.linalg.solve(ata, atb[..., None])[..., 0]
         depth = np.maximum(rel_m[..., 2] + t[:, None, 2], 1e-3)
-        wi = w / depth ** 2
+        wi = w / depth**2
     return t
 
 
-def joint_depths(j2d_px: np.ndarray, conf: np.ndarray, depth_m: np.ndarray, config: PlacementConfig) -> np.ndarray:
+def joint_depths(
+    j2d_px: np.ndarray, conf: np.ndarray, depth_m: np.ndarray, config: PlacementConfig
+) -> np.ndarray:
     """(N, J) median depth (m) of the valid pixels around each joint; NaN where too few or not confident."""
     h, w = depth_m.shape
     r = config.window_radius_px
@@ -105,7 +112,9 @@ def joint_depths(j2d_px: np.ndarray, conf: np.ndarray, depth_m: np.ndarray, conf
     inside = (us >= 0) & (us < w) & (vs >= 0) & (vs < h)
     vals = depth_m[np.clip(vs, 0, h - 1), np.clip(us, 0, w - 1)].astype(np.float64)
     with np.errstate(invalid="ignore"):
-        ok = inside & np.isfinite(vals) & (vals >= config.min_depth_m) & (vals <= config.max_depth_m)
+        ok = (
+            inside & np.isfinite(vals) & (vals >= config.min_depth_m) & (vals <= config.max_depth_m)
+        )
     vals = np.where(ok, vals, np.inf).reshape(vals.shape[:2] + (-1,))
     count = ok.reshape(vals.shape).sum(axis=-1)
     vals.sort(axis=-1)
@@ -129,8 +138,14 @@ def _root_depth_from_joints(d_j: np.ndarray, rel_z: np.ndarray, config: Placemen
     return float(np.median(inl))
 
 
-def place_with_confidence(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics,
-                          depth_m: np.ndarray | None = None, config: PlacementConfig | None = None) -> Placement:
+def place_with_confidence(
+    rel_m: np.ndarray,
+    j2d_px: np.ndarray,
+    conf: np.ndarray,
+    intrinsics: CameraIntrinsics,
+    depth_m: np.ndarray | None = None,
+    config: PlacementConfig | None = None,
+) -> Placement:
     """Place N lifted people (see the module docstring for the method and its assumptions).
 
     rel_m: (N, J, 3) m root-relative camera optical frame; j2d_px: (N, J, 2); conf: (N, J);
@@ -140,8 +155,15 @@ def place_with_confidence(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarra
     rel = np.asarray(rel_m, dtype=np.float64)
     j2d = np.asarray(j2d_px, dtype=np.float64)
     c = np.clip(np.asarray(conf, dtype=np.float64), 0.0, 1.0)
-    if rel.ndim != 3 or rel.shape[-1] != 3 or j2d.shape != rel.shape[:2] + (2,) or c.shape != rel.shape[:2]:
-        raise InputError(f"expected rel (N, J, 3), 2D (N, J, 2), conf (N, J); got {rel.shape}, {j2d.shape}, {c.shape}")
+    if (
+        rel.ndim != 3
+        or rel.shape[-1] != 3
+        or j2d.shape != rel.shape[:2] + (2,)
+        or c.shape != rel.shape[:2]
+    ):
+        raise InputError(
+            f"expected rel (N, J, 3), 2D (N, J, 2), conf (N, J); got {rel.shape}, {j2d.shape}, {c.shape}"
+        )
     if depth_m is not None and np.ndim(depth_m) != 2:
         raise InputError(f"depth image must be (H, W), got {np.shape(depth_m)}")
     t = solve_translation(rel, j2d, c, intrinsics)
@@ -160,7 +182,11 @@ def place_with_confidence(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarra
             t[i] = [txy[0], txy[1], tz]
             used[i] = True
             resid = d[i] + cfg.surface_offset_m - (rel[i, :, 2] + tz)
-            agree = np.where(np.isfinite(resid), np.exp(-0.5 * (np.nan_to_num(resid) / cfg.agreement_sigma_m) ** 2), 0.5)
+            agree = np.where(
+                np.isfinite(resid),
+                np.exp(-0.5 * (np.nan_to_num(resid) / cfg.agreement_sigma_m) ** 2),
+                0.5,
+            )
             conf3d[i] = c[i] * agree
     out = rel + t[:, None, :]
     valid = np.all(np.isfinite(out), axis=(1, 2)) & (out[..., 2].min(axis=1) >= cfg.min_depth_m)
@@ -169,7 +195,12 @@ def place_with_confidence(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarra
     return Placement(out, conf3d, used, valid)
 
 
-def place(rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics,
-          depth_m: np.ndarray | None = None) -> np.ndarray:
+def place(
+    rel_m: np.ndarray,
+    j2d_px: np.ndarray,
+    conf: np.ndarray,
+    intrinsics: CameraIntrinsics,
+    depth_m: np.ndarray | None = None,
+) -> np.ndarray:
     """(N, J, 3) m absolute camera-frame joints (NaN for people that could not be placed)."""
     return place_with_confidence(rel_m, j2d_px, conf, intrinsics, depth_m).joints3d_m

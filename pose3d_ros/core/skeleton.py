@@ -20,9 +20,23 @@ from __future__ import annotations
 import numpy as np
 
 H36M_JOINTS = (
-    "pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle",
-    "spine", "thorax", "neck", "head",
-    "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist",
+    "pelvis",
+    "r_hip",
+    "r_knee",
+    "r_ankle",
+    "l_hip",
+    "l_knee",
+    "l_ankle",
+    "spine",
+    "thorax",
+    "neck",
+    "head",
+    "l_shoulder",
+    "l_elbow",
+    "l_wrist",
+    "r_shoulder",
+    "r_elbow",
+    "r_wrist",
 )
 H36M_PARENTS = np.array([-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15])
 H36M_LEFT = (4, 5, 6, 11, 12, 13)
@@ -32,40 +46,143 @@ PELVIS = 0
 H36M_SYNTHESISED = (0, 7, 8, 9, 10)
 
 BLAZEPOSE_JOINTS = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
 )
 BLAZEPOSE_EDGES = (
-    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
-    (23, 25), (25, 27), (27, 29), (29, 31), (27, 31), (24, 26), (26, 28), (28, 30), (30, 32), (28, 32),
-    (0, 2), (0, 5), (2, 7), (5, 8), (9, 10), (15, 17), (15, 19), (15, 21), (16, 18), (16, 20), (16, 22),
+    (11, 12),
+    (11, 13),
+    (13, 15),
+    (12, 14),
+    (14, 16),
+    (11, 23),
+    (12, 24),
+    (23, 24),
+    (23, 25),
+    (25, 27),
+    (27, 29),
+    (29, 31),
+    (27, 31),
+    (24, 26),
+    (26, 28),
+    (28, 30),
+    (30, 32),
+    (28, 32),
+    (0, 2),
+    (0, 5),
+    (2, 7),
+    (5, 8),
+    (9, 10),
+    (15, 17),
+    (15, 19),
+    (15, 21),
+    (16, 18),
+    (16, 20),
+    (16, 22),
 )
 
 # CMU mocap (../shared/data/cmu_mocap, 24 joints) indices used to build H36M-17.
 CMU_JOINTS = (
-    "pelvis", "l_hip", "l_knee", "l_ankle", "l_foot", "l_toe", "r_hip", "r_knee", "r_ankle",
-    "r_foot", "r_toe", "spine", "chest", "neck", "head", "head_top", "l_shoulder", "l_elbow",
-    "l_wrist", "l_hand", "r_shoulder", "r_elbow", "r_wrist", "r_hand",
+    "pelvis",
+    "l_hip",
+    "l_knee",
+    "l_ankle",
+    "l_foot",
+    "l_toe",
+    "r_hip",
+    "r_knee",
+    "r_ankle",
+    "r_foot",
+    "r_toe",
+    "spine",
+    "chest",
+    "neck",
+    "head",
+    "head_top",
+    "l_shoulder",
+    "l_elbow",
+    "l_wrist",
+    "l_hand",
+    "r_shoulder",
+    "r_elbow",
+    "r_wrist",
+    "r_hand",
 )
 
 # COCO-18 (OpenPose order) as used by hri_msgs/Skeleton2D.
 COCO18_JOINTS = (
-    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder",
-    "left_elbow", "left_wrist", "right_hip", "right_knee", "right_ankle", "left_hip",
-    "left_knee", "left_ankle", "left_eye", "right_eye", "left_ear", "right_ear",
+    "nose",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
 )
 # COCO-17 (the COCO keypoint annotation order) from BlazePose-33.
 BLAZEPOSE_TO_COCO17 = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
 
 # REP-155 / ROS4HRI frame names for the H36M joints ("<name>_<id>").
 H36M_TO_ROS4HRI = (
-    "waist", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle",
-    "torso", "thorax", "neck", "head",
-    "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist",
+    "waist",
+    "r_hip",
+    "r_knee",
+    "r_ankle",
+    "l_hip",
+    "l_knee",
+    "l_ankle",
+    "torso",
+    "thorax",
+    "neck",
+    "head",
+    "l_shoulder",
+    "l_elbow",
+    "l_wrist",
+    "r_shoulder",
+    "r_elbow",
+    "r_wrist",
 )
 
 
@@ -81,9 +198,25 @@ def blazepose_to_h36m(kp: np.ndarray) -> np.ndarray:
     eyes = _mid(kp[..., 2, :], kp[..., 5, :])
     mouth = _mid(kp[..., 9, :], kp[..., 10, :])
     head = neck + 2.0 * (eyes - mouth)
-    j = [pelvis, kp[..., 24, :], kp[..., 26, :], kp[..., 28, :], kp[..., 23, :], kp[..., 25, :],
-         kp[..., 27, :], _mid(pelvis, thorax), thorax, neck, head,
-         kp[..., 11, :], kp[..., 13, :], kp[..., 15, :], kp[..., 12, :], kp[..., 14, :], kp[..., 16, :]]
+    j = [
+        pelvis,
+        kp[..., 24, :],
+        kp[..., 26, :],
+        kp[..., 28, :],
+        kp[..., 23, :],
+        kp[..., 25, :],
+        kp[..., 27, :],
+        _mid(pelvis, thorax),
+        thorax,
+        neck,
+        head,
+        kp[..., 11, :],
+        kp[..., 13, :],
+        kp[..., 15, :],
+        kp[..., 12, :],
+        kp[..., 14, :],
+        kp[..., 16, :],
+    ]
     return np.stack(j, axis=-2)
 
 
@@ -94,9 +227,25 @@ def blazepose_conf_to_h36m(conf: np.ndarray) -> np.ndarray:
     shoulders = np.minimum(c[..., 11], c[..., 12])
     ears = np.minimum(c[..., 7], c[..., 8])
     face = np.minimum.reduce([ears, c[..., 2], c[..., 5], c[..., 9], c[..., 10]])
-    j = [hips, c[..., 24], c[..., 26], c[..., 28], c[..., 23], c[..., 25], c[..., 27],
-         np.minimum(hips, shoulders), shoulders, ears, face,
-         c[..., 11], c[..., 13], c[..., 15], c[..., 12], c[..., 14], c[..., 16]]
+    j = [
+        hips,
+        c[..., 24],
+        c[..., 26],
+        c[..., 28],
+        c[..., 23],
+        c[..., 25],
+        c[..., 27],
+        np.minimum(hips, shoulders),
+        shoulders,
+        ears,
+        face,
+        c[..., 11],
+        c[..., 13],
+        c[..., 15],
+        c[..., 12],
+        c[..., 14],
+        c[..., 16],
+    ]
     return np.stack(j, axis=-1)
 
 
@@ -104,9 +253,25 @@ def cmu_to_h36m(p: np.ndarray) -> np.ndarray:
     """(..., 24, D) CMU mocap joints -> (..., 17, D) H36M joints, synthesised as documented above."""
     pelvis = _mid(p[..., 1, :], p[..., 6, :])
     thorax = _mid(p[..., 16, :], p[..., 20, :])
-    j = [pelvis, p[..., 6, :], p[..., 7, :], p[..., 8, :], p[..., 1, :], p[..., 2, :], p[..., 3, :],
-         _mid(pelvis, thorax), thorax, p[..., 14, :], p[..., 15, :],
-         p[..., 16, :], p[..., 17, :], p[..., 18, :], p[..., 20, :], p[..., 21, :], p[..., 22, :]]
+    j = [
+        pelvis,
+        p[..., 6, :],
+        p[..., 7, :],
+        p[..., 8, :],
+        p[..., 1, :],
+        p[..., 2, :],
+        p[..., 3, :],
+        _mid(pelvis, thorax),
+        thorax,
+        p[..., 14, :],
+        p[..., 15, :],
+        p[..., 16, :],
+        p[..., 17, :],
+        p[..., 18, :],
+        p[..., 20, :],
+        p[..., 21, :],
+        p[..., 22, :],
+    ]
     return np.stack(j, axis=-2)
 
 

@@ -89,7 +89,9 @@ class Tracker:
         """IDs of the tracks alive now (seen within the timeout), in creation order."""
         return tuple(self._boxes_px)
 
-    def update(self, boxes_px: np.ndarray, stamp_s: float, keys: list[int | None] | None = None) -> TrackUpdate:
+    def update(
+        self, boxes_px: np.ndarray, stamp_s: float, keys: list[int | None] | None = None
+    ) -> TrackUpdate:
         """(N, 4) detection boxes x0, y0, x1, y1 px at time stamp_s -> IDs and ended tracks.
 
         keys: the 2D stage's track_key of each detection (None: unknown); a key seen on the last
@@ -145,4 +147,3 @@ class Tracker:
             if tid not in self._used:
                 self._used.add(tid)
                 return tid
-

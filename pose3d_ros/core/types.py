@@ -38,25 +38,35 @@ class CameraIntrinsics:
         w, h = float(self.width_px), float(self.height_px)
         lo, hi = 0.5 / np.tan(np.deg2rad(89.5)), 0.5 / np.tan(np.deg2rad(0.5))
         if not (lo * w <= self.fx_px <= hi * w and lo * h <= self.fy_px <= hi * h):
-            return (f"focal lengths fx={self.fx_px:g}, fy={self.fy_px:g} px give a field of view outside "
-                    f"1..179 deg for a {self.width_px}x{self.height_px} image")
+            return (
+                f"focal lengths fx={self.fx_px:g}, fy={self.fy_px:g} px give a field of view outside "
+                f"1..179 deg for a {self.width_px}x{self.height_px} image"
+            )
         if not 0.25 <= self.fx_px / self.fy_px <= 4.0:
             return f"fx / fy = {self.fx_px / self.fy_px:g} is outside 0.25..4"
         if not (-0.5 * w <= self.cx_px <= 1.5 * w and -0.5 * h <= self.cy_px <= 1.5 * h):
-            return (f"principal point ({self.cx_px:g}, {self.cy_px:g}) px is more than half an image outside "
-                    f"the {self.width_px}x{self.height_px} image")
+            return (
+                f"principal point ({self.cx_px:g}, {self.cy_px:g}) px is more than half an image outside "
+                f"the {self.width_px}x{self.height_px} image"
+            )
         return None
 
     @classmethod
-    def default_for(cls, width_px: int, height_px: int, hfov_deg: float = 60.0) -> "CameraIntrinsics":
+    def default_for(
+        cls, width_px: int, height_px: int, hfov_deg: float = 60.0
+    ) -> "CameraIntrinsics":
         """Fallback when no camera_info is available: principal point at the centre, given horizontal FOV."""
         fx = 0.5 * width_px / np.tan(np.deg2rad(hfov_deg) / 2.0)
-        return cls(fx, fx, (width_px - 1) / 2.0, (height_px - 1) / 2.0, int(width_px), int(height_px))
+        return cls(
+            fx, fx, (width_px - 1) / 2.0, (height_px - 1) / 2.0, int(width_px), int(height_px)
+        )
 
     @property
     def matrix(self) -> np.ndarray:
         """(3, 3) K matrix."""
-        return np.array([[self.fx_px, 0.0, self.cx_px], [0.0, self.fy_px, self.cy_px], [0.0, 0.0, 1.0]])
+        return np.array(
+            [[self.fx_px, 0.0, self.cx_px], [0.0, self.fy_px, self.cy_px], [0.0, 0.0, 1.0]]
+        )
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,9 @@ class GraphBuilder:
     def value(self, index: int) -> str:
         """ONNX name of the activation `index` (rank 4: NCHW)."""
         if index not in self._values:
-            raise ModelError(f"tensor {self.model.tensors[index].name!r} used before it is produced")
+            raise ModelError(
+                f"tensor {self.model.tensors[index].name!r} used before it is produced"
+            )
         return self._values[index]
 
     def operand(self, index: int, out_rank: int) -> str:

@@ -27,7 +27,9 @@ def prune_outputs(model: onnx.ModelProto, drop: Iterable[str]) -> onnx.ModelProt
     drop = set(drop)
     unknown = drop - set(outputs)
     if unknown:
-        raise ModelError(f"cannot drop {sorted(unknown)}: not outputs of {graph.name!r} ({outputs})")
+        raise ModelError(
+            f"cannot drop {sorted(unknown)}: not outputs of {graph.name!r} ({outputs})"
+        )
     keep_outputs = [o for o in graph.output if o.name not in drop]
     if not keep_outputs:
         raise ModelError(f"{graph.name!r}: dropping {sorted(drop)} would leave no outputs")
@@ -41,8 +43,15 @@ def prune_outputs(model: onnx.ModelProto, drop: Iterable[str]) -> onnx.ModelProt
     nodes = [n for n, keep in zip(graph.node, keep_node) if keep]
     inits = [t for t in graph.initializer if t.name in needed]
     values = [v for v in graph.value_info if v.name in needed]
-    new_graph = helper.make_graph(nodes, graph.name, list(graph.input), keep_outputs, initializer=inits,
-                                  doc_string=graph.doc_string, value_info=values)
+    new_graph = helper.make_graph(
+        nodes,
+        graph.name,
+        list(graph.input),
+        keep_outputs,
+        initializer=inits,
+        doc_string=graph.doc_string,
+        value_info=values,
+    )
     pruned = onnx.ModelProto()
     pruned.CopyFrom(model)
     pruned.graph.CopyFrom(new_graph)

@@ -23,8 +23,9 @@ def _expand_dense(pos: np.ndarray, coords: np.ndarray, size: int) -> tuple[np.nd
     return new_pos, np.concatenate([new_coords, level[:, None]], axis=1)
 
 
-def _expand_csr(pos: np.ndarray, coords: np.ndarray, segments: np.ndarray,
-                indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _expand_csr(
+    pos: np.ndarray, coords: np.ndarray, segments: np.ndarray, indices: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     if pos.size and (pos.max() + 1 >= segments.size or segments[-1] > indices.size):
         raise ModelError("sparse tensor: CSR segments out of range")
     starts, ends = segments[pos], segments[pos + 1]
@@ -41,7 +42,11 @@ def _expand_csr(pos: np.ndarray, coords: np.ndarray, segments: np.ndarray,
 def densify(values: np.ndarray, shape: tuple[int, ...], sparsity: Sparsity) -> np.ndarray:
     """Dense array of `shape` (dtype of `values`) from the flat non-zero `values` and `sparsity`."""
     n, order, block_map = len(shape), sparsity.traversal_order, sparsity.block_map
-    if len(order) != n + len(block_map) or len(sparsity.dims) != len(order) or sorted(order) != list(range(len(order))):
+    if (
+        len(order) != n + len(block_map)
+        or len(sparsity.dims) != len(order)
+        or sorted(order) != list(range(len(order)))
+    ):
         raise ModelError(f"sparse tensor: inconsistent sparsity for shape {shape}")
     pos = np.zeros(1, dtype=np.int64)
     coords = np.zeros((1, 0), dtype=np.int64)

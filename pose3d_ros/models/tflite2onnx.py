@@ -48,16 +48,22 @@ def _fold(model: TfliteModel, op, consts: dict[int, np.ndarray]) -> np.ndarray:
         raise ModelError(f"DEQUANTIZE of {src.name!r}: only constant inputs are supported")
     value = consts[op.inputs[0]]
     if value.dtype != np.float16:
-        raise ModelError(f"DEQUANTIZE of {src.name!r}: only float16 weights are supported, got {value.dtype}")
+        raise ModelError(
+            f"DEQUANTIZE of {src.name!r}: only float16 weights are supported, got {value.dtype}"
+        )
     return value.astype(np.float32)
 
 
 def _io_info(model: TfliteModel, index: int) -> onnx.ValueInfoProto:
     t = model.tensors[index]
     if t.dtype != np.float32:
-        raise ModelError(f"graph tensor {t.name!r}: only float32 inputs/outputs are supported, got {t.dtype}")
+        raise ModelError(
+            f"graph tensor {t.name!r}: only float32 inputs/outputs are supported, got {t.dtype}"
+        )
     if not t.shape or t.shape[0] != 1:
-        raise ModelError(f"graph tensor {t.name!r}: expected a leading batch dimension of 1, got {t.shape}")
+        raise ModelError(
+            f"graph tensor {t.name!r}: expected a leading batch dimension of 1, got {t.shape}"
+        )
     return helper.make_tensor_value_info(t.name, onnx.TensorProto.FLOAT, [BATCH_DIM, *t.shape[1:]])
 
 
@@ -67,7 +73,9 @@ def convert_model(model: TfliteModel, graph_name: str, source_sha256: str = "") 
     for index in model.inputs:
         name = model.tensors[index].name
         g.reserve(name)
-        g.bind(index, g.transpose(name, NHWC_TO_NCHW, name + "__nchw") if g.rank(index) == 4 else name)
+        g.bind(
+            index, g.transpose(name, NHWC_TO_NCHW, name + "__nchw") if g.rank(index) == 4 else name
+        )
     for index in model.outputs:
         g.reserve(model.tensors[index].name)
     for op in model.ops:
@@ -76,18 +84,34 @@ def convert_model(model: TfliteModel, graph_name: str, source_sha256: str = "") 
             continue
         builder = BUILDERS.get(op.opcode)
         if builder is None:
-            raise ModelError(f"unsupported TFLite op {op.opcode} (output {model.tensors[op.outputs[0]].name!r})")
+            raise ModelError(
+                f"unsupported TFLite op {op.opcode} (output {model.tensors[op.outputs[0]].name!r})"
+            )
         builder(g, op)
     for index in model.outputs:
         if g.rank(index) == 4:
-            g.node("Transpose", [g.value(index)], model.tensors[index].name, perm=list(NCHW_TO_NHWC))
+            g.node(
+                "Transpose", [g.value(index)], model.tensors[index].name, perm=list(NCHW_TO_NHWC)
+            )
         elif g.value(index) != model.tensors[index].name:
-            raise ModelError(f"graph output {model.tensors[index].name!r} was not produced by an op")
-    graph = helper.make_graph(g.nodes, graph_name, [_io_info(model, i) for i in model.inputs],
-                              [_io_info(model, i) for i in model.outputs], initializer=g.initializers)
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION,
-                                   producer_name=PRODUCER, producer_version=CONVERTER_VERSION,
-                                   doc_string=f"Converted from TFLite (sha256 {source_sha256 or 'unknown'})")
+            raise ModelError(
+                f"graph output {model.tensors[index].name!r} was not produced by an op"
+            )
+    graph = helper.make_graph(
+        g.nodes,
+        graph_name,
+        [_io_info(model, i) for i in model.inputs],
+        [_io_info(model, i) for i in model.outputs],
+        initializer=g.initializers,
+    )
+    onnx_model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        ir_version=IR_VERSION,
+        producer_name=PRODUCER,
+        producer_version=CONVERTER_VERSION,
+        doc_string=f"Converted from TFLite (sha256 {source_sha256 or 'unknown'})",
+    )
     if source_sha256:
         helper.set_model_props(onnx_model, {"source_tflite_sha256": source_sha256})
     try:

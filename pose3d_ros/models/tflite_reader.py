@@ -12,40 +12,81 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from flatbuffers import encode, number_types as nt, packer
+from flatbuffers import encode, packer
+from flatbuffers import number_types as nt
 from flatbuffers.table import Table
 
 from pose3d_ros.errors import ModelError
 
 # BuiltinOperator codes (schema enum) for the ops this project meets.
 BUILTIN_OPS = {
-    0: "ADD", 2: "CONCATENATION", 3: "CONV_2D", 4: "DEPTHWISE_CONV_2D", 5: "DEPTH_TO_SPACE",
-    6: "DEQUANTIZE", 14: "LOGISTIC", 17: "MAX_POOL_2D", 19: "RELU", 21: "RELU6", 22: "RESHAPE",
-    23: "RESIZE_BILINEAR", 34: "PAD", 124: "DENSIFY",
+    0: "ADD",
+    2: "CONCATENATION",
+    3: "CONV_2D",
+    4: "DEPTHWISE_CONV_2D",
+    5: "DEPTH_TO_SPACE",
+    6: "DEQUANTIZE",
+    14: "LOGISTIC",
+    17: "MAX_POOL_2D",
+    19: "RELU",
+    21: "RELU6",
+    22: "RESHAPE",
+    23: "RESIZE_BILINEAR",
+    34: "PAD",
+    124: "DENSIFY",
 }
 # TensorType enum -> numpy dtype (little-endian, as flatbuffers stores it).
 TENSOR_TYPES = {
-    0: np.dtype("<f4"), 1: np.dtype("<f2"), 2: np.dtype("<i4"), 3: np.dtype("u1"), 4: np.dtype("<i8"),
-    6: np.dtype("?"), 7: np.dtype("<i2"), 9: np.dtype("i1"), 10: np.dtype("<f8"),
+    0: np.dtype("<f4"),
+    1: np.dtype("<f2"),
+    2: np.dtype("<i4"),
+    3: np.dtype("u1"),
+    4: np.dtype("<i8"),
+    6: np.dtype("?"),
+    7: np.dtype("<i2"),
+    9: np.dtype("i1"),
+    10: np.dtype("<f8"),
 }
 # Builtin options: op -> ((key, field id, flags, default), ...). Padding SAME=0, VALID=1.
 _OPTION_FIELDS = {
-    "CONV_2D": (("padding", 0, nt.Int8Flags, 0), ("stride_w", 1, nt.Int32Flags, 1),
-                ("stride_h", 2, nt.Int32Flags, 1), ("activation", 3, nt.Int8Flags, 0),
-                ("dilation_w", 4, nt.Int32Flags, 1), ("dilation_h", 5, nt.Int32Flags, 1)),
-    "DEPTHWISE_CONV_2D": (("padding", 0, nt.Int8Flags, 0), ("stride_w", 1, nt.Int32Flags, 1),
-                          ("stride_h", 2, nt.Int32Flags, 1), ("depth_multiplier", 3, nt.Int32Flags, 0),
-                          ("activation", 4, nt.Int8Flags, 0), ("dilation_w", 5, nt.Int32Flags, 1),
-                          ("dilation_h", 6, nt.Int32Flags, 1)),
-    "MAX_POOL_2D": (("padding", 0, nt.Int8Flags, 0), ("stride_w", 1, nt.Int32Flags, 1),
-                    ("stride_h", 2, nt.Int32Flags, 1), ("filter_w", 3, nt.Int32Flags, 1),
-                    ("filter_h", 4, nt.Int32Flags, 1), ("activation", 5, nt.Int8Flags, 0)),
+    "CONV_2D": (
+        ("padding", 0, nt.Int8Flags, 0),
+        ("stride_w", 1, nt.Int32Flags, 1),
+        ("stride_h", 2, nt.Int32Flags, 1),
+        ("activation", 3, nt.Int8Flags, 0),
+        ("dilation_w", 4, nt.Int32Flags, 1),
+        ("dilation_h", 5, nt.Int32Flags, 1),
+    ),
+    "DEPTHWISE_CONV_2D": (
+        ("padding", 0, nt.Int8Flags, 0),
+        ("stride_w", 1, nt.Int32Flags, 1),
+        ("stride_h", 2, nt.Int32Flags, 1),
+        ("depth_multiplier", 3, nt.Int32Flags, 0),
+        ("activation", 4, nt.Int8Flags, 0),
+        ("dilation_w", 5, nt.Int32Flags, 1),
+        ("dilation_h", 6, nt.Int32Flags, 1),
+    ),
+    "MAX_POOL_2D": (
+        ("padding", 0, nt.Int8Flags, 0),
+        ("stride_w", 1, nt.Int32Flags, 1),
+        ("stride_h", 2, nt.Int32Flags, 1),
+        ("filter_w", 3, nt.Int32Flags, 1),
+        ("filter_h", 4, nt.Int32Flags, 1),
+        ("activation", 5, nt.Int8Flags, 0),
+    ),
     "ADD": (("activation", 0, nt.Int8Flags, 0),),
     "CONCATENATION": (("axis", 0, nt.Int32Flags, 0), ("activation", 1, nt.Int8Flags, 0)),
     "DEPTH_TO_SPACE": (("block_size", 0, nt.Int32Flags, 0),),
-    "RESIZE_BILINEAR": (("align_corners", 2, nt.BoolFlags, False), ("half_pixel_centers", 3, nt.BoolFlags, False)),
+    "RESIZE_BILINEAR": (
+        ("align_corners", 2, nt.BoolFlags, False),
+        ("half_pixel_centers", 3, nt.BoolFlags, False),
+    ),
 }
-_INDEX_VECTOR_DTYPES = {1: np.dtype("<i4"), 2: np.dtype("<u2"), 3: np.dtype("u1")}  # SparseIndexVector union
+_INDEX_VECTOR_DTYPES = {
+    1: np.dtype("<i4"),
+    2: np.dtype("<u2"),
+    3: np.dtype("u1"),
+}  # SparseIndexVector union
 
 
 @dataclass(frozen=True)
@@ -131,7 +172,9 @@ class _Tab:
         if not o:
             return []
         start = self.t.Vector(o)
-        return [_Tab(self.t.Bytes, self.t.Indirect(start + 4 * i)) for i in range(self.t.VectorLen(o))]
+        return [
+            _Tab(self.t.Bytes, self.t.Indirect(start + 4 * i)) for i in range(self.t.VectorLen(o))
+        ]
 
 
 def _int_tuple(arr: np.ndarray | None) -> tuple[int, ...]:
@@ -172,15 +215,22 @@ def _read_tensor(tab: _Tab, buffers: list[_Tab], buf: bytes) -> TensorInfo:
         if raw is not None and raw.size:
             data = raw.view(dtype)
     sp_tab = tab.table(6)
-    return TensorInfo(name, _int_tuple(tab.array(0, "<i4")), dtype, data,
-                      _read_sparsity(sp_tab) if sp_tab is not None else None)
+    return TensorInfo(
+        name,
+        _int_tuple(tab.array(0, "<i4")),
+        dtype,
+        data,
+        _read_sparsity(sp_tab) if sp_tab is not None else None,
+    )
 
 
 def _read_options(op_tab: _Tab, opcode: str) -> dict:
     fields = _OPTION_FIELDS.get(opcode, ())
     opts_tab = op_tab.table(4)
-    return {key: (opts_tab.scalar(fid, flags, default) if opts_tab is not None else default)
-            for key, fid, flags, default in fields}
+    return {
+        key: (opts_tab.scalar(fid, flags, default) if opts_tab is not None else default)
+        for key, fid, flags, default in fields
+    }
 
 
 def read_tflite(buf: bytes) -> TfliteModel:
@@ -202,9 +252,17 @@ def read_tflite(buf: bytes) -> TfliteModel:
         for op in sg.tables(3):
             code = codes[op.scalar(0, nt.Uint32Flags, 0)]
             name = BUILTIN_OPS.get(code, f"BUILTIN_{code}")
-            ops.append(OpInfo(name, _int_tuple(op.array(1, "<i4")), _int_tuple(op.array(2, "<i4")),
-                              _read_options(op, name)))
-        return TfliteModel(tensors, tuple(ops), _int_tuple(sg.array(1, "<i4")), _int_tuple(sg.array(2, "<i4")))
+            ops.append(
+                OpInfo(
+                    name,
+                    _int_tuple(op.array(1, "<i4")),
+                    _int_tuple(op.array(2, "<i4")),
+                    _read_options(op, name),
+                )
+            )
+        return TfliteModel(
+            tensors, tuple(ops), _int_tuple(sg.array(1, "<i4")), _int_tuple(sg.array(2, "<i4"))
+        )
     except ModelError:
         raise
     except Exception as exc:  # flatbuffers raises struct/index errors on a corrupt buffer

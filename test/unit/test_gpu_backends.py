@@ -21,6 +21,7 @@ ENGINES = ROOT / "engines"
 
 # ---------------------------------------------------------------- CUDA buffers
 
+
 @pytest.mark.parametrize("binding", ["cuda-python", "pycuda"])
 def test_buffers_round_trip_on_one_stream_with_either_binding(monkeypatch, binding):
     log = gpu_fakes.CudaLog()
@@ -75,6 +76,7 @@ def test_closed_stream_is_an_error(monkeypatch):
 
 # ---------------------------------------------------------------- kinds and ONNX Runtime CUDA
 
+
 def test_backend_kinds_include_the_gpu_ones():
     assert BACKEND_KINDS[0] == "onnxruntime"
     assert {"onnxruntime_cuda", "tensorrt"} <= set(BACKEND_KINDS)
@@ -101,7 +103,9 @@ def test_session_that_falls_back_to_cpu_is_refused(monkeypatch):
     import onnxruntime as ort
 
     real_session = ort.InferenceSession
-    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(
+        ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
     monkeypatch.setattr(ort, "preload_dlls", lambda: None, raising=False)
     seen = {}
 
@@ -126,19 +130,27 @@ def test_cpu_backend_never_asks_for_the_gpu(monkeypatch):
         seen["providers"] = providers
         return real_session(path, sess_options=sess_options, providers=providers)
 
-    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(
+        ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
     monkeypatch.setattr(ort, "InferenceSession", session)
     with create_backend(ENGINES / "lifter_h36m17.onnx", "onnxruntime") as be:
         assert be.providers == ["CPUExecutionProvider"]
     assert seen["providers"] == ["CPUExecutionProvider"]
 
 
-@pytest.mark.skipif(not _cuda_ep_present(), reason="needs onnxruntime-gpu with the CUDA provider and a GPU")
+@pytest.mark.skipif(
+    not _cuda_ep_present(), reason="needs onnxruntime-gpu with the CUDA provider and a GPU"
+)
 @pytest.mark.parametrize("io_binding", [False, True])
 def test_onnxruntime_cuda_matches_cpu_on_the_lifter(io_binding):
     x = np.random.default_rng(0).normal(size=(3, 54)).astype(np.float32)
-    with create_backend(ENGINES / "lifter_h36m17.onnx", "onnxruntime") as cpu, \
-            create_backend(ENGINES / "lifter_h36m17.onnx", "onnxruntime_cuda", io_binding=io_binding) as gpu:
+    with (
+        create_backend(ENGINES / "lifter_h36m17.onnx", "onnxruntime") as cpu,
+        create_backend(
+            ENGINES / "lifter_h36m17.onnx", "onnxruntime_cuda", io_binding=io_binding
+        ) as gpu,
+    ):
         name = next(iter(cpu.input_shapes))
         a, b = cpu.run({name: x}), gpu.run({name: x})
         for k in a:
@@ -158,7 +170,9 @@ def _person(offset_px=0.0, offset_m=0.0):
 
 def test_people_are_matched_by_keypoints_not_order():
     a, b = _person(), _person(500.0)
-    assert gpu_check.match_people([a["kp2d_px"], b["kp2d_px"]], [b["kp2d_px"] + 1, a["kp2d_px"]]) == [(0, 1), (1, 0)]
+    assert gpu_check.match_people(
+        [a["kp2d_px"], b["kp2d_px"]], [b["kp2d_px"] + 1, a["kp2d_px"]]
+    ) == [(0, 1), (1, 0)]
     assert gpu_check.match_people([a["kp2d_px"]], []) == []
 
 
@@ -175,22 +189,42 @@ def test_deviation_in_px_and_mm():
 
 
 def test_timing_summary_per_stage_and_per_person_frame():
-    frames = [{"detector_s": 0.002, "landmark_s": 0.004, "pose2d_s": 0.008, "lift_s": 0.001, "place_s": 0.0005,
-               "other_s": 0.0005, "people": 2},
-              {"detector_s": 0.0, "landmark_s": 0.004, "pose2d_s": 0.005, "lift_s": 0.001, "place_s": 0.0005,
-               "other_s": 0.0005, "people": 2}]
+    frames = [
+        {
+            "detector_s": 0.002,
+            "landmark_s": 0.004,
+            "pose2d_s": 0.008,
+            "lift_s": 0.001,
+            "place_s": 0.0005,
+            "other_s": 0.0005,
+            "people": 2,
+        },
+        {
+            "detector_s": 0.0,
+            "landmark_s": 0.004,
+            "pose2d_s": 0.005,
+            "lift_s": 0.001,
+            "place_s": 0.0005,
+            "other_s": 0.0005,
+            "people": 2,
+        },
+    ]
     s = gpu_check.timing_summary(frames)
     assert s["frames"] == 2 and s["person_frames"] == 4
     assert s["median_ms_per_frame"]["landmark"] == pytest.approx(4.0)
     assert s["median_ms_per_frame"]["total"] == pytest.approx(8.5)
     assert s["ms_per_person_frame"] == pytest.approx(17.0 / 4)
-    assert s["ms_per_person_frame_landmark_decode_lift"] == pytest.approx((0.006 + 0.005 + 0.002) * 1000 / 4)
+    assert s["ms_per_person_frame_landmark_decode_lift"] == pytest.approx(
+        (0.006 + 0.005 + 0.002) * 1000 / 4
+    )
     assert gpu_check.timing_summary([]) == {"frames": 0}
 
 
 def test_output_differences_replays_recorded_inputs():
     recorded = {"m.onnx": [({"x": np.ones(3)}, {"y": np.array([1.0, -4.0, 2.0])})] * 2}
-    d = gpu_check.output_differences(recorded, lambda model, feeds: {"y": np.array([1.5, -4.0, 2.0])})
+    d = gpu_check.output_differences(
+        recorded, lambda model, feeds: {"y": np.array([1.5, -4.0, 2.0])}
+    )
     assert d == {"m.onnx": {"calls": 2, "y": {"max_abs_diff": 0.5, "ref_max_abs": 4.0}}}
 
 
@@ -219,7 +253,9 @@ def _clip() -> Path:
     return gpu_check.DEFAULT_VIDEO
 
 
-@pytest.mark.skipif(not (ENGINES / "pose_landmark_full.onnx").is_file(), reason="models not generated (make models)")
+@pytest.mark.skipif(
+    not (ENGINES / "pose_landmark_full.onnx").is_file(), reason="models not generated (make models)"
+)
 def test_gpu_check_runs_on_cpu_and_reports_gpu_backends_unavailable(tmp_path, capsys):
     if not _clip().is_file():
         pytest.skip(f"sample clip {_clip()} not present")

@@ -62,31 +62,58 @@ class Pose2DConfig:
     smooth_aux: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("min_detection_score", "nms_iou", "min_presence", "min_new_presence", "heatmap_min_confidence",
-                     "duplicate_iou"):
+        for name in (
+            "min_detection_score",
+            "nms_iou",
+            "min_presence",
+            "min_new_presence",
+            "heatmap_min_confidence",
+            "duplicate_iou",
+        ):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
                 raise ConfigError(f"Pose2DConfig.{name} must be a number in [0, 1], got {v!r}")
-        for name, lo, hi in (("max_people", 1, 64), ("detect_every_n", 0, 100000), ("refine_kernel", 1, 63),
-                             ("settle_steps", 0, 3), ("tiles_per_scan", 0, 64)):
+        for name, lo, hi in (
+            ("max_people", 1, 64),
+            ("detect_every_n", 0, 100000),
+            ("refine_kernel", 1, 63),
+            ("settle_steps", 0, 3),
+            ("tiles_per_scan", 0, 64),
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ConfigError(f"Pose2DConfig.{name} must be an integer in [{lo}, {hi}], got {v!r}")
+                raise ConfigError(
+                    f"Pose2DConfig.{name} must be an integer in [{lo}, {hi}], got {v!r}"
+                )
         tiles = self.detect_tiles
-        if isinstance(tiles, int) and not isinstance(tiles, bool):  # a single grid size; 0 or 1 = none
+        if isinstance(tiles, int) and not isinstance(
+            tiles, bool
+        ):  # a single grid size; 0 or 1 = none
             tiles = (tiles,) if tiles >= 2 else ()
         if isinstance(tiles, list):
             tiles = tuple(tiles)
         object.__setattr__(self, "detect_tiles", tiles)
-        if not isinstance(tiles, tuple) or not all(isinstance(g, int) and not isinstance(g, bool) and 2 <= g <= 4
-                                                   for g in tiles):
-            raise ConfigError(f"Pose2DConfig.detect_tiles must be a tuple of grid sizes in [2, 4], got {tiles!r}")
+        if not isinstance(tiles, tuple) or not all(
+            isinstance(g, int) and not isinstance(g, bool) and 2 <= g <= 4 for g in tiles
+        ):
+            raise ConfigError(
+                f"Pose2DConfig.detect_tiles must be a tuple of grid sizes in [2, 4], got {tiles!r}"
+            )
         if self.refine_kernel % 2 == 0:
             raise ConfigError(f"Pose2DConfig.refine_kernel must be odd, got {self.refine_kernel}")
         for name in ("tracking", "smooth_aux"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"Pose2DConfig.{name} must be a bool, got {getattr(self, name)!r}")
+                raise ConfigError(
+                    f"Pose2DConfig.{name} must be a bool, got {getattr(self, name)!r}"
+                )
         if self.decoder not in DECODER_METHODS:
-            raise ConfigError(f"Pose2DConfig.decoder must be one of {DECODER_METHODS}, got {self.decoder!r}")
-        if not isinstance(self.softargmax_beta, (int, float)) or not 0.0 < float(self.softargmax_beta) <= 100.0:
-            raise ConfigError(f"Pose2DConfig.softargmax_beta must be in (0, 100], got {self.softargmax_beta!r}")
+            raise ConfigError(
+                f"Pose2DConfig.decoder must be one of {DECODER_METHODS}, got {self.decoder!r}"
+            )
+        if (
+            not isinstance(self.softargmax_beta, (int, float))
+            or not 0.0 < float(self.softargmax_beta) <= 100.0
+        ):
+            raise ConfigError(
+                f"Pose2DConfig.softargmax_beta must be in (0, 100], got {self.softargmax_beta!r}"
+            )

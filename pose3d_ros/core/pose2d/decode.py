@@ -53,8 +53,9 @@ def soft_argmax(heatmaps: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarr
     return np.stack([x, y], axis=-1).astype(np.float64), conf
 
 
-def refine_from_heatmap(landmarks_norm: np.ndarray, heatmaps: np.ndarray, kernel_size: int,
-                        min_confidence: float) -> np.ndarray:
+def refine_from_heatmap(
+    landmarks_norm: np.ndarray, heatmaps: np.ndarray, kernel_size: int, min_confidence: float
+) -> np.ndarray:
     """MediaPipe's heatmap refinement of (N, K, 2) normalised landmarks with (N, H, W, K) logit maps.
 
     Landmarks whose cell falls outside the map, or whose window's max sigmoid is below
@@ -82,8 +83,14 @@ def refine_from_heatmap(landmarks_norm: np.ndarray, heatmaps: np.ndarray, kernel
     return out
 
 
-def decode_xy(regressed_norm: np.ndarray, heatmaps: np.ndarray | None, method: str, kernel_size: int,
-              min_confidence: float, beta: float) -> np.ndarray:
+def decode_xy(
+    regressed_norm: np.ndarray,
+    heatmaps: np.ndarray | None,
+    method: str,
+    kernel_size: int,
+    min_confidence: float,
+    beta: float,
+) -> np.ndarray:
     """(N, K, 2) normalised landmark x, y by `method` (one of DECODER_METHODS); the settings come from
     Pose2DConfig, the one place their defaults live.
 

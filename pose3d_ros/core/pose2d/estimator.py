@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 
 from pose3d_ros.backends.base import InferenceBackend
-from pose3d_ros.core.geometry import alignment_roi, point_in_box, roi_is_valid, roi_iou
+from pose3d_ros.core.geometry import alignment_roi, point_in_box, roi_iou, roi_is_valid
 from pose3d_ros.core.image import validate_frame
 from pose3d_ros.core.pose2d.config import Pose2DConfig
 from pose3d_ros.core.pose2d.finder import PersonFinder, TileCycle
@@ -35,8 +35,12 @@ class Pose2DEstimator:
     Not thread-safe (it holds the tracks). `detector_calls` / `landmark_calls` count model runs.
     """
 
-    def __init__(self, detector_backend: InferenceBackend, landmark_backend: InferenceBackend,
-                 config: Pose2DConfig | None = None):
+    def __init__(
+        self,
+        detector_backend: InferenceBackend,
+        landmark_backend: InferenceBackend,
+        config: Pose2DConfig | None = None,
+    ):
         self._backends = (detector_backend, landmark_backend)
         self._frames_since_detect = 0
         self.set_config(config or Pose2DConfig())
@@ -50,8 +54,9 @@ class Pose2DEstimator:
         det, lm = self._backends
         c = self._config = config
         self._finder = PersonFinder(det, c.min_detection_score, c.nms_iou)
-        self._landmarks = LandmarkModel(lm, c.decoder, c.refine_kernel, c.heatmap_min_confidence,
-                                        c.softargmax_beta)
+        self._landmarks = LandmarkModel(
+            lm, c.decoder, c.refine_kernel, c.heatmap_min_confidence, c.softargmax_beta
+        )
         self._tiles = TileCycle(c.detect_tiles, c.tiles_per_scan)
         self._tracker = RoiTracker(smooth_aux=c.tracking and c.smooth_aux)
         self._frames_since_detect = 0
@@ -110,27 +115,39 @@ class Pose2DEstimator:
         for det in self._finder.find(frame_rgb, self._tiles.next(w, h, rotate=c.tracking)):
             if len(rois) >= c.max_people:
                 break
-            if not roi_is_valid(det.roi) or (rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou)):
+            if not roi_is_valid(det.roi) or (
+                rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou)
+            ):
                 continue
             face = det.face_center_px if det.from_tile else None
             if face is not None and any(point_in_box(face, b) for b in boxes):
                 continue  # on a tracked body (people.part_of's first test): skip its landmark run
             rois.append(det.roi)
-            new.append(Candidate(self._tracker.new_key(), det.roi, tracked=False, tile_face_px=face))
+            new.append(
+                Candidate(self._tracker.new_key(), det.roi, tracked=False, tile_face_px=face)
+            )
         return new
 
-    def _settle_new(self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]) -> list[Pose2D]:
+    def _settle_new(
+        self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
+    ) -> list[Pose2D]:
         """Re-crop each newly detected person from its own auxiliary landmarks, `settle_steps` times.
 
         A detector ROI from a zoomed tile can be cut short (a tile that saw only the upper body gives a
         small ROI); one landmark pass predicts the whole body's ROI, the next pass then sees all of it.
         This is one tracking step taken within the frame.
         """
-        new = [i for i, k in enumerate(cands) if not k.tracked and poses[i].score >= self._config.min_new_presence]
+        new = [
+            i
+            for i, k in enumerate(cands)
+            if not k.tracked and poses[i].score >= self._config.min_new_presence
+        ]
         for _ in range(self._config.settle_steps):
             if not new:
                 break
-            again = self._landmarks.estimate(frame_rgb, [alignment_roi(*poses[i].aux_px) for i in new])
+            again = self._landmarks.estimate(
+                frame_rgb, [alignment_roi(*poses[i].aux_px) for i in new]
+            )
             poses = list(poses)
             for i, p in zip(new, again):
                 poses[i] = p

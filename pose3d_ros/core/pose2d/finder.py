@@ -62,10 +62,17 @@ class RawDetections:
 
     @classmethod
     def concatenate(cls, parts: list["RawDetections"]) -> "RawDetections":
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("boxes", "keypoints", "scores")))
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("boxes", "keypoints", "scores")
+            )
+        )
 
 
-def ssd_anchors(input_px: int = DETECTOR_INPUT_PX, strides: tuple[int, ...] = ANCHOR_STRIDES) -> np.ndarray:
+def ssd_anchors(
+    input_px: int = DETECTOR_INPUT_PX, strides: tuple[int, ...] = ANCHOR_STRIDES
+) -> np.ndarray:
     """(A, 2) anchor centres, normalised 0..1 (x, y), ordered layer, y, x, anchor; A = 2254 for 224 px.
 
     With one aspect ratio and fixed_anchor_size each layer has 2 anchors per cell (the ratio-1 anchor
@@ -86,15 +93,20 @@ def ssd_anchors(input_px: int = DETECTOR_INPUT_PX, strides: tuple[int, ...] = AN
     return np.concatenate(centres, axis=0)
 
 
-def tile_regions(width_px: int, height_px: int, grid: int, overlap: float = TILE_OVERLAP) -> list[Roi]:
+def tile_regions(
+    width_px: int, height_px: int, grid: int, overlap: float = TILE_OVERLAP
+) -> list[Roi]:
     """Square detector regions: a grid x grid cover of the frame with `overlap` (fraction of a tile),
     each tile a square of side max(tile w, tile h) so small people appear larger to the detector."""
     if grid <= 1:
         return []
     tw = width_px / (grid - (grid - 1) * overlap)
     th = height_px / (grid - (grid - 1) * overlap)
-    return [square_around(c * tw * (1.0 - overlap), r * th * (1.0 - overlap), tw, th)
-            for r in range(grid) for c in range(grid)]
+    return [
+        square_around(c * tw * (1.0 - overlap), r * th * (1.0 - overlap), tw, th)
+        for r in range(grid)
+        for c in range(grid)
+    ]
 
 
 def letterbox(frame_rgb: np.ndarray, region: Roi | None = None) -> tuple[np.ndarray, Roi]:
@@ -108,8 +120,13 @@ def letterbox(frame_rgb: np.ndarray, region: Roi | None = None) -> tuple[np.ndar
     return crop.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0), box
 
 
-def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
-                      min_score: float, input_px: int = DETECTOR_INPUT_PX) -> RawDetections:
+def decode_detections(
+    raw_boxes: np.ndarray,
+    raw_scores: np.ndarray,
+    anchors: np.ndarray,
+    min_score: float,
+    input_px: int = DETECTOR_INPUT_PX,
+) -> RawDetections:
     """Decode one image's (A, 12) regressions and (A, 1) score logits; keep scores >= min_score.
 
     The 12 values are x, y, w, h of the box centre/size (MediaPipe's "reverse output order"), then
@@ -118,8 +135,10 @@ def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np
     raw_boxes = np.asarray(raw_boxes, dtype=np.float64).reshape(-1, 4 + 2 * NUM_KEYPOINTS)
     logits = np.asarray(raw_scores, dtype=np.float64).reshape(-1)
     if raw_boxes.shape[0] != anchors.shape[0] or logits.shape[0] != anchors.shape[0]:
-        raise ModelError(f"detector output has {raw_boxes.shape[0]} boxes / {logits.shape[0]} scores, "
-                         f"expected {anchors.shape[0]} anchors")
+        raise ModelError(
+            f"detector output has {raw_boxes.shape[0]} boxes / {logits.shape[0]} scores, "
+            f"expected {anchors.shape[0]} anchors"
+        )
     scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -SCORE_CLIP, SCORE_CLIP)))
     keep = np.flatnonzero(scores >= min_score)
     r = raw_boxes[keep] / float(input_px)
@@ -185,23 +204,36 @@ class PersonFinder:
         self.calls += 1
         whole, tiled = [], []
         for i, box in enumerate(boxes):
-            d = decode_detections(out[self._boxes][i], out[self._scores][i], self._anchors, self._min_score)
+            d = decode_detections(
+                out[self._boxes][i], out[self._scores][i], self._anchors, self._min_score
+            )
             if d.scores.size:  # rotation 0: face boxes stay axis-aligned in the image
                 corners = crop_to_image(d.boxes.reshape(-1, 2, 2), box).reshape(-1, 4)
-                (tiled if i else whole).append(RawDetections(corners, crop_to_image(d.keypoints, box), d.scores))
+                (tiled if i else whole).append(
+                    RawDetections(corners, crop_to_image(d.keypoints, box), d.scores)
+                )
         found = self._merge(whole, False, [])
         return found + self._merge(tiled, True, found)
 
-    def _merge(self, parts: list[RawDetections], from_tile: bool, found: list[Detection]) -> list[Detection]:
+    def _merge(
+        self, parts: list[RawDetections], from_tile: bool, found: list[Detection]
+    ) -> list[Detection]:
         """Weighted NMS over `parts`; with from_tile, drop those whose face repeats one in `found`."""
         if not parts:
             return []
         merged = weighted_nms(RawDetections.concatenate(parts), self._nms_iou)
         known = np.stack([d.face_box_px for d in found]) if found else np.zeros((0, 4))
-        return [Detection(score=float(s), face_box_px=b, keypoints_px=k, roi=alignment_roi(k[0], k[1]),
-                          from_tile=from_tile)
-                for b, k, s in zip(merged.boxes, merged.keypoints, merged.scores)
-                if not np.any(box_iou(b, known)[0] > self._nms_iou)]
+        return [
+            Detection(
+                score=float(s),
+                face_box_px=b,
+                keypoints_px=k,
+                roi=alignment_roi(k[0], k[1]),
+                from_tile=from_tile,
+            )
+            for b, k, s in zip(merged.boxes, merged.keypoints, merged.scores)
+            if not np.any(box_iou(b, known)[0] > self._nms_iou)
+        ]
 
 
 class TileCycle:
@@ -228,4 +260,4 @@ class TileCycle:
             return tiles
         start = self._cursor % len(tiles)
         self._cursor = start + k
-        return (tiles + tiles)[start:start + k]
+        return (tiles + tiles)[start : start + k]

@@ -42,13 +42,27 @@ class LandmarkModel:
     decoder, refine_kernel, min_heatmap_confidence, softargmax_beta: see Pose2DConfig.
     """
 
-    def __init__(self, backend: InferenceBackend, decoder: str, refine_kernel: int,
-                 min_heatmap_confidence: float, softargmax_beta: float):
+    def __init__(
+        self,
+        backend: InferenceBackend,
+        decoder: str,
+        refine_kernel: int,
+        min_heatmap_confidence: float,
+        softargmax_beta: float,
+    ):
         self._backend = backend
-        self._names = tensor_names("pose_landmark_full", backend.input_shapes, backend.output_shapes,
-                                   optional=OPTIONAL_OUTPUTS)
-        self._decode = dict(method=decoder, kernel_size=int(refine_kernel),
-                            min_confidence=float(min_heatmap_confidence), beta=float(softargmax_beta))
+        self._names = tensor_names(
+            "pose_landmark_full",
+            backend.input_shapes,
+            backend.output_shapes,
+            optional=OPTIONAL_OUTPUTS,
+        )
+        self._decode = dict(
+            method=decoder,
+            kernel_size=int(refine_kernel),
+            min_confidence=float(min_heatmap_confidence),
+            beta=float(softargmax_beta),
+        )
         self.calls = 0  # number of batched model runs
 
     def estimate(self, frame_rgb: np.ndarray, rois: list[Roi]) -> list[Pose2D]:
@@ -65,8 +79,15 @@ class LandmarkModel:
         for i, roi in enumerate(rois):
             pts = crop_to_image(xy_norm[i], roi)
             z_px = lm[i, :, 2] / LANDMARK_INPUT_PX * roi.size_px
-            poses.append(Pose2D(
-                keypoints_px=pts[:NUM_BODY], depth_rel=z_px[:NUM_BODY],
-                visibility=_sigmoid(lm[i, :NUM_BODY, 3]), presence=_sigmoid(lm[i, :NUM_BODY, 4]),
-                score=float(flag[i]), roi=roi, aux_px=pts[list(AUX)]))
+            poses.append(
+                Pose2D(
+                    keypoints_px=pts[:NUM_BODY],
+                    depth_rel=z_px[:NUM_BODY],
+                    visibility=_sigmoid(lm[i, :NUM_BODY, 3]),
+                    presence=_sigmoid(lm[i, :NUM_BODY, 4]),
+                    score=float(flag[i]),
+                    roi=roi,
+                    aux_px=pts[list(AUX)],
+                )
+            )
         return poses

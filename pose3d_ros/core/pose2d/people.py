@@ -58,7 +58,9 @@ def duplicates(a: Pose2D, b: Pose2D, iou_threshold: float) -> bool:
     return bool(box_iou(visible_box(a), visible_box(b))[0, 0] > iou_threshold) or same_person(a, b)
 
 
-def part_of(pose: Pose2D, face_center_px: np.ndarray, other: Pose2D, min_contained: float = 0.75) -> bool:
+def part_of(
+    pose: Pose2D, face_center_px: np.ndarray, other: Pose2D, min_contained: float = 0.75
+) -> bool:
     """True when `pose`, found only in a zoomed detector tile, looks like a piece of `other`'s body.
 
     Zoomed tiles make the detector see a "person" in part of a body (an arm, a torso, upside down);
@@ -68,11 +70,19 @@ def part_of(pose: Pose2D, face_center_px: np.ndarray, other: Pose2D, min_contain
     neighbours (side by side, partly overlapping) <= 0.67.
     """
     box = visible_box(other)
-    return point_in_box(face_center_px, box) or contained_fraction(visible_box(pose), box) >= min_contained
+    return (
+        point_in_box(face_center_px, box)
+        or contained_fraction(visible_box(pose), box) >= min_contained
+    )
 
 
-def select_people(cands: list[Candidate], poses: list[Pose2D], min_presence: float, min_new_presence: float,
-                  duplicate_iou: float) -> list[int]:
+def select_people(
+    cands: list[Candidate],
+    poses: list[Pose2D],
+    min_presence: float,
+    min_new_presence: float,
+    duplicate_iou: float,
+) -> list[int]:
     """Indices (ascending) of the poses to report, one per person.
 
     A tracked candidate needs presence >= min_presence, a new one >= max(min_presence,
@@ -80,11 +90,14 @@ def select_people(cands: list[Candidate], poses: list[Pose2D], min_presence: flo
     presence: a pose that duplicates an earlier one is dropped, and a tile-only pose that is
     part_of a kept person is dropped.
     """
+
     def needed(c: Candidate) -> float:
         return min_presence if c.tracked else max(min_presence, min_new_presence)
 
     present = [i for i, (c, p) in enumerate(zip(cands, poses)) if p.score >= needed(c)]
-    present.sort(key=lambda i: (not cands[i].tracked, cands[i].tile_face_px is not None, -poses[i].score))
+    present.sort(
+        key=lambda i: (not cands[i].tracked, cands[i].tile_face_px is not None, -poses[i].score)
+    )
     unique: list[int] = []
     kept: list[int] = []
     for i in present:

@@ -25,7 +25,9 @@ from pose3d_ros.core.types import Pose2D, Roi
 # min cutoff 0.01 Hz, beta 10, derivative cutoff 1 Hz, speed scaled by 1 / object scale (the side of
 # the square the raw pair spans, 2 |p34 - p33| px), at a fixed 30 Hz (mp.solutions feeds simulated
 # timestamps 33333 us apart, whatever the real frame rate).
-MEDIAPIPE_AUX_FILTER = OneEuroConfig(min_cutoff_hz=0.01, beta=10.0, d_cutoff_hz=1.0, derivative_of_raw=True)
+MEDIAPIPE_AUX_FILTER = OneEuroConfig(
+    min_cutoff_hz=0.01, beta=10.0, d_cutoff_hz=1.0, derivative_of_raw=True
+)
 MEDIAPIPE_AUX_RATE_HZ = 30.0
 
 
@@ -46,7 +48,9 @@ class AuxSmoother:
     is degenerate or not finite, passes unchanged and restarts the filter.
     """
 
-    def __init__(self, config: OneEuroConfig = MEDIAPIPE_AUX_FILTER, rate_hz: float = MEDIAPIPE_AUX_RATE_HZ):
+    def __init__(
+        self, config: OneEuroConfig = MEDIAPIPE_AUX_FILTER, rate_hz: float = MEDIAPIPE_AUX_RATE_HZ
+    ):
         self._config = config
         self._dt_s = 1.0 / rate_hz
         self._filters: dict[int, OneEuroFilter] = {}
@@ -103,7 +107,11 @@ class RoiTracker:
         self._aux.keep_only(keys)
         tracks = []
         for i in kept:
-            aux = self._aux.smooth(cands[i].key, poses[i].aux_px) if self._smooth_aux else poses[i].aux_px
+            aux = (
+                self._aux.smooth(cands[i].key, poses[i].aux_px)
+                if self._smooth_aux
+                else poses[i].aux_px
+            )
             roi = alignment_roi(aux[0], aux[1])
             if roi_is_valid(roi):
                 tracks.append(Track(cands[i].key, roi, visible_box(poses[i])))

@@ -26,17 +26,37 @@ class TensorRole:
 
 MODEL_ROLES: dict[str, dict[str, tuple[TensorRole, ...]]] = {
     "pose_detection": {
-        "inputs": (TensorRole("image", (224, 224, 3), "NHWC float32 RGB scaled to [-1, 1], letterboxed 224x224"),),
+        "inputs": (
+            TensorRole(
+                "image", (224, 224, 3), "NHWC float32 RGB scaled to [-1, 1], letterboxed 224x224"
+            ),
+        ),
         "outputs": (
-            TensorRole("boxes", (2254, 12), "per SSD anchor: x, y, w, h of the face box then 4 keypoints (x, y), "
-                                            "in 224-px units relative to the anchor centre"),
-            TensorRole("scores", (2254, 1), "per SSD anchor: person score logit (sigmoid after clipping to +-100)"),
+            TensorRole(
+                "boxes",
+                (2254, 12),
+                "per SSD anchor: x, y, w, h of the face box then 4 keypoints (x, y), "
+                "in 224-px units relative to the anchor centre",
+            ),
+            TensorRole(
+                "scores",
+                (2254, 1),
+                "per SSD anchor: person score logit (sigmoid after clipping to +-100)",
+            ),
         ),
     },
     "pose_landmark_full": {
-        "inputs": (TensorRole("image", (256, 256, 3), "NHWC float32 RGB in [0, 1], rotated ROI crop 256x256"),),
+        "inputs": (
+            TensorRole(
+                "image", (256, 256, 3), "NHWC float32 RGB in [0, 1], rotated ROI crop 256x256"
+            ),
+        ),
         "outputs": (
-            TensorRole("landmarks", (195,), "39 x (x, y, z, visibility logit, presence logit), x/y/z in 256-px crop units"),
+            TensorRole(
+                "landmarks",
+                (195,),
+                "39 x (x, y, z, visibility logit, presence logit), x/y/z in 256-px crop units",
+            ),
             TensorRole("pose_flag", (1,), "pose presence probability (already a sigmoid)"),
             TensorRole("segmentation", (256, 256, 1), "person segmentation logits in crop space"),
             TensorRole("heatmap", (64, 64, 39), "per-landmark heatmaps over the crop, 64x64"),
@@ -51,8 +71,9 @@ MODEL_ROLES: dict[str, dict[str, tuple[TensorRole, ...]]] = {
 UNUSED_OUTPUT_ROLES: dict[str, tuple[str, ...]] = {"pose_landmark_full": ("segmentation",)}
 
 
-def assign_roles(model_name: str, kind: str, shapes: dict[str, tuple[int, ...]],
-                 optional: tuple[str, ...] = ()) -> dict[str, TensorRole]:
+def assign_roles(
+    model_name: str, kind: str, shapes: dict[str, tuple[int, ...]], optional: tuple[str, ...] = ()
+) -> dict[str, TensorRole]:
     """Map tensor name -> role by matching shapes (batch dim dropped); ModelError unless one-to-one.
 
     kind: "inputs" or "outputs"; shapes: name -> shape including the leading batch dim;
@@ -67,16 +88,24 @@ def assign_roles(model_name: str, kind: str, shapes: dict[str, tuple[int, ...]],
         if not matches and role.role in optional:
             continue
         if len(matches) != 1:
-            raise ModelError(f"{model_name}: {len(matches)} {kind} of shape [N,{','.join(map(str, role.shape))}] "
-                             f"for role {role.role!r} (have {shapes})")
+            raise ModelError(
+                f"{model_name}: {len(matches)} {kind} of shape [N,{','.join(map(str, role.shape))}] "
+                f"for role {role.role!r} (have {shapes})"
+            )
         assigned[matches[0]] = role
     if len(assigned) != len(shapes):
-        raise ModelError(f"{model_name}: {kind} without a role: {sorted(set(shapes) - set(assigned))}")
+        raise ModelError(
+            f"{model_name}: {kind} without a role: {sorted(set(shapes) - set(assigned))}"
+        )
     return assigned
 
 
-def tensor_names(model_name: str, input_shapes: dict[str, tuple[int, ...]],
-                 output_shapes: dict[str, tuple[int, ...]], optional: tuple[str, ...] = ()) -> dict[str, str]:
+def tensor_names(
+    model_name: str,
+    input_shapes: dict[str, tuple[int, ...]],
+    output_shapes: dict[str, tuple[int, ...]],
+    optional: tuple[str, ...] = (),
+) -> dict[str, str]:
     """role -> tensor name of a loaded model (inputs and outputs); ModelError unless the shapes fit.
 
     Dynamic dims other than the batch must match exactly; outputs whose role is in `optional` may
