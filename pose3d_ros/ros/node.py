@@ -236,6 +236,11 @@ def main(args=None) -> int:
     if problem is not None:
         log.fatal(f"cannot start: {problem}")
         return 2
+    try:  # rcl would drop a -p value whose type differs from the params file's, silently
+        params.validate_overrides(startup.command_line_params(argv))
+    except ConfigError as e:
+        log.fatal(f"cannot start: {e}")
+        return 2
     try:
         rclpy.init(args=args)
     except Exception as e:  # noqa: BLE001 - rcl refuses the command line: one line, no traceback
