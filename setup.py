@@ -1,4 +1,5 @@
-"""ament_python build of pose3d_ros (colcon on a ROS 2 install; pip install into .venv otherwise)."""
+"""ament_python build of pose3d_ros
+(colcon on a ROS 2 install; pip install into .venv otherwise)."""
 
 import re
 from glob import glob
@@ -20,22 +21,24 @@ def share(subdir, *patterns):
 setup(
     name=PACKAGE,
     version=VERSION,
-    # the runtime and the user tools only: dev/ (evaluation, training, benchmarks) and test/ stay in the repo
+    # the runtime and the user tools only:
+    # dev/ (evaluation, training, benchmarks) and test/ stay in the repo
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         share("", "package.xml"),
         share("launch", "launch/*.launch.py"),
         share("config", "config/*.yaml", "config/*.rviz", "config/*.xml"),
-        # the committed lifter, plus the BlazePose ONNX models when `pose3d_models` ran before the build
+        # the committed lifter, plus the BlazePose ONNX models
+        # when `pose3d_models` ran before the build
         share("engines", "engines/README.md", "engines/*.onnx", "engines/*.json"),
     ],
     install_requires=["setuptools"],
     zip_safe=True,
     maintainer="pose3d_ros maintainers",
     maintainer_email="pose3d@example.com",
-    description="Real-time 3D human skeletons from an ordinary camera: BlazePose 2D + learned 2D->3D lifter, "
-    "published as TF, markers and REP-155 topics.",
+    description="Real-time 3D human skeletons from an ordinary camera: BlazePose 2D + learned "
+    "2D->3D lifter, published as TF, markers and REP-155 topics.",
     license="Apache-2.0",
     tests_require=["pytest"],
     entry_points={

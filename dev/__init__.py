@@ -1,4 +1,5 @@
-"""Research and maintenance tools of pose3d_ros: not installed, run from the repo root as `python -m dev.<tool>`.
+"""Research and maintenance tools of pose3d_ros: not installed,
+run from the repo root as `python -m dev.<tool>`.
 
 Nothing under `pose3d_ros/` imports this package; it depends on the runtime, never the reverse.
 

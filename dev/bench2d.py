@@ -1,4 +1,4 @@
-"""python -m dev.bench2d: latency and throughput of the 2D stage on this machine, and MediaPipe's in the same run.
+"""python -m dev.bench2d: 2D stage latency and throughput here, and MediaPipe's in the same run.
 
 A benchmark script, not a test: it prints numbers (and can write them into docs/benchmarks.md
 between the bench2d markers). Three parts:
@@ -6,7 +6,8 @@ between the bench2d markers). Three parts:
    Runtime threads: detector (letterbox + model + decode + NMS; its model alone), ROI crop,
    landmark model (batch = people found), 2D decode per decoder, and the whole static frame.
 2. Frames per second over two clips, tracking on and off: the street clip (5 frames, several
-   people, looped) and a single-person clip (the COCO skier photo shifted by 0..8 px, back and forth).
+   people, looped) and a single-person clip (the COCO skier photo shifted by 0..8 px, back and
+   forth).
 3. MediaPipe 0.10.21's own pipeline (`mp.solutions.pose`, tracking and static) on the same frames,
    timed inside the oracle venv's process (needs `.venv-mediapipe`).
 Frame decoding is never timed. Run it under `nice` on a quiet machine; numbers on a shared VM vary.
@@ -64,7 +65,8 @@ def _pct(samples_s: list[float]) -> tuple[float, float]:
 
 
 def load_clips(shared: Path) -> dict[str, list[np.ndarray]]:
-    """{"street (multi-person)": 5 frames 960x540, "skier (1 person)": 16 shifted frames 640x425}, RGB."""
+    """{"street (multi-person)": 5 frames 960x540, "skier (1 person)": 16 shifted frames
+    640x425}, RGB."""
     cap = cv2.VideoCapture(
         str(shared / "data" / "real_images" / "video" / "street_walk_5frames.mp4")
     )
@@ -178,7 +180,8 @@ def stage_latency(
 def clip_fps(
     engines: Path, frames: list[np.ndarray], n_frames: int, threads: int, **config
 ) -> dict:
-    """Our 2D stage over `frames` looped to n_frames (after a 5-frame warm-up): fps, people, model calls."""
+    """Our 2D stage over `frames` looped to n_frames (after a 5-frame warm-up): fps, people,
+    model calls."""
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
 
@@ -211,7 +214,8 @@ def clip_fps(
 
 
 def mediapipe_fps(frames: list[np.ndarray], n_frames: int, mode: str) -> dict | None:
-    """mp.solutions.pose over the same frames, timed inside the oracle process (None without the venv)."""
+    """mp.solutions.pose over the same frames, timed inside the oracle process
+    (None without the venv)."""
     if oracle_client.oracle_python() is None:
         return None
     with tempfile.TemporaryDirectory(prefix="pose3d_bench_") as tmp:
@@ -262,8 +266,8 @@ def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
         "",
         "### Throughput over clips (frames per second; p50 / p95 ms per frame)",
         "",
-        "| clip | pipeline | threads | fps | ms p50 / p95 | CPU cores used | people / frame | detector runs "
-        "| landmark runs |",
+        "| clip | pipeline | threads | fps | ms p50 / p95 | CPU cores used | people / frame | "
+        "detector runs | landmark runs |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for (clip, name, thr), r in fps.items():
@@ -360,11 +364,12 @@ def main(argv: list[str] | None = None) -> int:
 
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     notes = [
-        f"{stamp}, {cv2.getNumberOfCPUs()} CPUs shared with other work (a VM): read the numbers as indicative. "
-        f"ONNX Runtime {onnxruntime.__version__} CPU; MediaPipe 0.10.21 `mp.solutions.pose` (model_complexity=1, "
-        "TFLite/XNNPACK, its own graph scheduler), timed inside its own process on the same frames. "
-        "CPU cores used = process CPU time / wall time over the timed frames (ONNX Runtime's thread pool "
-        "spins, so 2 threads show ~2 cores). Decoding video is not timed."
+        f"{stamp}, {cv2.getNumberOfCPUs()} CPUs shared with other work (a VM): read the numbers as "
+        f"indicative. ONNX Runtime {onnxruntime.__version__} CPU; MediaPipe 0.10.21 "
+        "`mp.solutions.pose` (model_complexity=1, TFLite/XNNPACK, its own graph scheduler), timed "
+        "inside its own process on the same frames. CPU cores used = process CPU time / wall time "
+        "over the timed frames (ONNX Runtime's thread pool spins, so 2 threads show ~2 cores). "
+        "Decoding video is not timed."
     ]
     section = render(
         ".venv/bin/python -m dev.bench2d " + " ".join(shlex.quote(a) for a in argv),

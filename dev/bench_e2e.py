@@ -169,14 +169,16 @@ def report(res: dict, args) -> str:
         [
             "### End-to-end latency (Image published -> body TF received)",
             "",
-            f"Command: `scripts/isolated.sh .venv/bin/python -m dev.bench_e2e --frames {args.frames}`",
-            f"(node in its own process over Fast DDS shared memory, {res['size']} rgb8 photo with one person, "
-            f"ROI tracking on, {args.rate_hz:g} Hz, one frame in flight; {platform.processor() or platform.machine()}, "
-            f"{os.cpu_count()} CPUs).",
+            "Command: "
+            f"`scripts/isolated.sh .venv/bin/python -m dev.bench_e2e --frames {args.frames}`",
+            f"(node in its own process over Fast DDS shared memory, {res['size']} rgb8 photo with "
+            f"one person, ROI tracking on, {args.rate_hz:g} Hz, one frame in flight; "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs).",
             "",
             "| frames | missed | p50 ms | p95 ms | mean ms | max ms |",
             "|---|---|---|---|---|---|",
-            f"| {res['frames']} | {res['missed']} | {res['p50']:.1f} | {res['p95']:.1f} | {res['mean']:.1f} | {res['max']:.1f} |",
+            f"| {res['frames']} | {res['missed']} | {res['p50']:.1f} | {res['p95']:.1f} | "
+            f"{res['mean']:.1f} | {res['max']:.1f} |",
             "",
             f"Node-side stage p50 (from /diagnostics): {stages or 'n/a'}.",
         ]

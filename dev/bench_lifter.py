@@ -80,9 +80,10 @@ def markdown(rows, args: argparse.Namespace) -> str:
         "## 2D -> 3D lifter",
         "",
         f"Command: `{cmd.strip()}`  ",
-        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {platform.processor() or platform.machine()}, "
-        f"ONNX Runtime CPU with {args.threads} intra-op thread(s); machine shared with other jobs, "
-        "median of timed calls. Target: lifter <= 0.2 ms per person at batch 1 and 8.",
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
+        f"{platform.processor() or platform.machine()}, ONNX Runtime CPU with {args.threads} "
+        "intra-op thread(s); machine shared with other jobs, median of timed calls. Target: lifter "
+        "<= 0.2 ms per person at batch 1 and 8.",
         "",
         "| what | batch | ms per call | ms per person |",
         "|---|---:|---:|---:|",

@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     wheel = args.wheel or download_wheel(default_cache_dir(), log=lambda m: None)
     rows = compare(args.engines_dir or resolve_engines_dir(), wheel, images)
     print(
-        f"ONNX Runtime vs TFLite interpreter over {len(images)} image(s): {', '.join(p.name for p in images)}"
+        f"ONNX Runtime vs TFLite interpreter over {len(images)} image(s): "
+        f"{', '.join(p.name for p in images)}"
     )
     print(f"{'model':<20} {'output':<12} {'shape':<20} {'max abs diff':>13} {'max |ref|':>10}")
     for model, name, shape, diff, ref in rows:

@@ -1,4 +1,4 @@
-"""python -m dev.eval2d: the 2D stage against human COCO keypoint annotations, and against MediaPipe.
+"""python -m dev.eval2d: the 2D stage against human COCO keypoint annotations and against MediaPipe.
 
 For the 4 COCO photos in <shared>/data/real_images/coco it runs our multi-person 2D stage (static:
 detector on every image, no tracking) once per decoder, and MediaPipe 0.10.21's single-person
@@ -39,7 +39,8 @@ SECTION = "eval2d"  # docs/accuracy.md markers <!-- eval2d:begin --> ... <!-- ev
 
 @dataclass
 class CocoImage:
-    """One annotated photo: rgb (H, W, 3) uint8; kp (G, 17, 3) x, y, v px; bbox (G, 4) x, y, w, h px."""
+    """One annotated photo: rgb (H, W, 3) uint8; kp (G, 17, 3) x, y, v px;
+    bbox (G, 4) x, y, w, h px."""
 
     name: str
     rgb: np.ndarray
@@ -196,14 +197,16 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
         "",
         f"Made by `{command}` (static: detector on every image, no tracking).",
         "",
-        f"Definitions: a person counts when it has >= {MIN_LABELLED} labelled keypoints; it is *found* when "
-        f"greedy matching (by score) pairs it with a prediction at OKS >= {FOUND_OKS}. PCK@{PCK_ALPHA}: "
-        f"fraction of labelled keypoints within {PCK_ALPHA} x max(bbox w, bbox h) of the annotation, "
-        "per found person, averaged. AP: COCO-style OKS AP over 0.50:0.05:0.95 (101-point interpolated, "
-        "all images pooled; unlabelled people are ignore regions), score = mean visibility of the 17 "
-        "COCO keypoints. Implementation: `dev/metrics2d.py`.",
+        f"Definitions: a person counts when it has >= {MIN_LABELLED} labelled keypoints; it is "
+        "*found* when greedy matching (by score) pairs it with a prediction at OKS >= "
+        f"{FOUND_OKS}. PCK@{PCK_ALPHA}: fraction of labelled keypoints within {PCK_ALPHA} x "
+        "max(bbox w, bbox h) of the annotation, per found person, averaged. AP: COCO-style OKS AP "
+        "over 0.50:0.05:0.95 (101-point interpolated, all images pooled; unlabelled people are "
+        "ignore regions), score = mean visibility of the 17 COCO keypoints. "
+        "Implementation: `dev/metrics2d.py`.",
         "",
-        f"### Per image (ours: decoder `{default_decoder}`; MediaPipe 0.10.21 `mp.solutions.pose`, single person)",
+        f"### Per image (ours: decoder `{default_decoder}`; MediaPipe 0.10.21 "
+        "`mp.solutions.pose`, single person)",
         "",
         "| image | people | ours found | ours PCK@0.2 | MediaPipe found | MediaPipe PCK@0.2 |",
         "|---|---|---|---|---|---|",
@@ -232,22 +235,23 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
         "### Decoders (landmark 2D from the model's regression, MediaPipe's heatmap refinement, "
         "or soft-argmax integral regression)",
         "",
-        "px to MediaPipe: mean distance of the 33 landmarks from MediaPipe's on the same person, with our "
-        "detector on the whole frame only (MediaPipe's path, `detect_tiles=0`), so the decoder is the only "
-        "difference. found / PCK / AP: the default 2D config (with detector tiles), per decoder.",
+        "px to MediaPipe: mean distance of the 33 landmarks from MediaPipe's on the same person, "
+        "with our detector on the whole frame only (MediaPipe's path, `detect_tiles=0`), so the "
+        "decoder is the only difference. found / PCK / AP: the default 2D config (with "
+        "detector tiles), per decoder.",
         "",
-        "| decoder | px to MediaPipe, 3 photos (mean of per-photo means / worst photo) | px to MediaPipe, "
-        "COCO people it found "
-        "| found | PCK@0.2 | mean error, % of bbox side | AP | AP@0.5 |",
+        "| decoder | px to MediaPipe, 3 photos (mean of per-photo means / worst photo) | px to "
+        "MediaPipe, COCO people it found | found | PCK@0.2 | mean error, % "
+        "of bbox side | AP | AP@0.5 |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, s in results["decoders"].items():
         ps, pc = s.get("px_samples", []), s.get("px_coco", [])
         samp = f"{_fmt(np.nanmean(ps))} / {_fmt(np.nanmax(ps))}" if ps else "n/a"
         lines.append(
-            f"| {name} | {samp} | {_fmt(np.nanmean(pc)) if pc else 'n/a'} | {s['found']} / {s['people']} | "
-            f"{_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
-            f"{_fmt(s['ap50'], '.3f')} |"
+            f"| {name} | {samp} | {_fmt(np.nanmean(pc)) if pc else 'n/a'} | {s['found']} / "
+            f"{s['people']} | {_fmt(s['pck'])} | {_fmt(100 * s['err_frac'], '.1f')} | "
+            f"{_fmt(s['ap'], '.3f')} | {_fmt(s['ap50'], '.3f')} |"
         )
     if results.get("tracking_px"):
         lines += [
@@ -265,14 +269,15 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
             )
         lines += [
             "",
-            "Frame 0 is the static path; frame 1 is cropped from frame 0's auxiliary landmarks (a filter's "
-            "first sample passes unchanged). MediaPipe always smooths the auxiliary landmarks that place the "
-            "next frame's crop (one-euro filter, min_cutoff 0.01, beta 10, derivative cutoff 1, speed scaled "
-            "by the aux pair's box side, 30 Hz simulated timestamps, even with `smooth_landmarks=False`; read "
-            "from the wheel's compiled graph); ours does the same (`pose2d.roi_tracker.AuxSmoother`, "
+            "Frame 0 is the static path; frame 1 is cropped from frame 0's auxiliary landmarks (a "
+            "filter's first sample passes unchanged). MediaPipe always smooths the auxiliary "
+            "landmarks that place the next frame's crop (one-euro filter, min_cutoff 0.01, beta "
+            "10, derivative cutoff 1, speed scaled by the aux pair's box side, 30 Hz simulated "
+            "timestamps, even with `smooth_landmarks=False`; read from the wheel's compiled "
+            "graph); ours does the same (`pose2d.roi_tracker.AuxSmoother`, "
             "`Pose2DConfig.smooth_aux`, default on). Cropping from the raw ones instead "
-            "(`smooth_aux=False`) drifted 2-5 px from MediaPipe from frame 2 on (later-frame median 1.94 px "
-            "skier, 4.97 px street).",
+            "(`smooth_aux=False`) drifted 2-5 px from MediaPipe from frame 2 on (later-frame "
+            "median 1.94 px skier, 4.97 px street).",
         ]
     lines += ["", "### Findings", ""] + conclusions(results)
     return "\n".join(lines) + "\n"
@@ -290,17 +295,19 @@ def conclusions(results: dict) -> list[str]:
     if with_px:
         best = min(with_px, key=with_px.get)
         out.append(
-            f"- Closest to MediaPipe: `{best}` ({with_px[best]:.2f} px mean over the 3 photos and the COCO "
-            "people). mp.solutions.pose does refine landmarks from the heatmaps (min confidence 0.5). The wheel's "
-            "graph file names kernel_size 7, but its output is matched by `refine` with kernel 9 (0.02-0.07 "
-            "px) and not with 7 (0.4-2.0 px; docs/pose2d.md), so `refine_kernel` defaults to 9."
+            f"- Closest to MediaPipe: `{best}` ({with_px[best]:.2f} px mean over the 3 photos and "
+            "the COCO people). mp.solutions.pose does refine landmarks from the heatmaps (min "
+            "confidence 0.5). The wheel's graph file names kernel_size 7, but its output is "
+            "matched by `refine` with kernel 9 (0.02-0.07 px) and not with 7 (0.4-2.0 px; "
+            "docs/pose2d.md), so `refine_kernel` defaults to 9."
         )
     best_ap = max(decs, key=lambda d: decs[d]["ap"])
     best_err = min(decs, key=lambda d: decs[d]["err_frac"])
     out.append(
-        f"- Against the human annotations: best AP `{best_ap}` ({decs[best_ap]['ap']:.3f}), lowest mean "
-        f"error `{best_err}` ({100 * decs[best_err]['err_frac']:.1f}% of the bbox side). With 12 people "
-        "this ranking is indicative only; recall and PCK@0.2 do not separate the decoders."
+        f"- Against the human annotations: best AP `{best_ap}` ({decs[best_ap]['ap']:.3f}), lowest "
+        f"mean error `{best_err}` ({100 * decs[best_err]['err_frac']:.1f}% of the bbox side). With "
+        "12 people this ranking is indicative only; recall and PCK@0.2 "
+        "do not separate the decoders."
     )
     return out
 
@@ -355,8 +362,8 @@ def evaluate(
 
 
 def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float]]:
-    """Per frame, px from MediaPipe's tracking mode (no landmark smoothing) to ours (tracking, detector
-    only on the first frame, whole frame only, `refine`), over the two benchmark clips."""
+    """Per frame, px from MediaPipe's tracking mode (no landmark smoothing) to ours (tracking,
+    detector only on the first frame, whole frame only, `refine`), over the two benchmark clips."""
     from dev.bench2d import load_clips
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
@@ -431,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     with_mp = not args.no_mediapipe
     if with_mp and oracle_client.oracle_python() is None:
         print(
-            "note: no .venv-mediapipe (scripts/setup_mediapipe_oracle.sh): MediaPipe columns left out",
+            "note: no .venv-mediapipe "
+            "(scripts/setup_mediapipe_oracle.sh): MediaPipe columns left out",
             file=sys.stderr,
         )
         with_mp = False

@@ -1,4 +1,5 @@
-"""Evaluate the lifter (ONNX through a backend) against the 2D-matching NN baseline on held-out subjects.
+"""Evaluate the lifter (ONNX through a backend) against the 2D-matching NN baseline on
+held-out subjects.
 
   .venv/bin/python -m dev.eval_lifter --engine engines/lifter_h36m17.onnx
 
@@ -122,12 +123,12 @@ def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
         f"Command: `{cmd.strip()}`  ",
         f"Run {info['date']} UTC; {info['seconds']:.0f} s on this machine's CPU.",
         "",
-        f"Test subjects 2 and 13 ({info['frames']} frames x {args.views} fixed-seed virtual cameras = "
-        f"{info['samples']} samples, seed {args.seed}). Root-relative 3D in the camera optical frame; "
-        "errors over all 17 H36M joints (pelvis included, error 0). GT 2D: exact projections; noisy 2D: "
-        "the training noise model with every sample noisy (jitter 0.3-2.5 % of the person's height, "
-        "2x on neck/head, 2 % outliers, joint and limb dropout). NN baseline: "
-        f"{info['library']} library entries (every {args.library_stride}th train frame x "
+        f"Test subjects 2 and 13 ({info['frames']} frames x {args.views} fixed-seed virtual "
+        f"cameras = {info['samples']} samples, seed {args.seed}). Root-relative 3D in the camera "
+        "optical frame; errors over all 17 H36M joints (pelvis included, error 0). GT 2D: exact "
+        "projections; noisy 2D: the training noise model with every sample noisy (jitter 0.3-2.5 % "
+        "of the person's height, 2x on neck/head, 2 % outliers, joint and limb dropout). NN "
+        f"baseline: {info['library']} library entries (every {args.library_stride}th train frame x "
         f"{args.library_views} cameras). Lifter: `{args.engine}` via the {args.backend} backend.",
         "",
         "| method | 2D | MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK3D@150 % | AUC % |",
@@ -141,8 +142,8 @@ def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
     )
     lines += [
         "",
-        f"Lifter / baseline MPJPE with GT 2D: **{ratio:.2f}** (target <= 0.6); lifter P-MPJPE with GT 2D: "
-        f"**{res['summary'][('lifter', 'GT 2D')]['P-MPJPE']:.1f} mm** (target <= 50).",
+        f"Lifter / baseline MPJPE with GT 2D: **{ratio:.2f}** (target <= 0.6); lifter P-MPJPE with "
+        f"GT 2D: **{res['summary'][('lifter', 'GT 2D')]['P-MPJPE']:.1f} mm** (target <= 50).",
         "",
         "Per joint, MPJPE mm (plot: `docs/lifter_per_joint.png`):",
         "",
@@ -157,7 +158,8 @@ def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
         "",
         "Per motion (CMU description), MPJPE / P-MPJPE mm:",
         "",
-        "| motion | samples | lifter GT 2D | baseline GT 2D | lifter noisy 2D | baseline noisy 2D |",
+        "| motion | samples | lifter GT 2D | baseline GT 2D | "
+        "lifter noisy 2D | baseline noisy 2D |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     pm = res["per_motion"]

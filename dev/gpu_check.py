@@ -101,7 +101,8 @@ class TimedBackend(InferenceBackend):
 
 
 def match_people(ref_px: list[np.ndarray], other_px: list[np.ndarray]) -> list[tuple[int, int]]:
-    """Greedy one-to-one matching of people by mean keypoint distance; (ref index, other index) pairs.
+    """Greedy one-to-one matching of people by mean keypoint distance;
+    (ref index, other index) pairs.
 
     ref_px / other_px: per person (K, 2) keypoints, px. Closest pairs first.
     """
@@ -160,8 +161,8 @@ def deviation(ref: list[list[dict]], other: list[list[dict]]) -> dict:
 def timing_summary(frames: list[dict]) -> dict:
     """Per-stage median ms per frame and ms per tracked person-frame from per-frame records.
 
-    frames: [{"detector_s", "landmark_s", "pose2d_s", "lift_s", "place_s", "other_s", "people"}], one per
-    frame; other_s is every later pipeline stage (tracking, smoothing), 0 when absent.
+    frames: [{"detector_s", "landmark_s", "pose2d_s", "lift_s", "place_s", "other_s", "people"}],
+    one per frame; other_s is every later pipeline stage (tracking, smoothing), 0 when absent.
     landmark_decode_lift = pose2d - detector + lift (the per-person work), divided by person-frames.
     """
     if not frames:
@@ -202,7 +203,8 @@ def timing_summary(frames: list[dict]) -> dict:
 
 
 def output_differences(recorded: dict[str, list[tuple[dict, dict]]], run) -> dict:
-    """Same inputs through another backend: per model and output, max |difference| and max |reference|.
+    """Same inputs through another backend: per model and output,
+    max |difference| and max |reference|.
 
     recorded: model name -> [(feeds, reference outputs)]; run(model name, feeds) -> outputs.
     """
@@ -248,8 +250,9 @@ def read_clip(path: Path) -> tuple[list[np.ndarray], float]:
 
 @contextlib.contextmanager
 def timed_backends(io_binding: bool, record: int = 0):
-    """While open, every backend assembly.py opens is wrapped in a TimedBackend (dict: model file name
-    -> TimedBackend), and onnxruntime_cuda backends get `io_binding`. Restores assembly afterwards."""
+    """While open, every backend assembly.py opens is wrapped in a TimedBackend (dict: model file
+    name -> TimedBackend), and onnxruntime_cuda backends get `io_binding`. Restores
+    assembly afterwards."""
     from pose3d_ros import assembly
 
     timers: dict[str, TimedBackend] = {}

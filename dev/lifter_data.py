@@ -1,4 +1,5 @@
-"""CMU mocap -> (2D px, conf, camera, 3D camera-frame) samples for training and evaluating the lifter.
+"""CMU mocap -> (2D px, conf, camera, 3D camera-frame) samples for training and
+evaluating the lifter.
 
 numpy only (shared by the torch training script, the evaluation and the NN baseline library).
 
@@ -86,7 +87,8 @@ def load_split(split: str, path: Path | None = None) -> MocapSplit:
 
 
 def subject_weights(subject: np.ndarray, power: float = 0.5) -> np.ndarray:
-    """Per-frame sampling probabilities so a subject's share is ~ frames**power (0.5: sqrt-balanced)."""
+    """Per-frame sampling probabilities so a subject's share is ~ frames**power
+    (0.5: sqrt-balanced)."""
     ids, inv, counts = np.unique(subject, return_inverse=True, return_counts=True)
     w = counts.astype(np.float64) ** (power - 1.0)
     p = w[inv]
@@ -95,6 +97,8 @@ def subject_weights(subject: np.ndarray, power: float = 0.5) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CameraRanges:
+    """Ranges the per-sample virtual camera is drawn from (sample_views); units in the names."""
+
     distance_m: tuple = (1.5, 8.0)
     height_m: tuple = (0.3, 3.0)
     focal_px: tuple = (400.0, 1500.0)
@@ -107,6 +111,8 @@ class CameraRanges:
 
 @dataclass(frozen=True)
 class NoiseModel:
+    """Settings of the 2D noise apply_noise adds: jitter, outliers, joint and limb dropout."""
+
     clean_fraction: float = 0.25  # samples with exact 2D and confidence 1
     sigma_rel: tuple = (0.003, 0.025)  # Gaussian sigma as a fraction of the 2D person height
     head_factor: float = 2.0  # extra jitter on the synthesised neck/head
@@ -126,7 +132,8 @@ def _rot_y(yaw: np.ndarray) -> np.ndarray:
 
 
 def _rot_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(B, 3, 3) smallest rotations taking unit vectors a (B, 3) onto b (B, 3) (never opposite here)."""
+    """(B, 3, 3) smallest rotations taking unit vectors a (B, 3) onto b (B, 3)
+    (never opposite here)."""
     v = np.cross(a, b)
     c = (a * b).sum(-1)
     vx = np.zeros(a.shape[:1] + (3, 3))
@@ -141,7 +148,8 @@ def sample_views(
     ranges: CameraRanges = CameraRanges(),
     mirror: bool = True,
 ):
-    """World poses (B, 17, 3) -> camera-frame 3D (B, 17, 3) m, 2D (B, 17, 2) px, focal (B, 2), center (B, 2).
+    """World poses (B, 17, 3) -> camera-frame 3D (B, 17, 3) m, 2D (B, 17, 2) px, focal (B, 2),
+    center (B, 2).
 
     Optical frame: x right, y down, z forward. Also returns the image sizes (B, 2) px.
     """
@@ -195,7 +203,8 @@ def sample_views(
 
 
 def apply_noise(uv_px: np.ndarray, rng: np.random.Generator, noise: NoiseModel = NoiseModel()):
-    """Clean 2D (B, 17, 2) px -> (noisy 2D (B, 17, 2) px, confidence (B, 17)). Inputs are not modified."""
+    """Clean 2D (B, 17, 2) px -> (noisy 2D (B, 17, 2) px, confidence (B, 17)).
+    Inputs are not modified."""
     b = uv_px.shape[0]
     height = np.ptp(uv_px[..., 1], axis=1) + 1e-6
     sigma = rng.uniform(*noise.sigma_rel, b) * height

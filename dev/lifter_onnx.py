@@ -2,7 +2,8 @@
 
 Batch norm is folded into the preceding linear layer (eval mode), dropout disappears, so the
 graph is Gemm/Relu/Add only, with a dynamic batch dimension:
-  x (N, 54) -> Gemm -> Relu -> [Gemm -> Relu -> Gemm -> Relu -> Add(skip)] x blocks -> Gemm -> y (N, 48)
+  x (N, 54) -> Gemm -> Relu -> [Gemm -> Relu -> Gemm -> Relu -> Add(skip)] x blocks
+      -> Gemm -> y (N, 48)
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def write_mlp_onnx(
     input_name: str,
     output_name: str,
 ) -> None:
-    """layers: [stem, (block_a, block_b) * n_blocks, head] as (W (out, in), b (out,)) with BN folded."""
+    """layers: [stem, (block_a, block_b) * n_blocks, head] as
+    (W (out, in), b (out,)) with BN folded."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 

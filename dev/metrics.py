@@ -81,6 +81,7 @@ def pck3d(pred: np.ndarray, gt: np.ndarray, threshold_m: float = PCK_THRESHOLD_M
 
 
 def auc(pred: np.ndarray, gt: np.ndarray, thresholds_m: np.ndarray = AUC_THRESHOLDS_M) -> float:
-    """Area under the PCK3D curve over thresholds_m, normalised to 0..1 (mean PCK over the thresholds)."""
+    """Area under the PCK3D curve over thresholds_m, normalised to 0..1
+    (mean PCK over the thresholds)."""
     err = joint_errors(pred, gt)
     return float(np.mean([(err <= t).mean() for t in np.asarray(thresholds_m, dtype=np.float64)]))

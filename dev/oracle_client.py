@@ -33,15 +33,16 @@ def shared_dir() -> Path:
 
 
 def default_engines_dir() -> Path:
-    """Generated ONNX models, found as the node finds them (pose3d_ros.assembly: env POSE3D_ENGINES_DIR, else
-    engines/ beside the package)."""
+    """Generated ONNX models, found as the node finds them (pose3d_ros.assembly: env
+    POSE3D_ENGINES_DIR, else engines/ beside the package)."""
     from pose3d_ros.assembly import resolve_engines_dir
 
     return resolve_engines_dir().resolve()
 
 
 def oracle_python() -> Path | None:
-    """The oracle venv's interpreter (env POSE3D_ORACLE_PYTHON, default <repo>/.venv-mediapipe), or None."""
+    """The oracle venv's interpreter (env POSE3D_ORACLE_PYTHON, default
+    <repo>/.venv-mediapipe), or None."""
     env = os.environ.get("POSE3D_ORACLE_PYTHON")
     path = Path(env) if env else repo_root() / ".venv-mediapipe" / "bin" / "python"
     return path if path.exists() else None
@@ -66,7 +67,8 @@ def run_oracle(args: list[str], python: Path | None = None, timeout_s: float = 6
 
 
 def dump_samples(out_dir: Path, python: Path | None = None) -> dict[str, Path]:
-    """Write astronaut / camera / grace_hopper as RGB PNGs (decoded in the oracle venv) -> name: path."""
+    """Write astronaut / camera / grace_hopper as RGB PNGs (decoded in the oracle venv)
+    -> name: path."""
     out_dir = Path(out_dir)
     names = ("astronaut", "camera", "grace_hopper")
     paths = {n: out_dir / f"{n}.png" for n in names}

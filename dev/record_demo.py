@@ -1,5 +1,7 @@
-"""Record what pose3d_node publishes, as a separate process: annotated debug images, the skeletons as
-received over /tf, a matplotlib 3D figure of them, and a JSON of the poses.
+"""Record what pose3d_node publishes, as a separate process.
+
+It writes annotated debug images, the skeletons as received over /tf, a matplotlib 3D figure of
+them, and a JSON of the poses.
 
     python -m dev.record_demo --out out/demo --idle-s 4 --max-s 240
 
@@ -22,7 +24,8 @@ from pose3d_ros.core.skeleton import H36M_PARENTS, H36M_TO_ROS4HRI
 
 
 def skeletons_from_tf(transforms: list[dict]) -> dict:
-    """[{parent, child, stamp_ns, xyz, quat_xyzw}] -> {(stamp_ns, body_id): {frame, joints_m (17, 3)}}.
+    """[{parent, child, stamp_ns, xyz, quat_xyzw}]
+    -> {(stamp_ns, body_id): {frame, joints_m (17, 3)}}.
 
     Only bodies with all 17 joint frames at the same stamp are returned (camera optical frame, m).
     """
@@ -44,7 +47,8 @@ def skeletons_from_tf(transforms: list[dict]) -> dict:
 
 
 def plot_skeletons(skeletons: dict, path: Path, max_frames: int = 6) -> None:
-    """3D figure, one panel per stamp (the last max_frames stamps), camera optical frame drawn z-forward."""
+    """3D figure, one panel per stamp (the last max_frames stamps),
+    camera optical frame drawn z-forward."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,4 +1,5 @@
-"""Train the Martinez-style 2D->3D lifter on CMU mocap under random virtual cameras; export ONNX + JSON.
+"""Train the Martinez-style 2D->3D lifter on CMU mocap under random virtual cameras;
+export ONNX + JSON.
 
 TRAINING-ONLY dependency: torch (CPU). The product never imports this module.
 
@@ -199,8 +200,9 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "joints": list(H36M_JOINTS),
         "output_joints": list(H36M_JOINTS[1:]),
         "output_units": "m, root-relative (pelvis = 0), camera optical frame",
-        "normalisation": "pose3d_ros.core.lifting.normalise_2d: K^-1 pixels, minus pelvis, / RMS radius of kept "
-        "joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, log(scale)",
+        "normalisation": "pose3d_ros.core.lifting.normalise_2d: K^-1 pixels, minus pelvis, "
+        "/ RMS radius of kept joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, "
+        "log(scale)",
         "conf_min": args.conf_min,
         "onnx_vs_torch_max_abs_m": max_diff_m,
         "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},

@@ -1,6 +1,8 @@
-"""Start pose3d_node (and optionally RViz): `ros2 launch pose3d_ros pose.launch.py image:=/camera/image_raw`.
+"""Start pose3d_node (and optionally RViz):
+`ros2 launch pose3d_ros pose.launch.py image:=/camera/image_raw`.
 
-rviz:=true starts RViz only where rviz2 is installed; elsewhere one warning, and the node runs alone.
+rviz:=true starts RViz only where rviz2 is installed; elsewhere one warning,
+and the node runs alone.
 """
 
 import os
@@ -17,7 +19,8 @@ SHARE = get_package_share_directory("pose3d_ros")
 
 
 def _rviz(context):
-    """RViz with config/pose3d.rviz when asked for and installed; otherwise a warning (or nothing)."""
+    """RViz with config/pose3d.rviz when asked for and installed; otherwise a warning
+    (or nothing)."""
     if not is_true(LaunchConfiguration("rviz").perform(context)):
         return []
     if not package_installed("rviz2"):

@@ -23,7 +23,10 @@ LANDMARK_FILE = "pose_landmark_full.onnx"
 LIFTER_FILE = "lifter_h36m17.onnx"
 LIFTER_META_FILE = "lifter_h36m17.json"
 ENGINES_ENV = "POSE3D_ENGINES_DIR"
-FIX = "create them with `make models` (or `pose3d_models`), or point the engines_dir parameter at them"
+FIX = (
+    "create them with `make models` (or `pose3d_models`), "
+    "or point the engines_dir parameter at them"
+)
 
 
 def resolve_engines_dir(engines_dir: str | Path = "") -> Path:

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Measure sensor_msgs/Image delivery between two processes over the current DDS setup.
+r"""Measure sensor_msgs/Image delivery between two processes over the current DDS setup.
 
 Prints frames received / sent and the median and p95 publish->receive latency.
 Run it under the isolation wrapper, with and without the Fast DDS profile:
 
     scripts/isolated.sh .venv/bin/python scripts/dds_image_transport.py
-    FASTDDS_DEFAULT_PROFILES_FILE= scripts/isolated.sh .venv/bin/python scripts/dds_image_transport.py
+    FASTDDS_DEFAULT_PROFILES_FILE= scripts/isolated.sh .venv/bin/python \
+        scripts/dds_image_transport.py
 
 (an empty FASTDDS_DEFAULT_PROFILES_FILE keeps Fast DDS's defaults).
 """

@@ -1,6 +1,7 @@
 """Regenerate the parameter table in README.md from pose3d_ros.ros.params.SPECS (the single source).
 
-.venv/bin/python scripts/readme_tables.py      (test/docs/test_readme.py checks the table is current)
+.venv/bin/python scripts/readme_tables.py
+(test/docs/test_readme.py checks the table is current)
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def param_table() -> str:
             else '`""`'
         )
         rows.append(
-            f"| `{s.name}` | {default} | {rng} | {'no' if s.read_only else 'yes'} | {s.description} |"
+            f"| `{s.name}` | {default} | {rng} | "
+            f"{'no' if s.read_only else 'yes'} | {s.description} |"
         )
     return "\n".join(rows)
 

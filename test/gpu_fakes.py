@@ -154,6 +154,8 @@ def hide_pycuda(monkeypatch) -> None:
 
 
 class Mode(enum.Enum):
+    """Stand-in for TensorRT's TensorIOMode (the fake module exposes it under that name)."""
+
     INPUT = 0
     OUTPUT = 1
 
@@ -163,7 +165,8 @@ def _ptr_array(ptr: int, n: int) -> np.ndarray:
 
 
 class NamedEngine:
-    """x (-1, 3) float32 -> y = 2x, profile batch 1..max_batch (tensor-name API, TensorRT >= 8.5)."""
+    """x (-1, 3) float32 -> y = 2x, profile batch 1..max_batch
+    (tensor-name API, TensorRT >= 8.5)."""
 
     def __init__(self, max_batch: int):
         self.max_batch = max_batch
@@ -189,6 +192,8 @@ class NamedEngine:
 
 
 class NamedContext:
+    """NamedEngine's execution context: y = 2x over the host memory at the tensor addresses."""
+
     def __init__(self, max_batch):
         self.addr, self.batch, self.max_batch = {}, None, max_batch
 
@@ -235,6 +240,8 @@ class BindingEngine:
 
 
 class BindingContext:
+    """BindingEngine's execution context (binding API): y = 2x over the bindings' host memory."""
+
     def __init__(self, max_batch):
         self.batch, self.max_batch = None, max_batch
 
@@ -252,7 +259,8 @@ class BindingContext:
 
 
 def fake_tensorrt(flavour: str = "tensorrt10", version: str | None = None):
-    """A TensorRT-like module. flavour: tensorrt10 | tensorrt8 (binding API, EXPLICIT_BATCH needed) | rtx.
+    """A TensorRT-like module. flavour: tensorrt10 | tensorrt8
+    (binding API, EXPLICIT_BATCH needed) | rtx.
 
     rtx: no EXPLICIT_BATCH, no BuilderFlag.FP16 (strongly typed), version 1.x.
     The module records every build in `.builds` (flags, fp16, profile) for the tests.
@@ -363,7 +371,8 @@ def fake_tensorrt(flavour: str = "tensorrt10", version: str | None = None):
 
 
 def install_tensorrt(monkeypatch, flavour: str = "tensorrt10", version: str | None = None):
-    """Put a fake TensorRT flavour on sys.modules (full TensorRT as `tensorrt`, RTX as `tensorrt_rtx`)."""
+    """Put a fake TensorRT flavour on sys.modules (full TensorRT as `tensorrt`, RTX as
+    `tensorrt_rtx`)."""
     mod = fake_tensorrt(flavour, version)
     for name in ("tensorrt", "tensorrt_rtx", "tensorrt_rtx_bindings"):
         monkeypatch.setitem(sys.modules, name, None)

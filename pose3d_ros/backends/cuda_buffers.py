@@ -1,4 +1,5 @@
-"""CUDA memory for the TensorRT backend: one stream, pinned host buffers, async copies on that stream.
+"""CUDA memory for the TensorRT backend: one stream, pinned host buffers,
+async copies on that stream.
 
 Works with whichever CUDA binding imports: NVIDIA's cuda-python (`cuda.bindings.runtime`, or the
 older `cuda.cudart`) or pycuda (`pycuda.driver`, on the device's primary context, which is the
@@ -153,7 +154,8 @@ _IMPLS = {"cuda-python": _CudaPython, "pycuda": _PyCuda}
 
 
 class Cuda:
-    """One CUDA binding (cuda-python or pycuda, first that imports unless `binding` names one) + one stream.
+    """One CUDA binding (cuda-python or pycuda, first that imports unless `binding` names one)
+    + one stream.
 
     Pass it to every HostDeviceBuffer so nothing is global; close() destroys the stream.
     """
@@ -203,7 +205,8 @@ class Cuda:
 
 
 class HostDeviceBuffer:
-    """A pinned host array and a device allocation of the same byte size, sized for the largest shape."""
+    """A pinned host array and a device allocation of the same byte size,
+    sized for the largest shape."""
 
     def __init__(self, cuda: Cuda, max_shape: tuple[int, ...], dtype: np.dtype):
         self._api = cuda._api
@@ -230,13 +233,15 @@ class HostDeviceBuffer:
         return self._host[:n].reshape(shape)
 
     def to_device(self, array: np.ndarray) -> None:
-        """Copy `array` into pinned memory, then queue the H2D copy of just those bytes on the stream."""
+        """Copy `array` into pinned memory, then queue the H2D copy of just those bytes
+        on the stream."""
         view = self.host_view(array.shape)
         np.copyto(view, array, casting="same_kind")
         self._api.copy_htod(self.device_ptr, view)
 
     def from_device(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Queue a D2H copy of `shape`; the returned pinned view is valid after Cuda.synchronize()."""
+        """Queue a D2H copy of `shape`; the returned pinned view is valid after
+        Cuda.synchronize()."""
         view = self.host_view(shape)
         self._api.copy_dtoh(view, self.device_ptr)
         return view

@@ -1,4 +1,5 @@
-"""Build TensorRT engines from ONNX into the engine cache (engine_cache.py); never beside the models.
+"""Build TensorRT engines from ONNX into the engine cache (engine_cache.py);
+never beside the models.
 
 `ensure_engine` is what the backend factory and `pose3d_engines` call: it computes the EngineKey
 (GPU name + compute capability, runtime name + version, ONNX sha256, precision, max batch), returns
@@ -24,7 +25,8 @@ _LOG = logging.getLogger("pose3d_ros.engines")
 
 
 def effective_precision(runtime: TensorRTRuntime, requested: str) -> str:
-    """The precision the builder can honour: strongly typed builders follow the ONNX (ours are fp32)."""
+    """The precision the builder can honour: strongly typed builders follow the ONNX
+    (ours are fp32)."""
     if requested not in engine_cache.PRECISIONS:
         raise ConfigError(f"precision must be one of {engine_cache.PRECISIONS}, got {requested!r}")
     return "fp32" if runtime.strongly_typed else requested
@@ -106,7 +108,8 @@ def ensure_engine(
     rebuild: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """The engine for `onnx_path` in `cache_dir` (default engine_cache.default_cache_dir()), built if needed.
+    """The engine for `onnx_path` in `cache_dir` (default engine_cache.default_cache_dir()),
+    built if needed.
 
     gpu: (name, compute capability); read from GPU 0 through cuda_buffers when None.
     A cached entry for another key is never loaded: the key names the file and is checked again.
@@ -127,8 +130,8 @@ def ensure_engine(
         say(f"engine for {onnx_path.name}: cached {found}")
         return found
     say(
-        f"engine for {onnx_path.name}: building with {rt.name} {rt.version} for {gpu[0]} (sm {gpu[1]}), "
-        f"{key.precision}, batch <= {key.max_batch} ..."
+        f"engine for {onnx_path.name}: building with {rt.name} {rt.version} for {gpu[0]} "
+        f"(sm {gpu[1]}), {key.precision}, batch <= {key.max_batch} ..."
     )
     t0 = time.perf_counter()
     blob, facts = build_serialized(rt, onnx_path, key.precision, key.max_batch)

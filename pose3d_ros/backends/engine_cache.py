@@ -25,7 +25,8 @@ _DIGEST_CHARS = 16
 
 
 def default_cache_dir() -> Path:
-    """$POSE3D_ENGINE_CACHE, else $XDG_CACHE_HOME/pose3d_ros/engines, else ~/.cache/pose3d_ros/engines."""
+    """$POSE3D_ENGINE_CACHE, else $XDG_CACHE_HOME/pose3d_ros/engines,
+    else ~/.cache/pose3d_ros/engines."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -76,7 +77,8 @@ def entry_paths(cache_dir: str | Path, onnx_path: str | Path, key: EngineKey) ->
 
 
 def lookup(cache_dir: str | Path, onnx_path: str | Path, key: EngineKey) -> Path | None:
-    """The cached engine for exactly `key`, or None when absent, unreadable or recorded for another key."""
+    """The cached engine for exactly `key`, or None when absent,
+    unreadable or recorded for another key."""
     engine, meta = entry_paths(cache_dir, onnx_path, key)
     if not (engine.is_file() and meta.is_file()):
         return None

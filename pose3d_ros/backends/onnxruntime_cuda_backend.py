@@ -1,4 +1,5 @@
-"""ONNX Runtime on an NVIDIA GPU: the CUDA execution provider behind the same InferenceBackend interface.
+"""ONNX Runtime on an NVIDIA GPU: the CUDA execution provider behind the same
+InferenceBackend interface.
 
 Needs the onnxruntime-gpu wheel (it replaces the CPU-only onnxruntime wheel) and CUDA + cuDNN
 libraries; `onnxruntime.preload_dlls()` (onnxruntime >= 1.21) loads those from NVIDIA's pip
@@ -26,7 +27,8 @@ _LOG = logging.getLogger("pose3d_ros.onnxruntime_cuda")
 
 
 def cuda_provider_available() -> tuple[bool, str]:
-    """(available, why not): whether this onnxruntime has the CUDA provider, after preloading CUDA libraries."""
+    """(available, why not): whether this onnxruntime has the CUDA provider,
+    after preloading CUDA libraries."""
     try:
         import onnxruntime as ort
     except ImportError as exc:

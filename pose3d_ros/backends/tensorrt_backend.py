@@ -1,4 +1,5 @@
-"""TensorRT backend: deserialises one engine, allocates once, binds tensors by name, runs on one stream.
+"""TensorRT backend: deserialises one engine, allocates once, binds tensors by name,
+runs on one stream.
 
 Runs with full TensorRT (JetPack / NVIDIA's wheels, module `tensorrt`) or TensorRT for RTX (PyPI,
 module `tensorrt_rtx` or `tensorrt_rtx_bindings`), whichever imports; differences are found by
@@ -46,13 +47,15 @@ class TensorRTRuntime:
         return not hasattr(self.trt.BuilderFlag, "FP16")
 
     def network_flags(self) -> int:
-        """create_network() flags: EXPLICIT_BATCH where the enum still has it (TensorRT 8/10), else 0."""
+        """create_network() flags: EXPLICIT_BATCH where the enum still has it
+        (TensorRT 8/10), else 0."""
         flag = getattr(self.trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH", None)
         return 0 if flag is None else 1 << int(flag)
 
 
 def import_tensorrt(prefer: str | None = None) -> TensorRTRuntime:
-    """The first TensorRT flavour that imports (only `prefer`'s modules when given), or ModelError naming the fix."""
+    """The first TensorRT flavour that imports (only `prefer`'s modules when given),
+    or ModelError naming the fix."""
     candidates = [m for m in MODULES if prefer is None or m[1] == prefer]
     failures = []
     for module_name, runtime_name in candidates:
@@ -66,9 +69,10 @@ def import_tensorrt(prefer: str | None = None) -> TensorRTRuntime:
             continue
         return TensorRTRuntime(trt, runtime_name, str(getattr(trt, "__version__", "unknown")))
     raise ModelError(
-        "backend 'tensorrt' needs TensorRT's Python bindings (JetPack's tensorrt, NVIDIA's tensorrt "
-        "wheel, or TensorRT for RTX: `pip install tensorrt-rtx`); none imports "
-        f"({'; '.join(failures) or prefer}). Use backend 'onnxruntime' or 'onnxruntime_cuda' otherwise"
+        "backend 'tensorrt' needs TensorRT's Python bindings (JetPack's tensorrt, NVIDIA's "
+        "tensorrt wheel, or TensorRT for RTX: `pip install tensorrt-rtx`); none imports "
+        f"({'; '.join(failures) or prefer}). Use backend 'onnxruntime' or "
+        "'onnxruntime_cuda' otherwise"
     )
 
 
@@ -99,7 +103,8 @@ def make_logger(trt, logger: logging.Logger = _LOG):
 
 
 class TensorRTBackend(InferenceBackend):
-    """One engine + execution context + per-tensor pinned/device buffers sized for the profile's max shape."""
+    """One engine + execution context + per-tensor pinned/device buffers sized for the
+    profile's max shape."""
 
     def __init__(
         self,
@@ -129,7 +134,8 @@ class TensorRTBackend(InferenceBackend):
             self._context = self._engine.create_execution_context()
             if self._context is None:
                 raise ModelError(
-                    f"cannot create an execution context for {path}: {'; '.join(self._logger.errors)}"
+                    f"cannot create an execution context for {path}: "
+                    f"{'; '.join(self._logger.errors)}"
                 )
             self._named_api = hasattr(self._engine, "num_io_tensors")
             self._io = self._describe_io()
@@ -211,7 +217,8 @@ class TensorRTBackend(InferenceBackend):
         )
         if ok is False:
             raise ModelError(
-                f"input {name!r} shape {array.shape} is outside the engine's profile {io['max_shape']}"
+                f"input {name!r} shape {array.shape} is outside the "
+                f"engine's profile {io['max_shape']}"
             )
         self._buffers[name].to_device(np.ascontiguousarray(array, dtype=io["dtype"]))
 

@@ -20,7 +20,8 @@ _MIN_LEN_M = 1e-4
 
 @dataclass(frozen=True)
 class BodyPose:
-    """origin_m: (3,) m and rotation: (3, 3) body axes as columns, both in the parent (camera) frame;
+    """origin_m: (3,) m and rotation: (3, 3) body axes as columns, both in the parent
+    (camera) frame;
     joints_body_m: (17, 3) m, every joint expressed in the body frame."""
 
     origin_m: np.ndarray

@@ -18,8 +18,8 @@ from pose3d_ros.errors import ConfigError
 
 @dataclass(frozen=True)
 class OneEuroConfig:
-    """min_cutoff_hz: cutoff at rest; beta: cutoff increase per (unit/s) of speed; d_cutoff_hz: cutoff
-    of the speed estimate. derivative_of_raw: differentiate the raw samples (MediaPipe's
+    """min_cutoff_hz: cutoff at rest; beta: cutoff increase per (unit/s) of speed; d_cutoff_hz:
+    cutoff of the speed estimate. derivative_of_raw: differentiate the raw samples (MediaPipe's
     OneEuroFilter) instead of the last filtered value (the paper's reference code).
     enabled: False makes the users of this config pass samples through."""
 
@@ -63,7 +63,8 @@ class OneEuroFilter:
         self._raw = self._x = self._dx = self._t_s = None
 
     def filter(self, x: np.ndarray, t_s: float) -> np.ndarray:
-        """Filter sample x taken at time t_s (s); a sample not after the last one returns the last output."""
+        """Filter sample x taken at time t_s (s); a sample not after the last one returns the
+        last output."""
         if self._t_s is not None and self._x is not None and np.shape(x) == self._x.shape:
             dt_s = t_s - self._t_s
             if dt_s <= 0.0:

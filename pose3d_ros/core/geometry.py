@@ -1,4 +1,5 @@
-"""Plane geometry in image px: boxes, their overlap, and the rotated square ROIs crops are taken from.
+"""Plane geometry in image px: boxes, their overlap, and the rotated square ROIs crops
+are taken from.
 
 Boxes are (..., 4) xmin, ymin, xmax, ymax in image px. An ROI (types.Roi) is a rotated square in
 MediaPipe's convention (see core/image.py for how pixels are sampled from it): normalised crop
@@ -20,7 +21,8 @@ MIN_ROI_PX = 8.0  # a smaller ROI comes from a collapsed landmark set
 
 
 def box_iou(a_px: np.ndarray, b_px: np.ndarray) -> np.ndarray:
-    """(N, 4) and (M, 4) boxes (a single (4,) box counts as N = 1) -> (N, M) intersection over union.
+    """(N, 4) and (M, 4) boxes (a single (4,) box counts as N = 1)
+    -> (N, M) intersection over union.
 
     Empty or inverted boxes have area 0; a pair whose union is empty has IoU 0.
     """
@@ -42,7 +44,8 @@ def box_iou(a_px: np.ndarray, b_px: np.ndarray) -> np.ndarray:
 def points_box(
     points_px: np.ndarray, keep: np.ndarray | None = None, min_kept: int = 4
 ) -> np.ndarray:
-    """(4,) box around (K, 2) points; only the `keep` (K,) bool ones when at least `min_kept` are kept."""
+    """(4,) box around (K, 2) points; only the `keep` (K,) bool ones when at least
+    `min_kept` are kept."""
     p = np.asarray(points_px, dtype=np.float64)
     if keep is not None and int(np.count_nonzero(keep)) >= min_kept:
         p = p[np.asarray(keep, dtype=bool)]
@@ -58,7 +61,8 @@ def point_in_box(point_px: np.ndarray, box_px: np.ndarray | None) -> bool:
 
 
 def contained_fraction(box_px: np.ndarray, container_px: np.ndarray) -> float:
-    """Fraction of `box_px`'s area that lies inside `container_px` (both (4,)); 0 for an empty box."""
+    """Fraction of `box_px`'s area that lies inside `container_px` (both (4,));
+    0 for an empty box."""
     iw = max(0.0, min(box_px[2], container_px[2]) - max(box_px[0], container_px[0]))
     ih = max(0.0, min(box_px[3], container_px[3]) - max(box_px[1], container_px[1]))
     area = max((box_px[2] - box_px[0]) * (box_px[3] - box_px[1]), 1e-9)
@@ -73,11 +77,12 @@ def normalize_radians(angle_rad: float) -> float:
 def alignment_roi(
     center_px: np.ndarray, scale_point_px: np.ndarray, scale: float = ROI_SCALE
 ) -> Roi:
-    """MediaPipe's landmark ROI from two alignment points (image px): the detector's keypoints 0 and 1,
-    or the landmark model's auxiliary points 33 and 34.
+    """MediaPipe's landmark ROI from two alignment points (image px): the detector's keypoints
+    0 and 1, or the landmark model's auxiliary points 33 and 34.
 
     Centre = center_px; side = 2 * |scale_point - centre| * scale; rotation =
-    normalize(pi/2 - atan2(-(y1 - y0), x1 - x0)) so the crop's up axis points from centre to scale point.
+    normalize(pi/2 - atan2(-(y1 - y0), x1 - x0)) so the crop's up axis points from centre to
+    scale point.
     """
     c = np.asarray(center_px, dtype=np.float64)
     p = np.asarray(scale_point_px, dtype=np.float64)
@@ -87,7 +92,8 @@ def alignment_roi(
 
 
 def roi_is_valid(roi: Roi) -> bool:
-    """Finite centre and rotation, side >= MIN_ROI_PX (a collapsed landmark set gives a degenerate ROI)."""
+    """Finite centre and rotation, side >= MIN_ROI_PX (a collapsed landmark set gives a
+    degenerate ROI)."""
     return bool(
         np.all(np.isfinite(roi.center_px))
         and np.isfinite(roi.rotation_rad)

@@ -23,7 +23,8 @@ MIN_FRAME_SIDE_PX = 32
 
 
 def validate_frame(frame_rgb: np.ndarray) -> None:
-    """Raise InputError unless `frame_rgb` is a (H, W, 3) uint8 RGB image with both sides >= 32 px."""
+    """Raise InputError unless `frame_rgb` is a (H, W, 3) uint8 RGB image with both
+    sides >= 32 px."""
     if not isinstance(frame_rgb, np.ndarray):
         raise InputError(
             f"frame must be a numpy array (H, W, 3) uint8 RGB, got {type(frame_rgb).__name__}"
@@ -60,7 +61,8 @@ def roi_corners_px(roi: Roi) -> np.ndarray:
 
 
 def image_to_crop_matrix(roi: Roi, out_size_px: int) -> np.ndarray:
-    """(3, 3) matrix mapping homogeneous image px to crop px of an `out_size_px` square crop of `roi`."""
+    """(3, 3) matrix mapping homogeneous image px to crop px of an `out_size_px` square
+    crop of `roi`."""
     s = float(out_size_px)
     dst = np.array([[0.0, s], [0.0, 0.0], [s, 0.0], [s, s]], dtype=np.float32)
     return cv2.getPerspectiveTransform(roi_corners_px(roi), dst)
@@ -69,7 +71,8 @@ def image_to_crop_matrix(roi: Roi, out_size_px: int) -> np.ndarray:
 def warp_roi(
     frame_rgb: np.ndarray, roi: Roi, out_size_px: int, replicate_border: bool
 ) -> np.ndarray:
-    """(out, out, 3) uint8 crop of the rotated square `roi` (bilinear; border replicated or zero)."""
+    """(out, out, 3) uint8 crop of the rotated square `roi`
+    (bilinear; border replicated or zero)."""
     if (
         not roi.size_px > 0
         or not np.all(np.isfinite(roi.center_px))

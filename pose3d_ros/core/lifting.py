@@ -47,8 +47,8 @@ def normalise_2d(
     """Build the lifter's input features.
 
     joints2d_px: (N, 17, 2) image px; conf: (N, 17) in [0, 1];
-    focal_px: (N, 2) or (2,) fx, fy; center_px: (N, 2) or (2,) cx, cy (per-sample cameras in training).
-    Returns (N, 54) float32 features as documented in the module docstring.
+    focal_px: (N, 2) or (2,) fx, fy; center_px: (N, 2) or (2,) cx, cy (per-sample cameras in
+    training). Returns (N, 54) float32 features as documented in the module docstring.
     """
     j = np.asarray(joints2d_px, dtype=np.float64)
     c = np.clip(np.asarray(conf, dtype=np.float64), 0.0, 1.0)

@@ -1,4 +1,5 @@
-"""The whole per-frame pipeline: RGB frame + intrinsics + stamp -> tracked people with metric 3D joints.
+"""The whole per-frame pipeline: RGB frame + intrinsics + stamp
+-> tracked people with metric 3D joints.
 
 Stages, in order (each timed):
 1. pose2d:  the 2D stage (core/pose2d) -> Pose2D per person, with ROI tracking;
@@ -36,6 +37,8 @@ NS_PER_S = 1_000_000_000
 
 
 class Pose2DStage(Protocol):
+    """What the pipeline needs from the 2D stage (core/pose2d's Pose2DEstimator)."""
+
     def process(self, frame_rgb: np.ndarray) -> list[Pose2D]: ...
 
     def reset(self) -> None: ...
@@ -44,12 +47,15 @@ class Pose2DStage(Protocol):
 
 
 class LiftStage(Protocol):
+    """What the pipeline needs from the lifter (core/lifting.py's Lifter): root-relative 3D."""
+
     def lift(
         self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
     ) -> np.ndarray: ...
 
 
-# (rel_m (N,17,3), joints2d_px (N,17,2), conf (N,17), intrinsics, depth_m (H,W) | None, PlacementConfig)
+# (rel_m (N,17,3), joints2d_px (N,17,2), conf (N,17), intrinsics, depth_m (H,W) | None,
+#  PlacementConfig)
 #   -> (abs_m (N,17,3) camera optical frame, NaN where a person cannot be placed; conf3d (N,17))
 PlaceFn = Callable[..., "tuple[np.ndarray, np.ndarray]"]
 
@@ -190,7 +196,8 @@ class Pose3DPipeline:
                 )
             elif abs_m[i, PELVIS, 2] < min_depth_m:
                 rejected.append(
-                    f"placed at {abs_m[i, PELVIS, 2]:.2f} m, nearer than min_depth_m {min_depth_m:g} m"
+                    f"placed at {abs_m[i, PELVIS, 2]:.2f} m, nearer than "
+                    f"min_depth_m {min_depth_m:g} m"
                 )
             else:
                 people.append(

@@ -1,4 +1,5 @@
-"""Metric placement: root-relative lifted 3D + 2D keypoints (+ optional depth) -> absolute camera-frame 3D.
+"""Metric placement: root-relative lifted 3D + 2D keypoints (+ optional depth)
+-> absolute camera-frame 3D.
 
 (a) No depth: the root translation T = (Tx, Ty, Tz) that makes K (rel_j + T) reproject onto
     the 2D joints. With normalised image coordinates x_j = (u_j - cx) / fx, y_j = (v_j - cy) / fy
@@ -38,6 +39,8 @@ from pose3d_ros.errors import ConfigError, InputError
 
 @dataclass(frozen=True)
 class PlacementConfig:
+    """Settings of the metric placement described in the module docstring."""
+
     window_radius_px: int = 2  # depth window is (2r+1) x (2r+1) pixels
     min_valid_px: int = 3  # valid depth pixels a joint needs in its window
     min_joints: int = 3  # joints with agreeing depth needed to use the depth image
@@ -77,7 +80,8 @@ def _normalised(j2d_px: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
 def solve_translation(
     rel_m: np.ndarray, j2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
 ) -> np.ndarray:
-    """(N, J, 3) m root-relative + (N, J, 2) px + (N, J) weights -> (N, 3) m root translation (method a)."""
+    """(N, J, 3) m root-relative + (N, J, 2) px + (N, J) weights
+    -> (N, 3) m root translation (method a)."""
     xy = _normalised(j2d_px, intrinsics)
     w = np.clip(conf, 0.0, None).astype(np.float64)
     w = np.where(w.sum(axis=1, keepdims=True) > 1e-6, w, 1.0)
@@ -102,7 +106,8 @@ def solve_translation(
 def joint_depths(
     j2d_px: np.ndarray, conf: np.ndarray, depth_m: np.ndarray, config: PlacementConfig
 ) -> np.ndarray:
-    """(N, J) median depth (m) of the valid pixels around each joint; NaN where too few or not confident."""
+    """(N, J) median depth (m) of the valid pixels around each joint;
+    NaN where too few or not confident."""
     h, w = depth_m.shape
     r = config.window_radius_px
     off = np.arange(-r, r + 1)
@@ -162,7 +167,8 @@ def place_with_confidence(
         or c.shape != rel.shape[:2]
     ):
         raise InputError(
-            f"expected rel (N, J, 3), 2D (N, J, 2), conf (N, J); got {rel.shape}, {j2d.shape}, {c.shape}"
+            "expected rel (N, J, 3), 2D (N, J, 2), conf (N, J); got "
+            f"{rel.shape}, {j2d.shape}, {c.shape}"
         )
     if depth_m is not None and np.ndim(depth_m) != 2:
         raise InputError(f"depth image must be (H, W), got {np.shape(depth_m)}")

@@ -221,7 +221,8 @@ def blazepose_to_h36m(kp: np.ndarray) -> np.ndarray:
 
 
 def blazepose_conf_to_h36m(conf: np.ndarray) -> np.ndarray:
-    """(..., 33) per-landmark probabilities -> (..., 17): a synthesised joint takes the min of its sources."""
+    """(..., 33) per-landmark probabilities -> (..., 17): a synthesised joint takes the min of
+    its sources."""
     c = conf
     hips = np.minimum(c[..., 23], c[..., 24])
     shoulders = np.minimum(c[..., 11], c[..., 12])
@@ -250,7 +251,8 @@ def blazepose_conf_to_h36m(conf: np.ndarray) -> np.ndarray:
 
 
 def cmu_to_h36m(p: np.ndarray) -> np.ndarray:
-    """(..., 24, D) CMU mocap joints -> (..., 17, D) H36M joints, synthesised as documented above."""
+    """(..., 24, D) CMU mocap joints -> (..., 17, D) H36M joints,
+    synthesised as documented above."""
     pelvis = _mid(p[..., 1, :], p[..., 6, :])
     thorax = _mid(p[..., 16, :], p[..., 20, :])
     j = [

@@ -1,4 +1,5 @@
-"""Per-track One-Euro filtering of the 3D joints (core/filters.py), one filter state per track id."""
+"""Per-track One-Euro filtering of the 3D joints (core/filters.py),
+one filter state per track id."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pose3d_ros.core.types import Person
 
 
 class PoseSmoother:
-    """Per-track One-Euro filtering of Person.joints3d_m; pass-through when the config is disabled."""
+    """Per-track One-Euro filtering of Person.joints3d_m; pass-through when the config
+    is disabled."""
 
     def __init__(self, config: OneEuroConfig | None = None):
         self._config = config or OneEuroConfig()
@@ -22,7 +24,8 @@ class PoseSmoother:
             self._filters.clear()
 
     def smooth(self, people: list[Person], stamp_s: float) -> list[Person]:
-        """Tracked people of one frame -> copies with filtered joints3d_m (untracked ones unchanged)."""
+        """Tracked people of one frame -> copies with filtered joints3d_m
+        (untracked ones unchanged)."""
         if not self._config.enabled:
             return list(people)
         out = []

@@ -1,4 +1,5 @@
-"""Person identities across frames: short random letter IDs (REP-155 style), kept through occlusions.
+"""Person identities across frames: short random letter IDs (REP-155 style),
+kept through occlusions.
 
 The one place identity is decided. A person the 2D stage carried from the last frame (same
 Pose2D.track_key) keeps its id. Everyone else (new detections, and every person when the 2D stage
@@ -39,14 +40,16 @@ class TrackerConfig:
 
 @dataclass(frozen=True)
 class TrackUpdate:
-    """Result of one frame: ids[i] belongs to detection i; ended lists tracks that just timed out."""
+    """Result of one frame: ids[i] belongs to detection i; ended lists tracks that
+    just timed out."""
 
     ids: tuple[str, ...]
     ended: tuple[str, ...]
 
 
 def greedy_match(score: np.ndarray, min_score: float) -> list[tuple[int, int]]:
-    """(N, M) similarity -> [(row, col)] pairs, best first, each row/col used once, score >= min_score."""
+    """(N, M) similarity -> [(row, col)] pairs, best first, each row/col used once,
+    score >= min_score."""
     pairs = []
     if score.size == 0:
         return pairs

@@ -11,7 +11,8 @@ from pose3d_ros.errors import InputError
 
 @dataclass(frozen=True)
 class CameraIntrinsics:
-    """Pinhole intrinsics of the (rectified) image; REP-103 optical frame (x right, y down, z forward)."""
+    """Pinhole intrinsics of the (rectified) image; REP-103 optical frame
+    (x right, y down, z forward)."""
 
     fx_px: float
     fy_px: float
@@ -32,22 +33,23 @@ class CameraIntrinsics:
     def implausibility(self) -> str | None:
         """Why these intrinsics cannot describe a real pinhole image of their size, or None.
 
-        Accepted: horizontal and vertical fields of view of 1..179 deg (f between 0.0044 and 57 times
-        the image side), fx / fy within 0.25..4, the principal point within half an image of it.
+        Accepted: horizontal and vertical fields of view of 1..179 deg (f between 0.0044 and 57
+        times the image side), fx / fy within 0.25..4, the principal point within half an
+        image of it.
         """
         w, h = float(self.width_px), float(self.height_px)
         lo, hi = 0.5 / np.tan(np.deg2rad(89.5)), 0.5 / np.tan(np.deg2rad(0.5))
         if not (lo * w <= self.fx_px <= hi * w and lo * h <= self.fy_px <= hi * h):
             return (
-                f"focal lengths fx={self.fx_px:g}, fy={self.fy_px:g} px give a field of view outside "
-                f"1..179 deg for a {self.width_px}x{self.height_px} image"
+                f"focal lengths fx={self.fx_px:g}, fy={self.fy_px:g} px give a field of view "
+                f"outside 1..179 deg for a {self.width_px}x{self.height_px} image"
             )
         if not 0.25 <= self.fx_px / self.fy_px <= 4.0:
             return f"fx / fy = {self.fx_px / self.fy_px:g} is outside 0.25..4"
         if not (-0.5 * w <= self.cx_px <= 1.5 * w and -0.5 * h <= self.cy_px <= 1.5 * h):
             return (
-                f"principal point ({self.cx_px:g}, {self.cy_px:g}) px is more than half an image outside "
-                f"the {self.width_px}x{self.height_px} image"
+                f"principal point ({self.cx_px:g}, {self.cy_px:g}) px is more than half an image "
+                f"outside the {self.width_px}x{self.height_px} image"
             )
         return None
 
@@ -55,7 +57,8 @@ class CameraIntrinsics:
     def default_for(
         cls, width_px: int, height_px: int, hfov_deg: float = 60.0
     ) -> "CameraIntrinsics":
-        """Fallback when no camera_info is available: principal point at the centre, given horizontal FOV."""
+        """Fallback when no camera_info is available: principal point at the centre,
+        given horizontal FOV."""
         fx = 0.5 * width_px / np.tan(np.deg2rad(hfov_deg) / 2.0)
         return cls(
             fx, fx, (width_px - 1) / 2.0, (height_px - 1) / 2.0, int(width_px), int(height_px)
@@ -75,7 +78,8 @@ class Roi:
 
     center_px: np.ndarray  # (2,) x, y image px
     size_px: float  # side length of the square, image px
-    rotation_rad: float  # MediaPipe convention: positive turns the crop's up axis clockwise on screen (y down)
+    # MediaPipe convention: positive turns the crop's up axis clockwise on screen (y down)
+    rotation_rad: float
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Model acquisition: the mediapipe wheel's BlazePose .tflite files -> our own converter -> ONNX in engines/.
+"""Model acquisition: the mediapipe wheel's BlazePose .tflite files -> our own converter
+-> ONNX in engines/.
 
 wheel.py (download + sha256), tflite_reader.py (flatbuffer), sparsity.py (DENSIFY decoding),
 onnx_graph.py + onnx_ops.py (per-op ONNX emitters), tflite2onnx.py (graph building), build.py

@@ -1,9 +1,10 @@
 """Make engines/: wheel -> verified .tflite -> own converter -> ONNX + manifest.json (idempotent).
 
-Outputs nothing in the product reads (core/pose2d/tensors.py UNUSED_OUTPUT_ROLES: the landmark model's segmentation
-head) are pruned from the graph by default and listed per model under "pruned_outputs";
-BuildOptions.keep_unused_outputs keeps them. A second run whose manifest still matches (converter
-version and source hash, options, pinned tflite hashes, the ONNX files' sha256 on disk) does no work. Files are written atomically (temp file + rename).
+Outputs nothing in the product reads (core/pose2d/tensors.py UNUSED_OUTPUT_ROLES: the landmark
+model's segmentation head) are pruned from the graph by default and listed per model under
+"pruned_outputs"; BuildOptions.keep_unused_outputs keeps them. A second run whose manifest still
+matches (converter version and source hash, options, pinned tflite hashes, the ONNX files' sha256 on
+disk) does no work. Files are written atomically (temp file + rename).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ MANIFEST_FORMAT = 1
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """Where to write, where to cache the wheel, an explicit wheel (offline), and whether to redo."""
+    """Where to write, where to cache the wheel, an explicit wheel (offline),
+    and whether to redo."""
 
     engines_dir: Path
     cache_dir: Path
@@ -57,7 +59,8 @@ def _options_record(opts: BuildOptions) -> dict:
 
 
 def converter_source_sha256() -> str:
-    """sha256 over the converter's own source files: any change to them makes old ONNX files stale."""
+    """sha256 over the converter's own source files: any change to them makes old ONNX
+    files stale."""
     import hashlib
 
     here = Path(__file__).resolve().parent
@@ -90,7 +93,8 @@ def read_manifest(engines_dir: Path) -> dict | None:
 def manifest_is_current(
     engines_dir: Path, manifest: dict | None, options: dict | None = None
 ) -> bool:
-    """True when `manifest` was made by this converter from the pinned models and its files are intact.
+    """True when `manifest` was made by this converter from the pinned models and its
+    files are intact.
 
     options: the build options record (_options_record) the files must have been made with;
     None accepts any (the node only needs intact files).
@@ -199,12 +203,14 @@ def _smoke_test(onnx_bytes: bytes, entry: dict) -> None:
 
 
 def build_models(opts: BuildOptions, log=print) -> dict:
-    """Ensure engines_dir holds the converted models and a current manifest; returns the manifest."""
+    """Ensure engines_dir holds the converted models and a current manifest;
+    returns the manifest."""
     engines_dir = Path(opts.engines_dir)
     current = read_manifest(engines_dir)
     if not opts.force and manifest_is_current(engines_dir, current, _options_record(opts)):
         log(
-            f"[1/1] {engines_dir}/{MANIFEST_NAME} is current (converter {CONVERTER_VERSION}); nothing to do"
+            f"[1/1] {engines_dir}/{MANIFEST_NAME} is current (converter "
+            f"{CONVERTER_VERSION}); nothing to do"
         )
         return current
     steps = 2 + len(MODEL_SOURCES)
@@ -266,6 +272,7 @@ def build_models(opts: BuildOptions, log=print) -> dict:
     }
     _write_atomic(engines_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
     log(
-        f"done: wrote {', '.join(m['file'] for m in models.values())} and {MANIFEST_NAME} in {engines_dir}"
+        f"done: wrote {', '.join(m['file'] for m in models.values())} and "
+        f"{MANIFEST_NAME} in {engines_dir}"
     )
     return manifest

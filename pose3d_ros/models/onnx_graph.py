@@ -86,7 +86,8 @@ class GraphBuilder:
         return self.add_const(self.model.tensors[index].name, arr)
 
     def output_name(self, index: int) -> str:
-        """Name an op's output value: the TFLite name, or `<name>__nchw` for a rank-4 graph output."""
+        """Name an op's output value: the TFLite name, or `<name>__nchw` for a rank-4
+        graph output."""
         name = self.model.tensors[index].name
         if index in self._graph_outputs:
             if self.rank(index) != 4:

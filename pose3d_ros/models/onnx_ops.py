@@ -195,7 +195,8 @@ def concatenation(g: GraphBuilder, op: OpInfo) -> None:
 
 
 def depth_to_space(g: GraphBuilder, op: OpInfo) -> None:
-    """TFLite DEPTH_TO_SPACE is DCR: out[h*b+i, w*b+j, c] = in[h, w, (i*b+j)*C + c] (= ONNX mode DCR)."""
+    """TFLite DEPTH_TO_SPACE is DCR: out[h*b+i, w*b+j, c] = in[h, w, (i*b+j)*C + c]
+    (= ONNX mode DCR)."""
     _emit(
         g,
         op,

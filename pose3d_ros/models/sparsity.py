@@ -58,8 +58,8 @@ def densify(values: np.ndarray, shape: tuple[int, ...], sparsity: Sparsity) -> n
     if pos.size and pos.max() >= values.size:
         raise ModelError("sparse tensor: value buffer too short")
     expanded = np.empty_like(coords)
-    expanded[:, list(order)] = coords  # coords[:, l] is the index of expanded dim order[l]
-    block_size = {order[l]: sparsity.dims[l].dense_size for l in range(len(order)) if order[l] >= n}
+    expanded[:, list(order)] = coords  # coords[:, k] is the index of expanded dim order[k]
+    block_size = {order[k]: sparsity.dims[k].dense_size for k in range(len(order)) if order[k] >= n}
     original = expanded[:, :n].copy()
     for j, d in enumerate(block_map):
         size = block_size.get(n + j)

@@ -91,7 +91,8 @@ _INDEX_VECTOR_DTYPES = {
 
 @dataclass(frozen=True)
 class SparseDim:
-    """One level of a TFLite sparse tensor (DimensionMetadata): DENSE (size) or SPARSE_CSR (segments+indices)."""
+    """One level of a TFLite sparse tensor (DimensionMetadata): DENSE (size) or SPARSE_CSR
+    (segments+indices)."""
 
     dense: bool
     dense_size: int
@@ -101,7 +102,8 @@ class SparseDim:
 
 @dataclass(frozen=True)
 class Sparsity:
-    """TFLite SparsityParameters: traversal order over the expanded (dims + block dims) index space."""
+    """TFLite SparsityParameters: traversal order over the expanded
+    (dims + block dims) index space."""
 
     traversal_order: tuple[int, ...]
     block_map: tuple[int, ...]
@@ -234,7 +236,8 @@ def _read_options(op_tab: _Tab, opcode: str) -> dict:
 
 
 def read_tflite(buf: bytes) -> TfliteModel:
-    """Parse a .tflite flatbuffer; raises ModelError for anything that is not a one-subgraph TFL3 model."""
+    """Parse a .tflite flatbuffer; raises ModelError for anything that is not a
+    one-subgraph TFL3 model."""
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise ModelError("not a TFLite model (file identifier TFL3 missing)")
     try:

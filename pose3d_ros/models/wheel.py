@@ -60,7 +60,8 @@ def sha256_file(path: Path) -> str:
 
 
 def default_cache_dir() -> Path:
-    """Download cache: env POSE3D_CACHE, else $XDG_CACHE_HOME/pose3d_ros, else ~/.cache/pose3d_ros."""
+    """Download cache: env POSE3D_CACHE, else $XDG_CACHE_HOME/pose3d_ros,
+    else ~/.cache/pose3d_ros."""
     if os.environ.get("POSE3D_CACHE"):
         return Path(os.environ["POSE3D_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -144,7 +145,8 @@ def extract_models(
                     data = zf.read(src.member)
                 except KeyError:
                     raise ModelError(
-                        f"{wheel.name} has no {src.member}: not a {WHEEL_PROJECT} {WHEEL_VERSION} wheel?"
+                        f"{wheel.name} has no {src.member}: not a "
+                        f"{WHEEL_PROJECT} {WHEEL_VERSION} wheel?"
                     )
                 digest = sha256_bytes(data)
                 if digest != src.sha256:

@@ -1,4 +1,5 @@
-"""Stage 1, frame -> 2D people: read estimator.py first, then the modules in the order it calls them.
+"""Stage 1, frame -> 2D people: read estimator.py first, then the modules in the order
+it calls them.
 
 config.py     the stage's settings (the only place their defaults live)
 finder.py     the person detector on the whole frame and zoomed tiles -> one ROI per person

@@ -21,26 +21,28 @@ class Pose2DConfig:
     tracking: crop the next frame from this frame's landmarks (False: detect every frame).
     detect_every_n: with tracking, also run the detector every N frames to find newcomers (0: only
     when nobody is tracked or a track was lost).
-    detect_tiles: grid sizes of extra detector passes: for each G in it (2..4) the detector also runs
-    on a G x G grid of overlapping zoomed tiles, in the same batch as the letterboxed whole frame
-    (finds small people). Tile detections never change whole-frame ones and only add people that are
-    not part of a person already kept (pose2d/people.py). () = whole frame only; an int G is
-    read as (G,), and 0 or 1 as ().
-    decoder: "regression" | "refine" | "softargmax" (pose2d/decode.py). refine_kernel: odd window side
-    in heatmap cells; 9 is what mediapipe 0.10.21's mp.solutions.pose actually runs (its graph asks
-    for 7, but the option does not reach the calculator, which uses its proto default 9): with 9 our
-    landmarks are within 0.1 px mean of MediaPipe's on the parity photos, with 7 up to 2 px. heatmap_min_confidence: min peak sigmoid to use a heatmap. softargmax_beta: softmax
+    detect_tiles: grid sizes of extra detector passes: for each G in it (2..4) the detector also
+    runs on a G x G grid of overlapping zoomed tiles, in the same batch as the letterboxed whole
+    frame (finds small people). Tile detections never change whole-frame ones and only add people
+    that are not part of a person already kept (pose2d/people.py). () = whole frame only; an int G
+    is read as (G,), and 0 or 1 as ().
+    decoder: "regression" | "refine" | "softargmax" (pose2d/decode.py). refine_kernel: odd window
+    side in heatmap cells; 9 is what mediapipe 0.10.21's mp.solutions.pose actually runs (its graph
+    asks for 7, but the option does not reach the calculator, which uses its proto default 9): with
+    9 our landmarks are within 0.1 px mean of MediaPipe's on the parity photos, with 7 up to 2 px.
+    heatmap_min_confidence: min peak sigmoid to use a heatmap. softargmax_beta: softmax
     sharpness over the heatmap logits.
     duplicate_iou: IoU above which two ROIs / keypoint boxes are taken as the same person.
     tiles_per_scan: with tracking, a detection frame runs the whole frame plus only the next
-    `tiles_per_scan` tiles in rotation (0 = all tiles every time), except the first frame after start
-    or reset(), which runs them all; without tracking all tiles run on every frame. 2 (default): a
-    scan is 3 detector images (~17 ms at 1 thread), all 13 tiles are covered every 7 scans (70
-    frames with detect_every_n 10); 4 cost ~1.2x MediaPipe's frame time on average on one person.
-    settle_steps: extra landmark passes for NEW detections on a detection frame, each re-cropped from
-    the previous pass's auxiliary landmarks (0 = MediaPipe's behaviour).
-    smooth_aux: with tracking, place the next frame's crop from one-euro-filtered auxiliary landmarks
-    (roi_tracker.py: MediaPipe's settings, which mp.solutions.pose always applies); False:
+    `tiles_per_scan` tiles in rotation (0 = all tiles every time), except the first frame after
+    start or reset(), which runs them all; without tracking all tiles run on every frame.
+    2 (default): a scan is 3 detector images (~17 ms at 1 thread), all 13 tiles are covered every
+    7 scans (70 frames with detect_every_n 10); 4 cost ~1.2x MediaPipe's frame time on average on
+    one person.
+    settle_steps: extra landmark passes for NEW detections on a detection frame, each re-cropped
+    from the previous pass's auxiliary landmarks (0 = MediaPipe's behaviour).
+    smooth_aux: with tracking, place the next frame's crop from one-euro-filtered auxiliary
+    landmarks (roi_tracker.py: MediaPipe's settings, which mp.solutions.pose always applies); False:
     from the raw ones. The returned landmarks are never smoothed here.
     """
 

@@ -1,4 +1,5 @@
-"""Landmark 2D decoders for the BlazePose landmark model: regression, heatmap refinement, soft-argmax.
+"""Landmark 2D decoders for the BlazePose landmark model: regression, heatmap refinement,
+soft-argmax.
 
 All three work in normalised crop coordinates (0..1 across the 256 px crop) and return
 (N, K, 2) x, y; the model's own regression output is the starting point of the other two.
@@ -56,7 +57,8 @@ def soft_argmax(heatmaps: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarr
 def refine_from_heatmap(
     landmarks_norm: np.ndarray, heatmaps: np.ndarray, kernel_size: int, min_confidence: float
 ) -> np.ndarray:
-    """MediaPipe's heatmap refinement of (N, K, 2) normalised landmarks with (N, H, W, K) logit maps.
+    """MediaPipe's heatmap refinement of (N, K, 2) normalised landmarks with
+    (N, H, W, K) logit maps.
 
     Landmarks whose cell falls outside the map, or whose window's max sigmoid is below
     `min_confidence`, are returned unchanged. Input is not modified.
@@ -91,10 +93,11 @@ def decode_xy(
     min_confidence: float,
     beta: float,
 ) -> np.ndarray:
-    """(N, K, 2) normalised landmark x, y by `method` (one of DECODER_METHODS); the settings come from
-    Pose2DConfig, the one place their defaults live.
+    """(N, K, 2) normalised landmark x, y by `method` (one of DECODER_METHODS); the settings come
+    from Pose2DConfig, the one place their defaults live.
 
-    softargmax keeps the regression for landmarks whose heatmap peak sigmoid is below min_confidence.
+    softargmax keeps the regression for landmarks whose heatmap peak sigmoid is below
+    min_confidence.
     """
     if method not in DECODER_METHODS:
         raise ConfigError(f"unknown decoder method {method!r}; expected one of {DECODER_METHODS}")

@@ -106,7 +106,8 @@ class Pose2DEstimator:
         return c.detect_every_n > 0 and self._frames_since_detect + 1 >= c.detect_every_n
 
     def _new_people(self, frame_rgb: np.ndarray, tracked: list[Candidate]) -> list[Candidate]:
-        """Candidates for the people the finder sees that no tracked crop covers (up to max_people)."""
+        """Candidates for the people the finder sees that no tracked crop covers
+        (up to max_people)."""
         c = self._config
         h, w = frame_rgb.shape[:2]
         boxes = [t.box_px for t in self._tracker.tracks] if c.tracking else []
@@ -131,11 +132,12 @@ class Pose2DEstimator:
     def _settle_new(
         self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
     ) -> list[Pose2D]:
-        """Re-crop each newly detected person from its own auxiliary landmarks, `settle_steps` times.
+        """Re-crop each newly detected person from its own auxiliary landmarks,
+        `settle_steps` times.
 
-        A detector ROI from a zoomed tile can be cut short (a tile that saw only the upper body gives a
-        small ROI); one landmark pass predicts the whole body's ROI, the next pass then sees all of it.
-        This is one tracking step taken within the frame.
+        A detector ROI from a zoomed tile can be cut short (a tile that saw only the upper body
+        gives a small ROI); one landmark pass predicts the whole body's ROI, the next pass then sees
+        all of it. This is one tracking step taken within the frame.
         """
         new = [
             i

@@ -73,11 +73,13 @@ class RawDetections:
 def ssd_anchors(
     input_px: int = DETECTOR_INPUT_PX, strides: tuple[int, ...] = ANCHOR_STRIDES
 ) -> np.ndarray:
-    """(A, 2) anchor centres, normalised 0..1 (x, y), ordered layer, y, x, anchor; A = 2254 for 224 px.
+    """(A, 2) anchor centres, normalised 0..1 (x, y), ordered layer, y, x, anchor;
+    A = 2254 for 224 px.
 
-    With one aspect ratio and fixed_anchor_size each layer has 2 anchors per cell (the ratio-1 anchor
-    and the interpolated-scale one); layers with equal strides are merged into one feature map, so
-    the three stride-32 layers give 6 anchors per 7x7 cell. Anchor sizes are fixed at 1 (not needed).
+    With one aspect ratio and fixed_anchor_size each layer has 2 anchors per cell (the ratio-1
+    anchor and the interpolated-scale one); layers with equal strides are merged into one feature
+    map, so the three stride-32 layers give 6 anchors per 7x7 cell. Anchor sizes are fixed at 1
+    (not needed).
     """
     centres = []
     layer = 0
@@ -96,8 +98,9 @@ def ssd_anchors(
 def tile_regions(
     width_px: int, height_px: int, grid: int, overlap: float = TILE_OVERLAP
 ) -> list[Roi]:
-    """Square detector regions: a grid x grid cover of the frame with `overlap` (fraction of a tile),
-    each tile a square of side max(tile w, tile h) so small people appear larger to the detector."""
+    """Square detector regions: a grid x grid cover of the frame with `overlap` (fraction of a
+    tile), each tile a square of side max(tile w, tile h) so small people appear larger to
+    the detector."""
     if grid <= 1:
         return []
     tw = width_px / (grid - (grid - 1) * overlap)
@@ -192,11 +195,11 @@ class PersonFinder:
     def find(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[Detection]:
         """Detections in image px from the letterboxed whole frame plus `tiles`, all in one batch.
 
-        Whole-frame candidates are merged by weighted NMS on their own, exactly as MediaPipe does, so
-        tiles never move a whole-frame detection. Tile candidates are merged among themselves, and a
-        merged tile detection is added (from_tile=True) only when its face box does not overlap
-        (IoU > nms_iou) a whole-frame detection's. Order: whole-frame detections best first, then
-        tile detections best first.
+        Whole-frame candidates are merged by weighted NMS on their own, exactly as MediaPipe does,
+        so tiles never move a whole-frame detection. Tile candidates are merged among themselves,
+        and a merged tile detection is added (from_tile=True) only when its face box does not
+        overlap (IoU > nms_iou) a whole-frame detection's. Order: whole-frame detections best first,
+        then tile detections best first.
         """
         regions = [None, *tiles]
         tensors, boxes = zip(*(letterbox(frame_rgb, r) for r in regions))
@@ -218,7 +221,8 @@ class PersonFinder:
     def _merge(
         self, parts: list[RawDetections], from_tile: bool, found: list[Detection]
     ) -> list[Detection]:
-        """Weighted NMS over `parts`; with from_tile, drop those whose face repeats one in `found`."""
+        """Weighted NMS over `parts`; with from_tile, drop those whose face repeats
+        one in `found`."""
         if not parts:
             return []
         merged = weighted_nms(RawDetections.concatenate(parts), self._nms_iou)
@@ -237,8 +241,8 @@ class PersonFinder:
 
 
 class TileCycle:
-    """Which zoomed tiles a detection frame scans: the G x G grids for each G in `grids`, all of them
-    on the first scan after start or restart(), or when `per_scan` is 0 or covers them all;
+    """Which zoomed tiles a detection frame scans: the G x G grids for each G in `grids`, all of
+    them on the first scan after start or restart(), or when `per_scan` is 0 or covers them all;
     otherwise the next `per_scan` tiles in rotation, so no frame pays for the whole set."""
 
     def __init__(self, grids: tuple[int, ...], per_scan: int):
@@ -252,7 +256,8 @@ class TileCycle:
         self._full_pending = True
 
     def next(self, width_px: int, height_px: int, rotate: bool) -> list[Roi]:
-        """The tiles of this scan; rotate=False scans them all (and keeps the rotation where it was)."""
+        """The tiles of this scan; rotate=False scans them all
+        (and keeps the rotation where it was)."""
         tiles = [r for grid in self._grids for r in tile_regions(width_px, height_px, grid)]
         full, self._full_pending = self._full_pending, False
         k = self._per_scan

@@ -1,4 +1,5 @@
-"""The BlazePose landmark model over any number of ROIs: crop each, one batched run, decode, map back.
+"""The BlazePose landmark model over any number of ROIs: crop each, one batched run,
+decode, map back.
 
 Per ROI the model gives 39 landmarks (33 body, 2 auxiliary that place the next frame's crop,
 4 unused) in crop px with visibility and presence logits, a person-presence probability, and

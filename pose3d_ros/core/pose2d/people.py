@@ -54,7 +54,8 @@ def same_person(a: Pose2D, b: Pose2D, dist_frac: float = 0.1, min_agree: float =
 
 
 def duplicates(a: Pose2D, b: Pose2D, iou_threshold: float) -> bool:
-    """True when the visible boxes overlap by IoU > iou_threshold or the landmarks agree (same_person)."""
+    """True when the visible boxes overlap by IoU > iou_threshold or the landmarks agree
+    (same_person)."""
     return bool(box_iou(visible_box(a), visible_box(b))[0, 0] > iou_threshold) or same_person(a, b)
 
 

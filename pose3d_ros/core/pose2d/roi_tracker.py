@@ -1,4 +1,5 @@
-"""ROI tracking: each person's next crop comes from this frame's landmarks, so the detector can rest.
+"""ROI tracking: each person's next crop comes from this frame's landmarks,
+so the detector can rest.
 
 MediaPipe tracks one person by cropping the next frame where the auxiliary landmarks 33 (centre)
 and 34 (size/rotation point) of this frame say the body is, with the same rule the detector ROI
@@ -21,10 +22,10 @@ from pose3d_ros.core.geometry import alignment_roi, roi_is_valid
 from pose3d_ros.core.pose2d.people import Candidate, visible_box
 from pose3d_ros.core.types import Pose2D, Roi
 
-# mp.solutions.pose (0.10.21) always filters the auxiliary landmarks, even with smooth_landmarks=False:
-# min cutoff 0.01 Hz, beta 10, derivative cutoff 1 Hz, speed scaled by 1 / object scale (the side of
-# the square the raw pair spans, 2 |p34 - p33| px), at a fixed 30 Hz (mp.solutions feeds simulated
-# timestamps 33333 us apart, whatever the real frame rate).
+# mp.solutions.pose (0.10.21) always filters the auxiliary landmarks, even with
+# smooth_landmarks=False: min cutoff 0.01 Hz, beta 10, derivative cutoff 1 Hz, speed scaled by 1 /
+# object scale (the side of the square the raw pair spans, 2 |p34 - p33| px), at a fixed 30 Hz
+# (mp.solutions feeds simulated timestamps 33333 us apart, whatever the real frame rate).
 MEDIAPIPE_AUX_FILTER = OneEuroConfig(
     min_cutoff_hz=0.01, beta=10.0, d_cutoff_hz=1.0, derivative_of_raw=True
 )
@@ -102,7 +103,8 @@ class RoiTracker:
         return self._next_key
 
     def update(self, cands: list[Candidate], poses: list[Pose2D], kept: list[int]) -> None:
-        """Carry the kept people to the next frame: cands[i] gave poses[i]; `kept` are the people."""
+        """Carry the kept people to the next frame: cands[i] gave poses[i];
+        `kept` are the people."""
         keys = [cands[i].key for i in kept]
         self._aux.keep_only(keys)
         tracks = []

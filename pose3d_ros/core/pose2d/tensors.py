@@ -89,8 +89,8 @@ def assign_roles(
             continue
         if len(matches) != 1:
             raise ModelError(
-                f"{model_name}: {len(matches)} {kind} of shape [N,{','.join(map(str, role.shape))}] "
-                f"for role {role.role!r} (have {shapes})"
+                f"{model_name}: {len(matches)} {kind} of shape "
+                f"[N,{','.join(map(str, role.shape))}] for role {role.role!r} (have {shapes})"
             )
         assigned[matches[0]] = role
     if len(assigned) != len(shapes):
