@@ -3,6 +3,10 @@
 Created once by the node (publishers live as long as the node; per-body REP-155 publishers live as
 long as their track). Optional dependencies degrade with one warning: tf2_ros (else a plain /tf
 publisher of tf2_msgs/TFMessage), hri_msgs (else no REP-155 topics).
+
+No lost first messages: a body's publishers (BODY_QOS: reliable, transient local, depth 1) are
+created and have published before its id first appears on /humans/bodies/tracked, so a client that
+subscribes after reading the id still receives each topic's latest message.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ from visualization_msgs.msg import MarkerArray
 
 from pose3d_ros.ros.draw import annotate
 from pose3d_ros.errors import InputError
+from pose3d_ros.core.body_frame import body_pose
 from pose3d_ros.core.types import Person
+from pose3d_ros.core.velocity import TrackVelocities
 from pose3d_ros.ros import conversions, markers, naming, rep155, transforms
 from pose3d_ros.ros.params import OutputSettings
 
 TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
 OUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 IMAGE_OUT_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
+# per-body topics: a late subscriber (one that learnt the id from /humans/bodies/tracked) gets the latest
+BODY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 class TfSender:
@@ -54,6 +62,29 @@ class TfSender:
             self._pub.publish(self._msg(transforms=tfs))
 
 
+class BodyTopics:
+    """One tracked body's publishers, all BODY_QOS; the latched URDF is sent on creation."""
+
+    def __init__(self, node, body_id: str):
+        from geometry_msgs.msg import PointStamped, TwistStamped
+        from hri_msgs.msg import NormalizedRegionOfInterest2D, Skeleton2D
+        from sensor_msgs.msg import JointState
+        from std_msgs.msg import String
+
+        self._node = node
+        self.skeleton2d = node.create_publisher(Skeleton2D, naming.skeleton2d_topic(body_id), BODY_QOS)
+        self.roi = node.create_publisher(NormalizedRegionOfInterest2D, naming.roi_topic(body_id), BODY_QOS)
+        self.position = node.create_publisher(PointStamped, naming.position_topic(body_id), BODY_QOS)
+        self.velocity = node.create_publisher(TwistStamped, naming.velocity_topic(body_id), BODY_QOS)
+        self.joint_states = node.create_publisher(JointState, naming.joint_states_topic(body_id), BODY_QOS)
+        self.urdf = node.create_publisher(String, naming.urdf_topic(body_id), BODY_QOS)
+        self.urdf.publish(rep155.urdf(body_id))
+
+    def destroy(self) -> None:
+        for pub in (self.skeleton2d, self.roi, self.position, self.velocity, self.joint_states, self.urdf):
+            self._node.destroy_publisher(pub)
+
+
 class Outputs:
     """Publishes one processed frame's results."""
 
@@ -70,7 +101,8 @@ class Outputs:
         if publish_rep155 and not self._rep155:
             self._log.warning("hri_msgs is not importable: REP-155 topics (/humans/bodies/...) are off "
                               "(`make setup` builds hri_msgs)")
-        self._body_pubs: dict[str, tuple] = {}
+        self._bodies: dict[str, BodyTopics] = {}
+        self._velocities = TrackVelocities()
         if self._rep155:
             from hri_msgs.msg import IdsList
 
@@ -82,9 +114,10 @@ class Outputs:
         a person whose body frame is undefined (degenerate skeleton) is left out of every output.
         image_size_px: (width, height) of the image the people were found in (None with no people)."""
         published, tfs = [], []
+        with_joints = settings.joint_tf_publisher == "node"
         for p in people:
             try:
-                tfs.extend(transforms.person_transforms(p, header.frame_id, header.stamp))
+                tfs.extend(transforms.person_transforms(p, header.frame_id, header.stamp, with_joints))
             except InputError as e:
                 self._log.warning(f"person {p.track_id} skipped: {e}", throttle_duration_sec=5.0)
                 continue
@@ -96,26 +129,36 @@ class Outputs:
             ms += [m for tid in ended for m in markers.delete_markers(tid, header.frame_id, header.stamp)]
             if ms:
                 self._markers.publish(markers.marker_array(ms))
-        if self._rep155 and settings.publish_rep155:
-            self._publish_rep155(published, ended, active_ids, header, image_size_px)
+        if self._rep155:
+            self._end_bodies(ended)  # also while publish_rep155 is off: no publisher outlives its track
+            if settings.publish_rep155:
+                self._publish_rep155(published, active_ids, header, image_size_px)
         return published
 
-    def _publish_rep155(self, people, ended, active_ids, header, size_px) -> None:
-        from hri_msgs.msg import NormalizedRegionOfInterest2D, Skeleton2D
-
+    def _end_bodies(self, ended) -> None:
         for tid in ended:
-            for pub in self._body_pubs.pop(tid, ()):
-                self._node.destroy_publisher(pub)
-        self._tracked.publish(rep155.ids_list(active_ids, header))
+            topics = self._bodies.pop(tid, None)
+            if topics is not None:
+                topics.destroy()
+        self._velocities.end(ended)
+
+    def _publish_rep155(self, people, active_ids, header, size_px) -> None:
+        """Per-body topics first (creating a new body's publishers), then the ids: only ids whose
+        topics exist are announced."""
+        stamp_ns = conversions.stamp_to_ns(header.stamp)
         for p in people:
             w, h = size_px
-            if p.track_id not in self._body_pubs:
-                self._body_pubs[p.track_id] = (
-                    self._node.create_publisher(Skeleton2D, naming.skeleton2d_topic(p.track_id), OUT_QOS),
-                    self._node.create_publisher(NormalizedRegionOfInterest2D, naming.roi_topic(p.track_id), OUT_QOS))
-            sk_pub, roi_pub = self._body_pubs[p.track_id]
-            sk_pub.publish(rep155.skeleton2d(p, w, h, header))
-            roi_pub.publish(rep155.roi(p, w, h, header))
+            topics = self._bodies.get(p.track_id)
+            if topics is None:
+                topics = self._bodies[p.track_id] = BodyTopics(self._node, p.track_id)
+            pose = body_pose(p.joints3d_m)  # defined: person_transforms accepted this person
+            velocity_mps = self._velocities.update(p.track_id, stamp_ns, pose.origin_m)
+            topics.skeleton2d.publish(rep155.skeleton2d(p, w, h, header))
+            topics.roi.publish(rep155.roi(p, w, h, header))
+            topics.position.publish(rep155.position(pose.origin_m, header))
+            topics.velocity.publish(rep155.velocity(velocity_mps, header))
+            topics.joint_states.publish(rep155.joint_state(pose.joints_body_m, p.track_id, header))
+        self._tracked.publish(rep155.ids_list([i for i in active_ids if i in self._bodies], header))
 
     def debug_wanted(self, max_fps: float) -> bool:
         """True when someone subscribes to ~/debug_image and the rate cap allows a frame now."""

@@ -24,6 +24,7 @@ from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros.conversions import DEFAULT_MAX_IMAGE_PIXELS
 
 IMAGE_TRANSPORTS = ("raw", "compressed")
+JOINT_TF_PUBLISHERS = ("node", "robot_state_publisher")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ SPECS = (
     ParamSpec("publish_tf", True, "publish body_<id> and <joint>_<id> frames on /tf"),
     ParamSpec("publish_markers", True, "publish ~/markers (MarkerArray)"),
     ParamSpec("publish_rep155", True, "publish /humans/bodies/... (needs hri_msgs)"),
+    ParamSpec("joint_tf_publisher", "node", "who publishes the <joint>_<id> frames: this node on /tf, or "
+              "robot_state_publisher from /humans/bodies/<id>/joint_states + urdf (this node then "
+              "publishes only body_<id>)", JOINT_TF_PUBLISHERS),
     ParamSpec("debug_image.max_fps", 15.0, "most frames per second on ~/debug_image (only drawn while "
               "subscribed; 0 = every frame)", (0.0, 120.0)),
     ParamSpec("debug_image.draw_fps", True, "write the processing rate into the debug image"),
@@ -99,6 +103,7 @@ class OutputSettings:
     publish_tf: bool
     publish_markers: bool
     publish_rep155: bool
+    joint_tf_publisher: str
     debug_max_fps: float
     debug_draw_fps: bool
 
@@ -166,7 +171,8 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         smoothing=OneEuroConfig(enabled=v["smoothing.enabled"], min_cutoff_hz=float(v["smoothing.min_cutoff_hz"]),
                                 beta=float(v["smoothing.beta"]), d_cutoff_hz=float(v["smoothing.d_cutoff_hz"])))
     outputs = OutputSettings(publish_tf=v["publish_tf"], publish_markers=v["publish_markers"],
-                             publish_rep155=v["publish_rep155"], debug_max_fps=float(v["debug_image.max_fps"]),
+                             publish_rep155=v["publish_rep155"],
+                             joint_tf_publisher=v["joint_tf_publisher"], debug_max_fps=float(v["debug_image.max_fps"]),
                              debug_draw_fps=v["debug_image.draw_fps"])
     return NodeSettings(
         backend=v["backend"], engines_dir=v["engines_dir"], engine_cache_dir=v["engine_cache_dir"],

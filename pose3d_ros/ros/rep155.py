@@ -1,4 +1,5 @@
-"""REP-155 (ROS4HRI) messages: tracked body ids, normalised 2D skeletons (COCO-18) and ROIs.
+"""REP-155 (ROS4HRI) messages: tracked body ids, normalised 2D skeletons (COCO-18), ROIs, and per
+body position, velocity, joint states and URDF.
 
 hri_msgs is imported lazily: `available()` is False where it is not installed, and the node then
 skips these topics with one warning.
@@ -11,6 +12,8 @@ import numpy as np
 from pose3d_ros.core.geometry import points_box
 from pose3d_ros.core.skeleton import blazepose_to_coco18
 from pose3d_ros.core.types import Person
+from pose3d_ros.ros import naming
+from pose3d_ros.ros.body_urdf import body_urdf
 
 
 def available() -> bool:
@@ -52,3 +55,38 @@ def roi(person: Person, width_px: int, height_px: int, header):
     (x0, y0), (x1, y1) = _normalised_xy(box.reshape(2, 2), width_px, height_px)
     return NormalizedRegionOfInterest2D(header=header, xmin=float(x0), ymin=float(y0), xmax=float(x1),
                                         ymax=float(y1), c=float(np.clip(person.pose2d.score, 0.0, 1.0)))
+
+
+def position(origin_m: np.ndarray, header):
+    """geometry_msgs/PointStamped: a body frame origin (mid-hip), m, in header.frame_id."""
+    from geometry_msgs.msg import Point, PointStamped
+
+    x, y, z = (float(v) for v in origin_m)
+    return PointStamped(header=header, point=Point(x=x, y=y, z=z))
+
+
+def velocity(velocity_mps: np.ndarray, header):
+    """geometry_msgs/TwistStamped: linear velocity, m/s, in header.frame_id; angular is zero."""
+    from geometry_msgs.msg import TwistStamped
+
+    msg = TwistStamped(header=header)
+    msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = (float(v) for v in velocity_mps)
+    return msg
+
+
+def joint_state(joints_body_m: np.ndarray, body_id: str, header):
+    """sensor_msgs/JointState for the body's URDF (ros/body_urdf): (17, 3) H36M joints in the body
+    frame, m -> the x, y, z prismatic joint positions of each joint, in naming.joint_state_names order.
+    header.frame_id is left as given (robot_state_publisher ignores it)."""
+    from sensor_msgs.msg import JointState
+
+    values = np.asarray(joints_body_m, dtype=np.float64).reshape(-1)
+    return JointState(header=header, name=naming.joint_state_names(body_id),
+                      position=[float(v) for v in values])
+
+
+def urdf(body_id: str):
+    """std_msgs/String with the body's URDF."""
+    from std_msgs.msg import String
+
+    return String(data=body_urdf(body_id))

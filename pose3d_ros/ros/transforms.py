@@ -26,14 +26,17 @@ def _transform(parent: str, child: str, stamp, xyz_m: np.ndarray, quat_xyzw: np.
     return t
 
 
-def person_transforms(person: Person, parent_frame: str, stamp) -> list:
-    """A tracked person -> [body_<id> in parent_frame] + [<joint>_<id> in body_<id>] (18 transforms).
+def person_transforms(person: Person, parent_frame: str, stamp, with_joints: bool = True) -> list:
+    """A tracked person -> [body_<id> in parent_frame] + [<joint>_<id> in body_<id>] (18 transforms;
+    only the first without with_joints, when robot_state_publisher publishes the joint frames).
 
     Raises InputError (from body_pose) for a non-finite or degenerate skeleton: nothing is published.
     """
     pose = body_pose(person.joints3d_m)
     body = naming.body_frame(person.track_id)
     out = [_transform(parent_frame, body, stamp, pose.origin_m, pose.quat_xyzw)]
+    if not with_joints:
+        return out
     identity = np.array([0.0, 0.0, 0.0, 1.0])
     for j, xyz in enumerate(pose.joints_body_m):
         out.append(_transform(body, naming.joint_frame(j, person.track_id), stamp, xyz, identity))
