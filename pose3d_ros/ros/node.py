@@ -256,6 +256,11 @@ def main(args=None) -> int:
         code = 2
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RuntimeError:  # rclpy's RCLError
+        if rclpy.ok():
+            raise
+        # SIGINT/SIGTERM shut the context down while spin was building its wait set: a normal
+        # shutdown (an rclpy race: ros2/rclpy#398, ros-visualization/rqt#357)
     finally:
         if node is not None:
             node.destroy_node()
