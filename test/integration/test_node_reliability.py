@@ -115,6 +115,17 @@ def answered(ros_node, tf, publish, start_ns: int, proc, timeout_s: float = READ
     raise AssertionError(f"no body TF within {timeout_s} s:\n{proc.output()}")
 
 
+def answered_until_logged(ros_node, tf, proc, publish, start_ns: int, *words: str) -> list[int]:
+    """answered() again and again (stamps go on from start_ns) until a log line contains every
+    word: lines of one reason are throttled to one per 5 s, so this may take a few frames.
+    Returns every stamp used; each answered() call got at least one answered."""
+    used, deadline = [], time.monotonic() + WAIT_S
+    while not log_lines(proc, *words):
+        assert time.monotonic() < deadline, f"no log line with {words}:\n{proc.output()}"
+        used += answered(ros_node, tf, publish, start_ns + len(used) * PERIOD_NS, proc, WAIT_S)
+    return used
+
+
 def log_lines(proc, *words: str) -> list[str]:
     """The node's log lines containing every one of `words`."""
     return [ln for ln in proc.output().splitlines() if all(w in ln for w in words)]
@@ -362,24 +373,14 @@ def test_4_absurd_intrinsics_fall_back_with_a_reason_and_every_loss_is_logged(
         (CameraIntrinsics(1e300, good.fy_px, good.cx_px, good.cy_px, w, h), "fx=1e+300"),
     ]
     for intr, named in absurd:
-        # one frame per second with this camera_info until its own warning shows (the warnings
-        # of one reason are throttled to one per 5 s, so this may take a few frames)
-        stamps = []
-
-        def bad_info_frame(t, intr=intr, stamps=stamps):
-            stamps.append(t)
-            ros_node.publish_frame(rgb, intr, t, FRAME)
-
-        start = s + PERIOD_NS
-        deadline = time.monotonic() + WAIT_S
-        while not log_lines(proc, "camera_info implausible", named):
-            assert time.monotonic() < deadline, f"no warning naming {named!r}:\n{proc.output()}"
-            s = answered(
-                ros_node, tf, bad_info_frame, start + len(stamps) * PERIOD_NS, proc, WAIT_S
-            )[-1]
+        used = answered_until_logged(
+            ros_node, tf, proc, lambda t, intr=intr: ros_node.publish_frame(rgb, intr, t, FRAME),
+            s + PERIOD_NS, "camera_info implausible", named,
+        )  # fmt: skip
+        s = used[-1] if used else s
         line = log_lines(proc, "camera_info implausible", named)[0]
         assert "[WARN]" in line and "fallback" in line
-        assert any(body_tfs(tf.msgs, t) for t in stamps)  # output continues with the fallback
+        assert any(body_tfs(tf.msgs, t) for t in used)  # output continues with the fallback
     assert all_finite(tf.msgs)
 
     # two different bad inputs right after each other: each gets its own line (the second is sent
@@ -447,17 +448,15 @@ def test_5_broken_depth_falls_back_to_placement_without_depth(launch, ros_node, 
         depth_pub.publish(msg)
         ros_node.publish_frame(rgb, intr, stamp_ns, FRAME)
 
-    s = answered(ros_node, tf, wrong_encoding, BASE_NS, proc)[-1]
-    wait_log(
-        ros_node, proc, "depth image unusable", "depth encoding 'rgb8'", "placing without depth"
+    words = ("depth image unusable", "placing without depth")
+    used = answered_until_logged(
+        ros_node, tf, proc, wrong_encoding, BASE_NS, *words, "depth encoding 'rgb8'"
     )
-    deadline = time.monotonic() + WAIT_S  # depth warnings: one per 5 s; keep the frames coming
-    short_stamps = []
-    while not log_lines(proc, "depth image unusable", "data has"):
-        assert time.monotonic() < deadline, proc.output()
-        short_stamps += answered(ros_node, tf, short_data, s + PERIOD_NS, proc, WAIT_S)
-        s = short_stamps[-1]
-    assert any(body_tfs(tf.msgs, t) for t in short_stamps) and all_finite(tf.msgs)
+    short = answered_until_logged(
+        ros_node, tf, proc, short_data, used[-1] + PERIOD_NS, *words, "data has"
+    )
+    assert any(body_tfs(tf.msgs, t) for t in used) and any(body_tfs(tf.msgs, t) for t in short)
+    assert all_finite(tf.msgs)
     assert not log_lines(proc, "[ERROR]"), proc.output()
 
 
