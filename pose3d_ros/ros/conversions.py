@@ -157,8 +157,9 @@ def depth_to_m(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
     if msg.encoding not in DEPTH_ENCODINGS:
         raise ImageEncodingError(f"depth encoding {msg.encoding!r} unsupported; use one of {DEPTH_ENCODINGS}")
     arr = image_to_array(msg, max_pixels)
-    depth = arr.astype(np.float32) * (np.float32(1e-3) if arr.dtype == np.uint16 else np.float32(1.0))
-    depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
+    with np.errstate(invalid="ignore"):  # signalling-NaN readings: NaN below, no RuntimeWarning
+        depth = arr.astype(np.float32) * (np.float32(1e-3) if arr.dtype == np.uint16 else np.float32(1.0))
+        depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
     return depth
 
 
