@@ -46,8 +46,15 @@ class CameraInputs:
     def add_depth(self, msg) -> None:
         self._depths.add(conversions.stamp_to_ns(msg.header.stamp), msg)
 
-    def intrinsics(self, stamp_ns: int, width_px: int, height_px: int, timeout_s: float, wait_s: float,
-                   fallback_hfov_deg: float) -> Matched:
+    def intrinsics(
+        self,
+        stamp_ns: int,
+        width_px: int,
+        height_px: int,
+        timeout_s: float,
+        wait_s: float,
+        fallback_hfov_deg: float,
+    ) -> Matched:
         """The camera_info nearest the stamp (within timeout_s, waiting up to wait_s for the exact one),
         if it is usable for a width x height image; else the fallback pinhole and the reason."""
         found, value = self._infos.nearest(stamp_ns, int(timeout_s * NS_PER_S), wait_s=wait_s)
@@ -62,9 +69,13 @@ class CameraInputs:
             if problem is None:
                 return Matched(value)
             problem = f"camera_info implausible: {problem}"
-        return Matched(CameraIntrinsics.default_for(width_px, height_px, fallback_hfov_deg), problem)
+        return Matched(
+            CameraIntrinsics.default_for(width_px, height_px, fallback_hfov_deg), problem
+        )
 
-    def depth_m(self, stamp_ns: int, width_px: int, height_px: int, wait_s: float, max_pixels: int) -> Matched:
+    def depth_m(
+        self, stamp_ns: int, width_px: int, height_px: int, wait_s: float, max_pixels: int
+    ) -> Matched:
         """(H, W) float32 m depth aligned to the frame, or None and the reason."""
         found, msg = self._depths.nearest(stamp_ns, int(DEPTH_MATCH_S * NS_PER_S), wait_s=wait_s)
         if not found:
@@ -74,8 +85,11 @@ class CameraInputs:
         except InputError as e:
             return Matched(None, f"depth image unusable: {e}")
         if depth.shape != (height_px, width_px):
-            return Matched(None, f"depth image {depth.shape[1]}x{depth.shape[0]} is not aligned to the "
-                                 f"{width_px}x{height_px} colour image")
+            return Matched(
+                None,
+                f"depth image {depth.shape[1]}x{depth.shape[0]} is not aligned to the "
+                f"{width_px}x{height_px} colour image",
+            )
         if not np.any(np.isfinite(depth)):
             return Matched(None, "depth image has no valid reading")
         return Matched(depth)

@@ -21,8 +21,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pose3d_ros.errors import InputError
 from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.errors import InputError
 
 
 class ImageEncodingError(InputError):
@@ -39,8 +39,10 @@ class ImageTooLargeError(InputError):
 def check_size(width_px: int, height_px: int, max_pixels: int, what: str) -> None:
     """Raise ImageTooLargeError when width x height exceeds max_pixels."""
     if int(width_px) * int(height_px) > max_pixels:
-        raise ImageTooLargeError(f"{what} is {width_px}x{height_px} px = {int(width_px) * int(height_px)} px, more "
-                                 f"than max_image_pixels {max_pixels}; raise the parameter if this is intended")
+        raise ImageTooLargeError(
+            f"{what} is {width_px}x{height_px} px = {int(width_px) * int(height_px)} px, more "
+            f"than max_image_pixels {max_pixels}; raise the parameter if this is intended"
+        )
 
 
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -63,11 +65,15 @@ def compressed_size(data: bytes) -> tuple[str, int, int] | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
             i += 2
             continue
-        length = int.from_bytes(data[i + 2:i + 4], "big")
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
         if marker in _JPEG_SOF:
             if i + 9 > len(data):
                 return None
-            return "jpeg", int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+            return (
+                "jpeg",
+                int.from_bytes(data[i + 7 : i + 9], "big"),
+                int.from_bytes(data[i + 5 : i + 7], "big"),
+            )
         if length < 2:
             return None
         i += 2 + length
@@ -76,20 +82,50 @@ def compressed_size(data: bytes) -> tuple[str, int, int] | None:
 
 # encoding -> (dtype, channels)
 _LAYOUTS = {
-    "rgb8": (np.uint8, 3), "bgr8": (np.uint8, 3), "8UC3": (np.uint8, 3),
-    "rgba8": (np.uint8, 4), "bgra8": (np.uint8, 4), "8UC4": (np.uint8, 4),
-    "mono8": (np.uint8, 1), "8UC1": (np.uint8, 1),
-    "mono16": (np.uint16, 1), "16UC1": (np.uint16, 1), "32FC1": (np.float32, 1),
-    "yuv422": (np.uint8, 2), "uyvy": (np.uint8, 2), "yuv422_yuy2": (np.uint8, 2), "yuyv": (np.uint8, 2),
+    "rgb8": (np.uint8, 3),
+    "bgr8": (np.uint8, 3),
+    "8UC3": (np.uint8, 3),
+    "rgba8": (np.uint8, 4),
+    "bgra8": (np.uint8, 4),
+    "8UC4": (np.uint8, 4),
+    "mono8": (np.uint8, 1),
+    "8UC1": (np.uint8, 1),
+    "mono16": (np.uint16, 1),
+    "16UC1": (np.uint16, 1),
+    "32FC1": (np.float32, 1),
+    "yuv422": (np.uint8, 2),
+    "uyvy": (np.uint8, 2),
+    "yuv422_yuy2": (np.uint8, 2),
+    "yuyv": (np.uint8, 2),
 }
 _TO_RGB = {
-    "bgr8": cv2.COLOR_BGR2RGB, "8UC3": cv2.COLOR_BGR2RGB, "rgba8": cv2.COLOR_RGBA2RGB,
-    "bgra8": cv2.COLOR_BGRA2RGB, "8UC4": cv2.COLOR_BGRA2RGB, "mono8": cv2.COLOR_GRAY2RGB,
-    "8UC1": cv2.COLOR_GRAY2RGB, "yuv422": cv2.COLOR_YUV2RGB_UYVY, "uyvy": cv2.COLOR_YUV2RGB_UYVY,
-    "yuv422_yuy2": cv2.COLOR_YUV2RGB_YUYV, "yuyv": cv2.COLOR_YUV2RGB_YUYV,
+    "bgr8": cv2.COLOR_BGR2RGB,
+    "8UC3": cv2.COLOR_BGR2RGB,
+    "rgba8": cv2.COLOR_RGBA2RGB,
+    "bgra8": cv2.COLOR_BGRA2RGB,
+    "8UC4": cv2.COLOR_BGRA2RGB,
+    "mono8": cv2.COLOR_GRAY2RGB,
+    "8UC1": cv2.COLOR_GRAY2RGB,
+    "yuv422": cv2.COLOR_YUV2RGB_UYVY,
+    "uyvy": cv2.COLOR_YUV2RGB_UYVY,
+    "yuv422_yuy2": cv2.COLOR_YUV2RGB_YUYV,
+    "yuyv": cv2.COLOR_YUV2RGB_YUYV,
 }
-COLOUR_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8", "mono16", "8UC3", "8UC4", "8UC1",
-                    "yuv422", "uyvy", "yuv422_yuy2", "yuyv")
+COLOUR_ENCODINGS = (
+    "rgb8",
+    "bgr8",
+    "rgba8",
+    "bgra8",
+    "mono8",
+    "mono16",
+    "8UC3",
+    "8UC4",
+    "8UC1",
+    "yuv422",
+    "uyvy",
+    "yuv422_yuy2",
+    "yuyv",
+)
 DEPTH_ENCODINGS = ("16UC1", "mono16", "32FC1")
 
 
@@ -97,7 +133,9 @@ def image_to_array(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarra
     """sensor_msgs/Image -> (H, W) or (H, W, C) array of the encoding's native dtype (a copy)."""
     enc = msg.encoding
     if enc not in _LAYOUTS:
-        raise ImageEncodingError(f"unsupported image encoding {enc!r}; supported: {sorted(_LAYOUTS)}")
+        raise ImageEncodingError(
+            f"unsupported image encoding {enc!r}; supported: {sorted(_LAYOUTS)}"
+        )
     dtype, ch = _LAYOUTS[enc]
     h, w, step = int(msg.height), int(msg.width), int(msg.step)
     if h <= 0 or w <= 0:
@@ -109,7 +147,9 @@ def image_to_array(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarra
     buf = np.frombuffer(memoryview(msg.data).cast("B"), dtype=np.uint8)
     need = step * (h - 1) + row_bytes
     if buf.size < need:
-        raise ImageEncodingError(f"{enc} image {w}x{h} step {step}: data has {buf.size} bytes, needs {need}")
+        raise ImageEncodingError(
+            f"{enc} image {w}x{h} step {step}: data has {buf.size} bytes, needs {need}"
+        )
     rows = np.lib.stride_tricks.as_strided(buf, shape=(h, row_bytes), strides=(step, 1))
     order = ">" if msg.is_bigendian else "<"
     arr = np.ascontiguousarray(rows).view(np.dtype(dtype).newbyteorder(order))
@@ -121,7 +161,9 @@ def image_to_rgb(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
     """sensor_msgs/Image of a colour encoding -> (H, W, 3) uint8 RGB."""
     enc = msg.encoding
     if enc not in COLOUR_ENCODINGS:
-        raise ImageEncodingError(f"unsupported colour encoding {enc!r}; supported: {COLOUR_ENCODINGS}")
+        raise ImageEncodingError(
+            f"unsupported colour encoding {enc!r}; supported: {COLOUR_ENCODINGS}"
+        )
     if enc in ("yuv422", "uyvy", "yuv422_yuy2", "yuyv") and int(msg.width) % 2:
         raise ImageEncodingError(f"{enc} needs an even width, got {msg.width}")
     arr = image_to_array(msg, max_pixels)
@@ -140,25 +182,33 @@ def compressed_to_rgb(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.nda
         raise ImageEncodingError(f"compressed image ({msg.format!r}) has no data")
     size = compressed_size(buf[:65536].tobytes())
     if size is None:
-        raise ImageEncodingError(f"compressed image ({msg.format!r}, {buf.size} bytes) is neither PNG nor JPEG "
-                                 f"(or its header is damaged)")
+        raise ImageEncodingError(
+            f"compressed image ({msg.format!r}, {buf.size} bytes) is neither PNG nor JPEG "
+            f"(or its header is damaged)"
+        )
     fmt, w, h = size
     if w <= 0 or h <= 0:
         raise ImageEncodingError(f"compressed {fmt} declares a size of {w}x{h}")
     check_size(w, h, max_pixels, f"compressed {fmt}")
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
-        raise ImageEncodingError(f"compressed image ({msg.format!r}, {buf.size} bytes) could not be decoded")
+        raise ImageEncodingError(
+            f"compressed image ({msg.format!r}, {buf.size} bytes) could not be decoded"
+        )
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def depth_to_m(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
     """sensor_msgs/Image 16UC1 (mm) or 32FC1 (m) -> (H, W) float32 metres; no reading -> NaN."""
     if msg.encoding not in DEPTH_ENCODINGS:
-        raise ImageEncodingError(f"depth encoding {msg.encoding!r} unsupported; use one of {DEPTH_ENCODINGS}")
+        raise ImageEncodingError(
+            f"depth encoding {msg.encoding!r} unsupported; use one of {DEPTH_ENCODINGS}"
+        )
     arr = image_to_array(msg, max_pixels)
     with np.errstate(invalid="ignore"):  # signalling-NaN readings: NaN below, no RuntimeWarning
-        depth = arr.astype(np.float32) * (np.float32(1e-3) if arr.dtype == np.uint16 else np.float32(1.0))
+        depth = arr.astype(np.float32) * (
+            np.float32(1e-3) if arr.dtype == np.uint16 else np.float32(1.0)
+        )
         depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
     return depth
 
@@ -185,11 +235,14 @@ def camera_info_to_intrinsics(msg) -> CameraIntrinsics:
         fx, fy, cx, cy = p[0, 0], p[1, 1], p[0, 2], p[1, 2]
     else:
         raise InputError("camera_info has no focal length in K or P (uncalibrated camera?)")
-    return CameraIntrinsics(float(fx), float(fy), float(cx), float(cy), int(msg.width), int(msg.height))
+    return CameraIntrinsics(
+        float(fx), float(fy), float(cx), float(cy), int(msg.width), int(msg.height)
+    )
 
 
-def array_to_image(arr: np.ndarray, encoding: str, header=None, pad_bytes: int = 0,
-                   is_bigendian: bool = False):
+def array_to_image(
+    arr: np.ndarray, encoding: str, header=None, pad_bytes: int = 0, is_bigendian: bool = False
+):
     """(H, W) or (H, W, C) array already in `encoding`'s layout -> sensor_msgs/Image.
 
     pad_bytes: extra bytes at the end of each row (step = row bytes + pad_bytes).
@@ -201,9 +254,13 @@ def array_to_image(arr: np.ndarray, encoding: str, header=None, pad_bytes: int =
     dtype, ch = _LAYOUTS[encoding]
     a = arr if arr.ndim == 3 else arr[:, :, None]
     if a.dtype != np.dtype(dtype) or a.shape[2] != ch:
-        raise ImageEncodingError(f"{encoding} needs {ch} channel(s) of {np.dtype(dtype)}, got {arr.shape} {arr.dtype}")
+        raise ImageEncodingError(
+            f"{encoding} needs {ch} channel(s) of {np.dtype(dtype)}, got {arr.shape} {arr.dtype}"
+        )
     h, w = a.shape[:2]
-    rows = np.ascontiguousarray(a).astype(np.dtype(dtype).newbyteorder(">" if is_bigendian else "<"))
+    rows = np.ascontiguousarray(a).astype(
+        np.dtype(dtype).newbyteorder(">" if is_bigendian else "<")
+    )
     rows = rows.reshape(h, w * ch).view(np.uint8)
     if pad_bytes:
         rows = np.concatenate([rows, np.zeros((h, pad_bytes), np.uint8)], axis=1)
@@ -222,8 +279,14 @@ def rgb_to_image(rgb: np.ndarray, header):
     return array_to_image(rgb, "rgb8", header)
 
 
-def intrinsics_to_camera_info(intr: CameraIntrinsics, header=None, distortion=None, rectification=None,
-                              projection=None, distortion_model: str = "plumb_bob"):
+def intrinsics_to_camera_info(
+    intr: CameraIntrinsics,
+    header=None,
+    distortion=None,
+    rectification=None,
+    projection=None,
+    distortion_model: str = "plumb_bob",
+):
     """CameraIntrinsics (+ optional calibration extras) -> sensor_msgs/CameraInfo; no binning, no ROI.
 
     The package's one CameraInfo writer. K comes from `intr`; the rest defaults to a distortion-free
@@ -234,9 +297,15 @@ def intrinsics_to_camera_info(intr: CameraIntrinsics, header=None, distortion=No
     k = intr.matrix
     d = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=np.float64)
     r = np.eye(3) if rectification is None else np.asarray(rectification, dtype=np.float64)
-    p = np.hstack([k, np.zeros((3, 1))]) if projection is None else np.asarray(projection, dtype=np.float64)
+    p = (
+        np.hstack([k, np.zeros((3, 1))])
+        if projection is None
+        else np.asarray(projection, dtype=np.float64)
+    )
     if r.shape != (3, 3) or p.shape != (3, 4) or d.ndim != 1:
-        raise InputError(f"camera info needs R (3, 3), P (3, 4) and D (N,), got {r.shape}, {p.shape}, {d.shape}")
+        raise InputError(
+            f"camera info needs R (3, 3), P (3, 4) and D (N,), got {r.shape}, {p.shape}, {d.shape}"
+        )
     msg = CameraInfo()
     if header is not None:
         msg.header = header

@@ -22,9 +22,24 @@ MOSTLY_DROPPED = 0.5  # ERROR above this share of dropped frames among the recen
 class Diagnostics:
     """Builds and publishes the report; silence() tells how long no image has arrived."""
 
-    def __init__(self, node, stats: RunStats, slot: LatestSlot, drops: DropLog, gaps: StampGaps,
-                 image_topic: str, no_input_warn_s: float, clock: Callable[[], float] = time.monotonic):
-        self._node, self._stats, self._slot, self._drops, self._gaps = node, stats, slot, drops, gaps
+    def __init__(
+        self,
+        node,
+        stats: RunStats,
+        slot: LatestSlot,
+        drops: DropLog,
+        gaps: StampGaps,
+        image_topic: str,
+        no_input_warn_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._node, self._stats, self._slot, self._drops, self._gaps = (
+            node,
+            stats,
+            slot,
+            drops,
+            gaps,
+        )
         self._topic = image_topic
         self._no_input_warn_s = no_input_warn_s
         self._clock = clock
@@ -51,10 +66,16 @@ class Diagnostics:
 
     def values(self) -> dict[str, str]:
         st, slot = self._stats, self._slot
-        out = {"fps": f"{st.fps():.2f}", "image_topic": self._topic, "frames_received": str(slot.received),
-               "frames_processed": str(st.processed), "frames_dropped": str(st.failed), "people": str(st.people),
-               "input_frames_missing_by_stamp": str(self._gaps.missing),
-               "seconds_since_last_image": f"{self.silence_s():.1f}"}
+        out = {
+            "fps": f"{st.fps():.2f}",
+            "image_topic": self._topic,
+            "frames_received": str(slot.received),
+            "frames_processed": str(st.processed),
+            "frames_dropped": str(st.failed),
+            "people": str(st.people),
+            "input_frames_missing_by_stamp": str(self._gaps.missing),
+            "seconds_since_last_image": f"{self.silence_s():.1f}",
+        }
         out.update({f"count_{reason}": str(n) for reason, n in self._drops.counts().items()})
         out["count_busy"] = str(slot.dropped)
         for stage, (p50, p95) in st.latency_ms().items():
@@ -65,14 +86,20 @@ class Diagnostics:
     def level_and_message(self, values: dict[str, str]) -> tuple[str, str]:
         """("OK" | "WARN" | "ERROR", one-line summary)."""
         silent_s = float(values["seconds_since_last_image"])
-        dropped = self._stats.failed + int(values["count_busy"]) + int(values["count_person_rejected"])
+        dropped = (
+            self._stats.failed + int(values["count_busy"]) + int(values["count_person_rejected"])
+        )
         new_drops, self._dropped_before = dropped - self._dropped_before, dropped
         if self._stats.failure_ratio() > MOSTLY_DROPPED:
-            return "ERROR", (f"most recent frames were dropped ({100 * self._stats.failure_ratio():.0f} %): "
-                             "see the count_* values and the node's log")
+            return "ERROR", (
+                f"most recent frames were dropped ({100 * self._stats.failure_ratio():.0f} %): "
+                "see the count_* values and the node's log"
+            )
         if silent_s >= self._no_input_warn_s:
-            return "WARN", (f"no image on {self._topic} for {silent_s:.0f} s: check the image topic "
-                            "(remap image:=...) and that the camera publishes")
+            return "WARN", (
+                f"no image on {self._topic} for {silent_s:.0f} s: check the image topic "
+                "(remap image:=...) and that the camera publishes"
+            )
         if new_drops:
             return "WARN", f"{values['fps']} fps, {new_drops} drops since the last report"
         return "OK", f"{values['fps']} fps"
@@ -82,11 +109,17 @@ class Diagnostics:
         level, message = self.level_and_message(values)
         self._log_silence(level, message, float(values["seconds_since_last_image"]))
         if self._pub is None:
-            self._node.get_logger().info(f"{level}: {message}; " + " ".join(f"{k}={v}" for k, v in values.items()))
+            self._node.get_logger().info(
+                f"{level}: {message}; " + " ".join(f"{k}={v}" for k, v in values.items())
+            )
             return
         array_t, status_t, kv_t = self._types
-        status = status_t(level=getattr(status_t, level), name="pose3d_node: pipeline", hardware_id="pose3d_ros",
-                          message=message)
+        status = status_t(
+            level=getattr(status_t, level),
+            name="pose3d_node: pipeline",
+            hardware_id="pose3d_ros",
+            message=message,
+        )
         status.values = [kv_t(key=k, value=v) for k, v in values.items()]
         msg = array_t(status=[status])
         msg.header.stamp = self._node.get_clock().now().to_msg()

@@ -10,8 +10,13 @@ from pose3d_ros.core.skeleton import BLAZEPOSE_EDGES
 from pose3d_ros.core.types import Person
 
 
-def annotate(frame_rgb: np.ndarray, people: list[Person], colours_rgb: dict[str, tuple[float, float, float]],
-             fps: float | None = None, min_visibility: float = 0.3) -> np.ndarray:
+def annotate(
+    frame_rgb: np.ndarray,
+    people: list[Person],
+    colours_rgb: dict[str, tuple[float, float, float]],
+    fps: float | None = None,
+    min_visibility: float = 0.3,
+) -> np.ndarray:
     """(H, W, 3) uint8 RGB -> a new annotated copy. colours_rgb: track id -> (r, g, b) in [0, 1].
 
     Landmarks with visibility below min_visibility are not drawn.
@@ -30,11 +35,27 @@ def annotate(frame_rgb: np.ndarray, people: list[Person], colours_rgb: dict[str,
         x0, y0 = points_box(p.pose2d.keypoints_px)[:2]
         label = p.track_id or "?"
         z = p.joints3d_m[0, 2]
-        cv2.putText(out, f"{label} {z:.1f}m", _pt((x0, max(y0 - 6, 12))), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4 * thick, col, thick, cv2.LINE_AA)
+        cv2.putText(
+            out,
+            f"{label} {z:.1f}m",
+            _pt((x0, max(y0 - 6, 12))),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4 * thick,
+            col,
+            thick,
+            cv2.LINE_AA,
+        )
     if fps is not None:
-        cv2.putText(out, f"{fps:.1f} fps", (8, 20 * thick), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thick,
-                    (255, 255, 0), thick, cv2.LINE_AA)
+        cv2.putText(
+            out,
+            f"{fps:.1f} fps",
+            (8, 20 * thick),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5 * thick,
+            (255, 255, 0),
+            thick,
+            cv2.LINE_AA,
+        )
     return out
 
 

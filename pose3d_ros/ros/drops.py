@@ -34,7 +34,12 @@ class DropLog:
     counted since its last line. Thread-safe.
     """
 
-    def __init__(self, logger, period_s: float = DEFAULT_PERIOD_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        logger,
+        period_s: float = DEFAULT_PERIOD_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._logger = logger
         self._period_s = period_s
         self._clock = clock

@@ -18,10 +18,17 @@ def package_installed(name: str) -> bool:
         return False
     try:
         get_package_prefix(name)
-    except (PackageNotFoundError, LookupError, ValueError, OSError):  # OSError: no AMENT_PREFIX_PATH
+    except (
+        PackageNotFoundError,
+        LookupError,
+        ValueError,
+        OSError,
+    ):  # OSError: no AMENT_PREFIX_PATH
         return False
     return True
 
 
-RVIZ_MISSING = ("rviz:=true, but rviz2 is not installed (apt install ros-$ROS_DISTRO-rviz2); "
-                "pose3d_node runs without it")
+RVIZ_MISSING = (
+    "rviz:=true, but rviz2 is not installed (apt install ros-$ROS_DISTRO-rviz2); "
+    "pose3d_node runs without it"
+)

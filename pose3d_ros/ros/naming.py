@@ -62,7 +62,11 @@ def translation_joint(joint_index: int, axis: str, body_id: str) -> str:
 
 def joint_state_names(body_id: str) -> list[str]:
     """JointState names in publishing order: for each H36M joint, its x, y and z translation."""
-    return [translation_joint(j, a, body_id) for j in range(len(H36M_TO_ROS4HRI)) for a in TRANSLATION_AXES]
+    return [
+        translation_joint(j, a, body_id)
+        for j in range(len(H36M_TO_ROS4HRI))
+        for a in TRANSLATION_AXES
+    ]
 
 
 def marker_namespace(body_id: str) -> str:

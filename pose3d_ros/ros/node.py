@@ -44,23 +44,33 @@ class Pose3DNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__("pose3d_node", **kwargs)
-        self._log_handler = log_bridge.attach(self.get_logger())  # core/backends log through `logging`
+        self._log_handler = log_bridge.attach(
+            self.get_logger()
+        )  # core/backends log through `logging`
         self._settings = params.settings_from(params.declare_all(self))
         s = self._settings
         engines_dir = _engines_dir(s.engines_dir)
         self._models = Models(engines_dir, s.backend, s.threads, s.pipeline, s.engine_cache_dir)
-        self.get_logger().info(f"models loaded from {engines_dir} ({s.backend}, {s.threads} thread(s))")
+        self.get_logger().info(
+            f"models loaded from {engines_dir} ({s.backend}, {s.threads} thread(s))"
+        )
         self._pipeline = self._models.pipeline
         self._mailbox = params.SettingsMailbox(s)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        qos = (QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if s.reliable_qos
-               else qos_profile_sensor_data)
+        qos = (
+            QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+            if s.reliable_qos
+            else qos_profile_sensor_data
+        )
         self._slot = LatestSlot()
         self._gaps = StampGaps()
         self._camera = CameraInputs()
-        image_type, image_topic = ((CompressedImage, "image/compressed") if s.image_transport == "compressed"
-                                   else (Image, "image"))
+        image_type, image_topic = (
+            (CompressedImage, "image/compressed")
+            if s.image_transport == "compressed"
+            else (Image, "image")
+        )
         self.create_subscription(image_type, image_topic, self._on_image, qos)
         self.create_subscription(CameraInfo, "camera_info", self._camera.add_camera_info, qos)
         if s.use_depth:
@@ -68,8 +78,15 @@ class Pose3DNode(Node):
         self._outputs = Outputs(self, s.outputs.publish_rep155)
         self._stats = RunStats()
         self._drops = DropLog(self.get_logger())
-        self._diagnostics = Diagnostics(self, self._stats, self._slot, self._drops, self._gaps,
-                                        self.resolve_topic_name(image_topic), s.no_input_warn_s)
+        self._diagnostics = Diagnostics(
+            self,
+            self._stats,
+            self._slot,
+            self._drops,
+            self._gaps,
+            self.resolve_topic_name(image_topic),
+            s.no_input_warn_s,
+        )
         self.create_timer(s.diagnostics_period_s, self._diagnostics.report)
         self._warned: set[str] = set()
         self._last = None  # (stamp_ns, frame_id, monotonic s) of the last processed frame
@@ -125,18 +142,25 @@ class Pose3DNode(Node):
         except InputError as e:
             return self._drop("bad_image", f"bad image, frame dropped: {e}")
         h, w = rgb.shape[:2]
-        intr = self._camera.intrinsics(stamp_ns, w, h, s.camera_info_timeout_s, s.camera_info_wait_s,
-                                       s.fallback_hfov_deg)
+        intr = self._camera.intrinsics(
+            stamp_ns, w, h, s.camera_info_timeout_s, s.camera_info_wait_s, s.fallback_hfov_deg
+        )
         if intr.problem:
-            self._drops.report("camera_info_fallback", f"{intr.problem}; using fallback intrinsics with a horizontal "
-                               f"FOV of {s.fallback_hfov_deg} deg (parameter fallback_hfov_deg): metric 3D is "
-                               "approximate", level="warning")
+            self._drops.report(
+                "camera_info_fallback",
+                f"{intr.problem}; using fallback intrinsics with a horizontal "
+                f"FOV of {s.fallback_hfov_deg} deg (parameter fallback_hfov_deg): metric 3D is "
+                "approximate",
+                level="warning",
+            )
         depth = None
         if s.use_depth:
             matched = self._camera.depth_m(stamp_ns, w, h, s.camera_info_wait_s, s.max_image_pixels)
             depth = matched.value
             if matched.problem:
-                self._drops.report("depth_unusable", f"{matched.problem}: placing without depth", level="warning")
+                self._drops.report(
+                    "depth_unusable", f"{matched.problem}: placing without depth", level="warning"
+                )
         try:
             result = self._pipeline.process(rgb, intr.value, stamp_ns, depth)
         except InputError as e:
@@ -145,8 +169,9 @@ class Pose3DNode(Node):
             return self._drop("inference_error", f"inference failed, frame dropped: {e}")
         for reason in result.rejected:
             self._drops.report("person_rejected", f"person dropped: {reason}", level="warning")
-        published = self._outputs.publish(result.people, result.ended_ids, result.active_ids, header, (w, h),
-                                          s.outputs)
+        published = self._outputs.publish(
+            result.people, result.ended_ids, result.active_ids, header, (w, h), s.outputs
+        )
         self._last = (stamp_ns, header.frame_id, time.monotonic())
         self._stats.frame_done(result.timings_s, len(published))
         if self._outputs.debug_wanted(s.outputs.debug_max_fps):
@@ -169,16 +194,22 @@ class Pose3DNode(Node):
         ended = self._pipeline.expire(now_ns)
         if ended:
             header = Header(stamp=conversions.ns_to_stamp(now_ns), frame_id=frame_id)
-            self._outputs.publish([], ended, self._pipeline.active_ids, header, None, self._settings.outputs)
+            self._outputs.publish(
+                [], ended, self._pipeline.active_ids, header, None, self._settings.outputs
+            )
 
     # --- helpers ------------------------------------------------------------------------------
     def _header_for(self, src: Header) -> Header:
         header = Header(stamp=src.stamp, frame_id=src.frame_id)
         if not header.frame_id:
-            self._warn_once("frame", f"image has no header.frame_id: outputs are parented to {DEFAULT_FRAME!r}")
+            self._warn_once(
+                "frame", f"image has no header.frame_id: outputs are parented to {DEFAULT_FRAME!r}"
+            )
             header.frame_id = DEFAULT_FRAME
         if conversions.stamp_to_ns(header.stamp) == 0:
-            self._warn_once("stamp", "image stamp is 0: using the node clock for outputs and tracking")
+            self._warn_once(
+                "stamp", "image stamp is 0: using the node clock for outputs and tracking"
+            )
             header.stamp = self.get_clock().now().to_msg()
         return header
 
@@ -227,7 +258,7 @@ Usually started with `ros2 launch pose3d_ros pose.launch.py`.
 
 def main(args=None) -> int:
     argv = sys.argv[1:] if args is None else list(args)
-    user_args = argv[:argv.index("--ros-args")] if "--ros-args" in argv else argv
+    user_args = argv[: argv.index("--ros-args")] if "--ros-args" in argv else argv
     if "-h" in user_args or "--help" in user_args:
         print(USAGE, end="")
         return 0

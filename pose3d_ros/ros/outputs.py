@@ -17,19 +17,23 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pose3d_ros.ros.draw import annotate
-from pose3d_ros.errors import InputError
 from pose3d_ros.core.body_frame import body_pose
 from pose3d_ros.core.types import Person
 from pose3d_ros.core.velocity import TrackVelocities
+from pose3d_ros.errors import InputError
 from pose3d_ros.ros import conversions, markers, naming, rep155, transforms
+from pose3d_ros.ros.draw import annotate
 from pose3d_ros.ros.params import OutputSettings
 
-TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+TF_QOS = QoSProfile(
+    depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE
+)
 OUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 IMAGE_OUT_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
 # per-body topics: a late subscriber (one that learnt the id from /humans/bodies/tracked) gets the latest
-BODY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+BODY_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+)
 
 
 class TfSender:
@@ -46,8 +50,10 @@ class TfSender:
             try:
                 from tf2_msgs.msg import TFMessage
             except ImportError:
-                node.get_logger().warning("neither tf2_ros nor tf2_msgs is importable: no TF output "
-                                          "(`make setup` builds tf2_msgs)")
+                node.get_logger().warning(
+                    "neither tf2_ros nor tf2_msgs is importable: no TF output "
+                    "(`make setup` builds tf2_msgs)"
+                )
                 self._pub = None
                 return
             self._msg = TFMessage
@@ -72,16 +78,33 @@ class BodyTopics:
         from std_msgs.msg import String
 
         self._node = node
-        self.skeleton2d = node.create_publisher(Skeleton2D, naming.skeleton2d_topic(body_id), BODY_QOS)
-        self.roi = node.create_publisher(NormalizedRegionOfInterest2D, naming.roi_topic(body_id), BODY_QOS)
-        self.position = node.create_publisher(PointStamped, naming.position_topic(body_id), BODY_QOS)
-        self.velocity = node.create_publisher(TwistStamped, naming.velocity_topic(body_id), BODY_QOS)
-        self.joint_states = node.create_publisher(JointState, naming.joint_states_topic(body_id), BODY_QOS)
+        self.skeleton2d = node.create_publisher(
+            Skeleton2D, naming.skeleton2d_topic(body_id), BODY_QOS
+        )
+        self.roi = node.create_publisher(
+            NormalizedRegionOfInterest2D, naming.roi_topic(body_id), BODY_QOS
+        )
+        self.position = node.create_publisher(
+            PointStamped, naming.position_topic(body_id), BODY_QOS
+        )
+        self.velocity = node.create_publisher(
+            TwistStamped, naming.velocity_topic(body_id), BODY_QOS
+        )
+        self.joint_states = node.create_publisher(
+            JointState, naming.joint_states_topic(body_id), BODY_QOS
+        )
         self.urdf = node.create_publisher(String, naming.urdf_topic(body_id), BODY_QOS)
         self.urdf.publish(rep155.urdf(body_id))
 
     def destroy(self) -> None:
-        for pub in (self.skeleton2d, self.roi, self.position, self.velocity, self.joint_states, self.urdf):
+        for pub in (
+            self.skeleton2d,
+            self.roi,
+            self.position,
+            self.velocity,
+            self.joint_states,
+            self.urdf,
+        ):
             self._node.destroy_publisher(pub)
 
 
@@ -99,8 +122,10 @@ class Outputs:
         self._last_debug_s = 0.0
         self._rep155 = publish_rep155 and rep155.available()
         if publish_rep155 and not self._rep155:
-            self._log.warning("hri_msgs is not importable: REP-155 topics (/humans/bodies/...) are off "
-                              "(`make setup` builds hri_msgs)")
+            self._log.warning(
+                "hri_msgs is not importable: REP-155 topics (/humans/bodies/...) are off "
+                "(`make setup` builds hri_msgs)"
+            )
         self._bodies: dict[str, BodyTopics] = {}
         self._velocities = TrackVelocities()
         if self._rep155:
@@ -108,8 +133,15 @@ class Outputs:
 
             self._tracked = node.create_publisher(IdsList, naming.BODIES_TRACKED_TOPIC, OUT_QOS)
 
-    def publish(self, people: list[Person], ended: tuple[str, ...], active_ids: tuple[str, ...], header,
-                image_size_px: tuple[int, int] | None, settings: OutputSettings) -> list[Person]:
+    def publish(
+        self,
+        people: list[Person],
+        ended: tuple[str, ...],
+        active_ids: tuple[str, ...],
+        header,
+        image_size_px: tuple[int, int] | None,
+        settings: OutputSettings,
+    ) -> list[Person]:
         """Publish a frame's outputs (all stamped with header). Returns the people actually published:
         a person whose body frame is undefined (degenerate skeleton) is left out of every output.
         image_size_px: (width, height) of the image the people were found in (None with no people)."""
@@ -117,7 +149,9 @@ class Outputs:
         with_joints = settings.joint_tf_publisher == "node"
         for p in people:
             try:
-                tfs.extend(transforms.person_transforms(p, header.frame_id, header.stamp, with_joints))
+                tfs.extend(
+                    transforms.person_transforms(p, header.frame_id, header.stamp, with_joints)
+                )
             except InputError as e:
                 self._log.warning(f"person {p.track_id} skipped: {e}", throttle_duration_sec=5.0)
                 continue
@@ -125,12 +159,22 @@ class Outputs:
         if settings.publish_tf:
             self._tf.send(tfs)
         if settings.publish_markers:
-            ms = [m for p in published for m in markers.person_markers(p, header.frame_id, header.stamp)]
-            ms += [m for tid in ended for m in markers.delete_markers(tid, header.frame_id, header.stamp)]
+            ms = [
+                m
+                for p in published
+                for m in markers.person_markers(p, header.frame_id, header.stamp)
+            ]
+            ms += [
+                m
+                for tid in ended
+                for m in markers.delete_markers(tid, header.frame_id, header.stamp)
+            ]
             if ms:
                 self._markers.publish(markers.marker_array(ms))
         if self._rep155:
-            self._end_bodies(ended)  # also while publish_rep155 is off: no publisher outlives its track
+            self._end_bodies(
+                ended
+            )  # also while publish_rep155 is off: no publisher outlives its track
             if settings.publish_rep155:
                 self._publish_rep155(published, active_ids, header, image_size_px)
         return published
@@ -166,7 +210,11 @@ class Outputs:
             return False
         return max_fps <= 0 or time.monotonic() - self._last_debug_s >= 1.0 / max_fps
 
-    def publish_debug(self, frame_rgb, people: list[Person], header: Header, fps: float | None) -> None:
+    def publish_debug(
+        self, frame_rgb, people: list[Person], header: Header, fps: float | None
+    ) -> None:
         colours = {p.track_id: markers.id_colour_rgb(p.track_id) for p in people if p.track_id}
-        self._debug.publish(conversions.rgb_to_image(annotate(frame_rgb, people, colours, fps), header))
+        self._debug.publish(
+            conversions.rgb_to_image(annotate(frame_rgb, people, colours, fps), header)
+        )
         self._last_debug_s = time.monotonic()

@@ -40,58 +40,164 @@ class ParamSpec:
 
 SPECS = (
     ParamSpec("backend", "onnxruntime", "inference backend", BACKEND_KINDS, read_only=True),
-    ParamSpec("engines_dir", "", "folder with the ONNX models; empty = the package's engines/ "
-              "(fill it with `make models`)", read_only=True),
-    ParamSpec("engine_cache_dir", "", "TensorRT engine cache; empty = $POSE3D_ENGINE_CACHE or "
-              "~/.cache/pose3d_ros/engines (engines are built there at start-up when missing)", read_only=True),
+    ParamSpec(
+        "engines_dir",
+        "",
+        "folder with the ONNX models; empty = the package's engines/ (fill it with `make models`)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "engine_cache_dir",
+        "",
+        "TensorRT engine cache; empty = $POSE3D_ENGINE_CACHE or "
+        "~/.cache/pose3d_ros/engines (engines are built there at start-up when missing)",
+        read_only=True,
+    ),
     ParamSpec("threads", 1, "CPU threads per model (onnxruntime)", (1, 64), read_only=True),
-    ParamSpec("image_transport", "raw", "subscribe to `image` (raw) or `image/compressed`", IMAGE_TRANSPORTS,
-              read_only=True),
-    ParamSpec("reliable_qos", False, "reliable input QoS instead of sensor-data best effort (REP-2003)",
-              read_only=True),
-    ParamSpec("use_depth", False, "subscribe to an aligned `depth` image (16UC1 mm or 32FC1 m) for placement",
-              read_only=True),
-    ParamSpec("roi_tracking", Pose2DConfig.tracking, "crop the next frame from this frame's landmarks (skips the detector)"),
-    ParamSpec("detect_every_n", Pose2DConfig.detect_every_n, "with ROI tracking, also run the detector every N frames (0: only "
-              "when nobody is tracked)", (0, 1000)),
-    ParamSpec("detect_tiles", max(Pose2DConfig.detect_tiles, default=0), "detector tiling for small people: 0/1 whole frame only; G = also every "
-              "KxK tile grid for K in 2..G", (0, 4)),
+    ParamSpec(
+        "image_transport",
+        "raw",
+        "subscribe to `image` (raw) or `image/compressed`",
+        IMAGE_TRANSPORTS,
+        read_only=True,
+    ),
+    ParamSpec(
+        "reliable_qos",
+        False,
+        "reliable input QoS instead of sensor-data best effort (REP-2003)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "use_depth",
+        False,
+        "subscribe to an aligned `depth` image (16UC1 mm or 32FC1 m) for placement",
+        read_only=True,
+    ),
+    ParamSpec(
+        "roi_tracking",
+        Pose2DConfig.tracking,
+        "crop the next frame from this frame's landmarks (skips the detector)",
+    ),
+    ParamSpec(
+        "detect_every_n",
+        Pose2DConfig.detect_every_n,
+        "with ROI tracking, also run the detector every N frames (0: only when nobody is tracked)",
+        (0, 1000),
+    ),
+    ParamSpec(
+        "detect_tiles",
+        max(Pose2DConfig.detect_tiles, default=0),
+        "detector tiling for small people: 0/1 whole frame only; G = also every "
+        "KxK tile grid for K in 2..G",
+        (0, 4),
+    ),
     ParamSpec("max_people", Pose2DConfig.max_people, "at most this many people per frame", (1, 64)),
-    ParamSpec("min_detection_score", Pose2DConfig.min_detection_score, "person detector score threshold", (0.0, 1.0)),
-    ParamSpec("min_presence", Pose2DConfig.min_presence, "landmark-model person presence needed to report a person", (0.0, 1.0)),
-    ParamSpec("decoder", Pose2DConfig.decoder, "landmark decoding from the model outputs", DECODER_METHODS),
-    ParamSpec("min_root_depth_m", PlacementConfig.min_depth_m, "a person placed closer than this to the camera is dropped",
-              (0.01, 10.0)),
-    ParamSpec("track_timeout_s", TrackerConfig.timeout_s, "a track unseen for this long ends (its id is never reused)",
-              (0.0, 60.0)),
-    ParamSpec("track_min_iou", TrackerConfig.min_iou, "least 2D box IoU to continue a track", (0.0, 1.0)),
+    ParamSpec(
+        "min_detection_score",
+        Pose2DConfig.min_detection_score,
+        "person detector score threshold",
+        (0.0, 1.0),
+    ),
+    ParamSpec(
+        "min_presence",
+        Pose2DConfig.min_presence,
+        "landmark-model person presence needed to report a person",
+        (0.0, 1.0),
+    ),
+    ParamSpec(
+        "decoder", Pose2DConfig.decoder, "landmark decoding from the model outputs", DECODER_METHODS
+    ),
+    ParamSpec(
+        "min_root_depth_m",
+        PlacementConfig.min_depth_m,
+        "a person placed closer than this to the camera is dropped",
+        (0.01, 10.0),
+    ),
+    ParamSpec(
+        "track_timeout_s",
+        TrackerConfig.timeout_s,
+        "a track unseen for this long ends (its id is never reused)",
+        (0.0, 60.0),
+    ),
+    ParamSpec(
+        "track_min_iou", TrackerConfig.min_iou, "least 2D box IoU to continue a track", (0.0, 1.0)
+    ),
     ParamSpec("smoothing.enabled", OneEuroConfig.enabled, "One-Euro filtering of the 3D joints"),
-    ParamSpec("smoothing.min_cutoff_hz", OneEuroConfig.min_cutoff_hz, "One-Euro cutoff at rest (lower: smoother, more lag)",
-              (0.01, 100.0)),
-    ParamSpec("smoothing.beta", OneEuroConfig.beta, "One-Euro cutoff increase per m/s of speed (higher: less lag)",
-              (0.0, 100.0)),
-    ParamSpec("smoothing.d_cutoff_hz", OneEuroConfig.d_cutoff_hz, "One-Euro cutoff of the speed estimate", (0.01, 100.0)),
+    ParamSpec(
+        "smoothing.min_cutoff_hz",
+        OneEuroConfig.min_cutoff_hz,
+        "One-Euro cutoff at rest (lower: smoother, more lag)",
+        (0.01, 100.0),
+    ),
+    ParamSpec(
+        "smoothing.beta",
+        OneEuroConfig.beta,
+        "One-Euro cutoff increase per m/s of speed (higher: less lag)",
+        (0.0, 100.0),
+    ),
+    ParamSpec(
+        "smoothing.d_cutoff_hz",
+        OneEuroConfig.d_cutoff_hz,
+        "One-Euro cutoff of the speed estimate",
+        (0.01, 100.0),
+    ),
     ParamSpec("publish_tf", True, "publish body_<id> and <joint>_<id> frames on /tf"),
     ParamSpec("publish_markers", True, "publish ~/markers (MarkerArray)"),
     ParamSpec("publish_rep155", True, "publish /humans/bodies/... (needs hri_msgs)"),
-    ParamSpec("joint_tf_publisher", "node", "who publishes the <joint>_<id> frames: this node on /tf, or "
-              "robot_state_publisher from /humans/bodies/<id>/joint_states + urdf (this node then "
-              "publishes only body_<id>)", JOINT_TF_PUBLISHERS),
-    ParamSpec("debug_image.max_fps", 15.0, "most frames per second on ~/debug_image (only drawn while "
-              "subscribed; 0 = every frame)", (0.0, 120.0)),
+    ParamSpec(
+        "joint_tf_publisher",
+        "node",
+        "who publishes the <joint>_<id> frames: this node on /tf, or "
+        "robot_state_publisher from /humans/bodies/<id>/joint_states + urdf (this node then "
+        "publishes only body_<id>)",
+        JOINT_TF_PUBLISHERS,
+    ),
+    ParamSpec(
+        "debug_image.max_fps",
+        15.0,
+        "most frames per second on ~/debug_image (only drawn while subscribed; 0 = every frame)",
+        (0.0, 120.0),
+    ),
     ParamSpec("debug_image.draw_fps", True, "write the processing rate into the debug image"),
-    ParamSpec("fallback_hfov_deg", 60.0, "horizontal field of view assumed when no camera_info arrives "
-              "(one warning)", (10.0, 170.0)),
-    ParamSpec("camera_info_wait_s", 0.03, "how long a frame waits for the camera_info with its stamp",
-              (0.0, 1.0)),
-    ParamSpec("camera_info_timeout_s", 5.0, "a camera_info whose stamp is further than this from the "
-              "image's is not used", (0.0, 3600.0)),
-    ParamSpec("diagnostics_period_s", 1.0, "period of /diagnostics (or the log line without "
-              "diagnostic_msgs)", (0.1, 60.0), read_only=True),
-    ParamSpec("no_input_warn_s", 5.0, "warn (log and /diagnostics) when no image has arrived for this long",
-              (0.5, 3600.0), read_only=True),
-    ParamSpec("max_image_pixels", DEFAULT_MAX_IMAGE_PIXELS, "larger images are dropped before decoding "
-              "(raw: from the message header; compressed: from the PNG/JPEG header)", (1024, 1 << 28)),
+    ParamSpec(
+        "fallback_hfov_deg",
+        60.0,
+        "horizontal field of view assumed when no camera_info arrives (one warning)",
+        (10.0, 170.0),
+    ),
+    ParamSpec(
+        "camera_info_wait_s",
+        0.03,
+        "how long a frame waits for the camera_info with its stamp",
+        (0.0, 1.0),
+    ),
+    ParamSpec(
+        "camera_info_timeout_s",
+        5.0,
+        "a camera_info whose stamp is further than this from the image's is not used",
+        (0.0, 3600.0),
+    ),
+    ParamSpec(
+        "diagnostics_period_s",
+        1.0,
+        "period of /diagnostics (or the log line without diagnostic_msgs)",
+        (0.1, 60.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "no_input_warn_s",
+        5.0,
+        "warn (log and /diagnostics) when no image has arrived for this long",
+        (0.5, 3600.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "max_image_pixels",
+        DEFAULT_MAX_IMAGE_PIXELS,
+        "larger images are dropped before decoding "
+        "(raw: from the message header; compressed: from the PNG/JPEG header)",
+        (1024, 1 << 28),
+    ),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
@@ -136,10 +242,15 @@ class NodeSettings:
 def check_value(spec: ParamSpec, value) -> None:
     """Raise ConfigError when value has the wrong type or is outside spec.range."""
     d = spec.default
-    ok_type = (isinstance(value, bool) if isinstance(d, bool) else
-               isinstance(value, int) and not isinstance(value, bool) if isinstance(d, int) else
-               isinstance(value, (int, float)) and not isinstance(value, bool) if isinstance(d, float) else
-               isinstance(value, str))
+    ok_type = (
+        isinstance(value, bool)
+        if isinstance(d, bool)
+        else isinstance(value, int) and not isinstance(value, bool)
+        if isinstance(d, int)
+        else isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(d, float)
+        else isinstance(value, str)
+    )
     if not ok_type:
         raise ConfigError(f"parameter {spec.name} must be a {type(d).__name__}, got {value!r}")
     r = spec.range
@@ -161,27 +272,53 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         check_value(s, values[s.name])
     v = dict(values)
     pose2d = Pose2DConfig(
-        min_detection_score=float(v["min_detection_score"]), min_presence=float(v["min_presence"]),
-        max_people=v["max_people"], tracking=v["roi_tracking"], detect_every_n=v["detect_every_n"],
-        detect_tiles=tuple(range(2, v["detect_tiles"] + 1)), decoder=v["decoder"])
+        min_detection_score=float(v["min_detection_score"]),
+        min_presence=float(v["min_presence"]),
+        max_people=v["max_people"],
+        tracking=v["roi_tracking"],
+        detect_every_n=v["detect_every_n"],
+        detect_tiles=tuple(range(2, v["detect_tiles"] + 1)),
+        decoder=v["decoder"],
+    )
     pipeline = PipelineConfig(
         pose2d=pose2d,
         placement=PlacementConfig(min_depth_m=float(v["min_root_depth_m"])),
-        tracker=TrackerConfig(timeout_s=float(v["track_timeout_s"]), min_iou=float(v["track_min_iou"])),
-        smoothing=OneEuroConfig(enabled=v["smoothing.enabled"], min_cutoff_hz=float(v["smoothing.min_cutoff_hz"]),
-                                beta=float(v["smoothing.beta"]), d_cutoff_hz=float(v["smoothing.d_cutoff_hz"])))
-    outputs = OutputSettings(publish_tf=v["publish_tf"], publish_markers=v["publish_markers"],
-                             publish_rep155=v["publish_rep155"],
-                             joint_tf_publisher=v["joint_tf_publisher"], debug_max_fps=float(v["debug_image.max_fps"]),
-                             debug_draw_fps=v["debug_image.draw_fps"])
+        tracker=TrackerConfig(
+            timeout_s=float(v["track_timeout_s"]), min_iou=float(v["track_min_iou"])
+        ),
+        smoothing=OneEuroConfig(
+            enabled=v["smoothing.enabled"],
+            min_cutoff_hz=float(v["smoothing.min_cutoff_hz"]),
+            beta=float(v["smoothing.beta"]),
+            d_cutoff_hz=float(v["smoothing.d_cutoff_hz"]),
+        ),
+    )
+    outputs = OutputSettings(
+        publish_tf=v["publish_tf"],
+        publish_markers=v["publish_markers"],
+        publish_rep155=v["publish_rep155"],
+        joint_tf_publisher=v["joint_tf_publisher"],
+        debug_max_fps=float(v["debug_image.max_fps"]),
+        debug_draw_fps=v["debug_image.draw_fps"],
+    )
     return NodeSettings(
-        backend=v["backend"], engines_dir=v["engines_dir"], engine_cache_dir=v["engine_cache_dir"],
+        backend=v["backend"],
+        engines_dir=v["engines_dir"],
+        engine_cache_dir=v["engine_cache_dir"],
         threads=v["threads"],
-        image_transport=v["image_transport"], reliable_qos=v["reliable_qos"], use_depth=v["use_depth"],
-        pipeline=pipeline, outputs=outputs, fallback_hfov_deg=float(v["fallback_hfov_deg"]),
-        camera_info_wait_s=float(v["camera_info_wait_s"]), camera_info_timeout_s=float(v["camera_info_timeout_s"]),
-        diagnostics_period_s=float(v["diagnostics_period_s"]), no_input_warn_s=float(v["no_input_warn_s"]),
-        max_image_pixels=v["max_image_pixels"], values=v)
+        image_transport=v["image_transport"],
+        reliable_qos=v["reliable_qos"],
+        use_depth=v["use_depth"],
+        pipeline=pipeline,
+        outputs=outputs,
+        fallback_hfov_deg=float(v["fallback_hfov_deg"]),
+        camera_info_wait_s=float(v["camera_info_wait_s"]),
+        camera_info_timeout_s=float(v["camera_info_timeout_s"]),
+        diagnostics_period_s=float(v["diagnostics_period_s"]),
+        no_input_warn_s=float(v["no_input_warn_s"]),
+        max_image_pixels=v["max_image_pixels"],
+        values=v,
+    )
 
 
 class SettingsMailbox:
@@ -223,7 +360,9 @@ def descriptor(spec: ParamSpec):
     if r and isinstance(r[0], str):
         desc.additional_constraints = "one of: " + ", ".join(r)
     elif r and isinstance(spec.default, float):
-        desc.floating_point_range = [FloatingPointRange(from_value=float(r[0]), to_value=float(r[1]), step=0.0)]
+        desc.floating_point_range = [
+            FloatingPointRange(from_value=float(r[0]), to_value=float(r[1]), step=0.0)
+        ]
     elif r and isinstance(spec.default, int) and not isinstance(spec.default, bool):
         desc.integer_range = [IntegerRange(from_value=int(r[0]), to_value=int(r[1]), step=1)]
     return desc
@@ -244,10 +383,20 @@ def validate_overrides(overrides: Mapping[str, object]) -> None:
         spec = SPEC_BY_NAME.get(name)
         if spec is None:
             close = [s.name for s in SPECS if _similar(s.name, name)]
-            hint = f"; did you mean {close[0]}?" if close else "; see config/pose3d.yaml for the parameters"
+            hint = (
+                f"; did you mean {close[0]}?"
+                if close
+                else "; see config/pose3d.yaml for the parameters"
+            )
             raise ConfigError(f"unknown parameter {name}={value!r}{hint}")
-        if isinstance(spec.default, float) and isinstance(value, int) and not isinstance(value, bool):
-            raise ConfigError(f"parameter {name} must be a float, got {value!r} (write {float(value)!r})")
+        if (
+            isinstance(spec.default, float)
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
+            raise ConfigError(
+                f"parameter {name} must be a float, got {value!r} (write {float(value)!r})"
+            )
         check_value(spec, value)
 
 

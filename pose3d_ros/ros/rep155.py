@@ -43,7 +43,10 @@ def skeleton2d(person: Person, width_px: int, height_px: int, header):
     p2 = person.pose2d
     xy = _normalised_xy(blazepose_to_coco18(p2.keypoints_px), width_px, height_px)
     conf = np.clip(blazepose_to_coco18(p2.visibility[:, None])[:, 0], 0.0, 1.0)
-    pts = [NormalizedPointOfInterest2D(x=float(x), y=float(y), c=float(c)) for (x, y), c in zip(xy, conf)]
+    pts = [
+        NormalizedPointOfInterest2D(x=float(x), y=float(y), c=float(c))
+        for (x, y), c in zip(xy, conf)
+    ]
     return Skeleton2D(header=header, skeleton=pts)
 
 
@@ -53,8 +56,14 @@ def roi(person: Person, width_px: int, height_px: int, header):
 
     box = points_box(person.pose2d.keypoints_px)
     (x0, y0), (x1, y1) = _normalised_xy(box.reshape(2, 2), width_px, height_px)
-    return NormalizedRegionOfInterest2D(header=header, xmin=float(x0), ymin=float(y0), xmax=float(x1),
-                                        ymax=float(y1), c=float(np.clip(person.pose2d.score, 0.0, 1.0)))
+    return NormalizedRegionOfInterest2D(
+        header=header,
+        xmin=float(x0),
+        ymin=float(y0),
+        xmax=float(x1),
+        ymax=float(y1),
+        c=float(np.clip(person.pose2d.score, 0.0, 1.0)),
+    )
 
 
 def position(origin_m: np.ndarray, header):
@@ -81,8 +90,9 @@ def joint_state(joints_body_m: np.ndarray, body_id: str, header):
     from sensor_msgs.msg import JointState
 
     values = np.asarray(joints_body_m, dtype=np.float64).reshape(-1)
-    return JointState(header=header, name=naming.joint_state_names(body_id),
-                      position=[float(v) for v in values])
+    return JointState(
+        header=header, name=naming.joint_state_names(body_id), position=[float(v) for v in values]
+    )
 
 
 def urdf(body_id: str):

@@ -18,7 +18,7 @@ def params_files(argv: list[str]) -> list[str]:
     """The paths given with --params-file after --ros-args (every occurrence)."""
     if "--ros-args" not in argv:
         return []
-    rest = argv[argv.index("--ros-args") + 1:]
+    rest = argv[argv.index("--ros-args") + 1 :]
     return [rest[i + 1] for i, a in enumerate(rest[:-1]) if a == "--params-file"]
 
 
@@ -90,10 +90,14 @@ def params_file_problem(argv: list[str]) -> str | None:
         except yaml.YAMLError as e:
             return f"params file {name} is not valid YAML: {e}".replace("\n", " ")
         if not isinstance(data, dict) or not _has_ros_parameters(data):
-            return (f"params file {name} must map node names (or /**) to a ros__parameters mapping, "
-                    f"as config/pose3d.yaml does")
+            return (
+                f"params file {name} must map node names (or /**) to a ros__parameters mapping, "
+                f"as config/pose3d.yaml does"
+            )
     return None
 
 
 def _has_ros_parameters(node: dict) -> bool:
-    return "ros__parameters" in node or any(isinstance(v, dict) and _has_ros_parameters(v) for v in node.values())
+    return "ros__parameters" in node or any(
+        isinstance(v, dict) and _has_ros_parameters(v) for v in node.values()
+    )

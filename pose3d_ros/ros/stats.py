@@ -55,4 +55,7 @@ class RunStats:
         """stage -> (p50, p95) milliseconds over the window."""
         with self._lock:
             stages = {k: np.array(v) for k, v in self._stages.items() if v}
-        return {k: (1e3 * float(np.percentile(v, 50)), 1e3 * float(np.percentile(v, 95))) for k, v in stages.items()}
+        return {
+            k: (1e3 * float(np.percentile(v, 50)), 1e3 * float(np.percentile(v, 95)))
+            for k, v in stages.items()
+        }

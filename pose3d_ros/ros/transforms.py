@@ -20,7 +20,9 @@ def _transform(parent: str, child: str, stamp, xyz_m: np.ndarray, quat_xyzw: np.
     t.header.stamp = stamp
     t.header.frame_id = parent
     t.child_frame_id = child
-    t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = (float(v) for v in xyz_m)
+    t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = (
+        float(v) for v in xyz_m
+    )
     q = t.transform.rotation
     q.x, q.y, q.z, q.w = (float(v) for v in quat_xyzw)
     return t

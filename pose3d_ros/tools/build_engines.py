@@ -31,16 +31,36 @@ def _default_engines_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="pose3d_engines", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--engines-dir", type=Path, default=None,
-                    help="folder with the ONNX models (default: the one the node uses)")
-    ap.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="ONNX file names to build")
-    ap.add_argument("--cache-dir", type=Path, default=None, help=f"engine cache (default {default_cache_dir()})")
-    ap.add_argument("--max-batch", type=int, default=8, help="largest batch (people) the engines accept")
-    ap.add_argument("--precision", choices=PRECISIONS, default="fp16",
-                    help="builder precision (strongly typed TensorRT-RTX follows the ONNX types)")
-    ap.add_argument("--runtime", choices=("tensorrt", "tensorrt_rtx"), default=None,
-                    help="which TensorRT to use (default: the first that imports)")
-    ap.add_argument("--rebuild", action="store_true", help="build even when a matching engine is cached")
+    ap.add_argument(
+        "--engines-dir",
+        type=Path,
+        default=None,
+        help="folder with the ONNX models (default: the one the node uses)",
+    )
+    ap.add_argument(
+        "--models", nargs="+", default=list(DEFAULT_MODELS), help="ONNX file names to build"
+    )
+    ap.add_argument(
+        "--cache-dir", type=Path, default=None, help=f"engine cache (default {default_cache_dir()})"
+    )
+    ap.add_argument(
+        "--max-batch", type=int, default=8, help="largest batch (people) the engines accept"
+    )
+    ap.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp16",
+        help="builder precision (strongly typed TensorRT-RTX follows the ONNX types)",
+    )
+    ap.add_argument(
+        "--runtime",
+        choices=("tensorrt", "tensorrt_rtx"),
+        default=None,
+        help="which TensorRT to use (default: the first that imports)",
+    )
+    ap.add_argument(
+        "--rebuild", action="store_true", help="build even when a matching engine is cached"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     engines_dir = args.engines_dir or _default_engines_dir()
@@ -48,8 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         runtime = import_tensorrt(args.runtime)
         t0 = time.perf_counter()
         for name in args.models:
-            ensure_engine(engines_dir / name, args.cache_dir, args.precision, args.max_batch, runtime=runtime,
-                          rebuild=args.rebuild, progress=print)
+            ensure_engine(
+                engines_dir / name,
+                args.cache_dir,
+                args.precision,
+                args.max_batch,
+                runtime=runtime,
+                rebuild=args.rebuild,
+                progress=print,
+            )
         print(f"{len(args.models)} engine(s) ready in {time.perf_counter() - t0:.1f} s")
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,7 +23,14 @@ import sys
 from pathlib import Path
 
 from pose3d_ros.errors import ConfigError, InputError
-from pose3d_ros.tools.play_inputs import IMAGE_SUFFIXES, frames, load_calibration, parse_size, resized, video_fps
+from pose3d_ros.tools.play_inputs import (
+    IMAGE_SUFFIXES,
+    frames,
+    load_calibration,
+    parse_size,
+    resized,
+    video_fps,
+)
 from pose3d_ros.tools.player_node import run_player
 
 DEFAULT_FRAME_ID = "camera_color_optical_frame"
@@ -33,30 +40,72 @@ DEFAULT_IMAGE_RATE_HZ = 10.0
 def build_parser() -> argparse.ArgumentParser:
     """The command line of pose3d_play."""
     parser = argparse.ArgumentParser(
-        prog="pose3d_play", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="pose3d_play",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("source", type=Path, help="video file, folder of images, or one image")
-    parser.add_argument("--rate", type=float, default=None,
-                        help=f"frames per second (default: the video's own rate, else {DEFAULT_IMAGE_RATE_HZ})")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help=f"frames per second (default: the video's own rate, else {DEFAULT_IMAGE_RATE_HZ})",
+    )
     repeat = parser.add_mutually_exclusive_group()
     repeat.add_argument("--loop", action="store_true", help="repeat the source until interrupted")
-    repeat.add_argument("--count", type=int, default=0,
-                        help="publish exactly this many frames, repeating the source as needed")
+    repeat.add_argument(
+        "--count",
+        type=int,
+        default=0,
+        help="publish exactly this many frames, repeating the source as needed",
+    )
     parser.add_argument("--image-topic", default="image", help="Image topic (default: %(default)s)")
-    parser.add_argument("--camera-info-topic", default="camera_info", help="CameraInfo topic (default: %(default)s)")
-    parser.add_argument("--frame-id", default=DEFAULT_FRAME_ID, help="header.frame_id (default: %(default)s)")
-    parser.add_argument("--camera-info", type=Path, default=None, metavar="YAML",
-                        help="camera_calibration YAML; its image size must match the published frames")
-    parser.add_argument("--hfov-deg", type=float, default=60.0,
-                        help="horizontal field of view of the default pinhole without --camera-info (%(default)s)")
-    parser.add_argument("--resize", type=parse_size, default=None, metavar="WxH",
-                        help="scale every frame to this size before publishing")
-    parser.add_argument("--qos", choices=("reliable", "best_effort"), default="reliable",
-                        help="publisher reliability; reliable also serves best-effort subscribers (%(default)s)")
-    parser.add_argument("--wait-subscribers", type=int, default=0, metavar="N",
-                        help="start once N subscribers match both the image and camera_info topics "
-                        "(default: do not wait)")
-    parser.add_argument("--wait-timeout-s", type=float, default=30.0,
-                        help="give up waiting for subscribers after this long (%(default)s s)")
+    parser.add_argument(
+        "--camera-info-topic", default="camera_info", help="CameraInfo topic (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--frame-id", default=DEFAULT_FRAME_ID, help="header.frame_id (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--camera-info",
+        type=Path,
+        default=None,
+        metavar="YAML",
+        help="camera_calibration YAML; its image size must match the published frames",
+    )
+    parser.add_argument(
+        "--hfov-deg",
+        type=float,
+        default=60.0,
+        help="horizontal field of view of the default pinhole without --camera-info (%(default)s)",
+    )
+    parser.add_argument(
+        "--resize",
+        type=parse_size,
+        default=None,
+        metavar="WxH",
+        help="scale every frame to this size before publishing",
+    )
+    parser.add_argument(
+        "--qos",
+        choices=("reliable", "best_effort"),
+        default="reliable",
+        help="publisher reliability; reliable also serves best-effort subscribers (%(default)s)",
+    )
+    parser.add_argument(
+        "--wait-subscribers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start once N subscribers match both the image and camera_info topics "
+        "(default: do not wait)",
+    )
+    parser.add_argument(
+        "--wait-timeout-s",
+        type=float,
+        default=30.0,
+        help="give up waiting for subscribers after this long (%(default)s s)",
+    )
     return parser
 
 

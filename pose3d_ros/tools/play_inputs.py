@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import yaml
 
-from pose3d_ros.errors import ConfigError, InputError
 from pose3d_ros.core.types import CameraIntrinsics
+from pose3d_ros.errors import ConfigError, InputError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -39,15 +39,27 @@ class Calibration:
     def pinhole(cls, intrinsics: CameraIntrinsics) -> "Calibration":
         """Distortion-free calibration from intrinsics (P = [K | 0], R = I)."""
         k = intrinsics.matrix
-        return cls(intrinsics.width_px, intrinsics.height_px, k, np.zeros(5), np.eye(3),
-                   np.hstack([k, np.zeros((3, 1))]))
+        return cls(
+            intrinsics.width_px,
+            intrinsics.height_px,
+            k,
+            np.zeros(5),
+            np.eye(3),
+            np.hstack([k, np.zeros((3, 1))]),
+        )
 
     @property
     def intrinsics(self) -> CameraIntrinsics:
         """fx, fy, cx, cy of K and the image size (a skew term K[0, 1], which ROS drivers leave 0, is dropped)."""
         k = self.k
-        return CameraIntrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]),
-                                int(self.width_px), int(self.height_px))
+        return CameraIntrinsics(
+            float(k[0, 0]),
+            float(k[1, 1]),
+            float(k[0, 2]),
+            float(k[1, 2]),
+            int(self.width_px),
+            int(self.height_px),
+        )
 
 
 def _matrix(doc: dict, key: str, shape: tuple[int, ...], path: Path) -> np.ndarray:
@@ -57,7 +69,9 @@ def _matrix(doc: dict, key: str, shape: tuple[int, ...], path: Path) -> np.ndarr
         raise ConfigError(f"{path}: '{key}.data' is missing")
     arr = np.asarray(data, dtype=np.float64)
     if arr.size != int(np.prod(shape)) or not np.all(np.isfinite(arr)):
-        raise ConfigError(f"{path}: '{key}.data' needs {int(np.prod(shape))} finite numbers, got {arr.size}")
+        raise ConfigError(
+            f"{path}: '{key}.data' needs {int(np.prod(shape))} finite numbers, got {arr.size}"
+        )
     return arr.reshape(shape)
 
 
@@ -71,15 +85,30 @@ def load_calibration(path: Path) -> Calibration:
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"cannot read camera info YAML {path}: {err}") from err
     if not isinstance(doc, dict) or "image_width" not in doc or "image_height" not in doc:
-        raise ConfigError(f"{path}: not a camera calibration file (needs image_width, image_height)")
+        raise ConfigError(
+            f"{path}: not a camera calibration file (needs image_width, image_height)"
+        )
     k = _matrix(doc, "camera_matrix", (3, 3), path)
     coeffs = (doc.get("distortion_coefficients") or {}).get("data") or []
-    r = _matrix(doc, "rectification_matrix", (3, 3), path) if "rectification_matrix" in doc else np.eye(3)
-    p = (_matrix(doc, "projection_matrix", (3, 4), path) if "projection_matrix" in doc
-         else np.hstack([k, np.zeros((3, 1))]))
-    return Calibration(int(doc["image_width"]), int(doc["image_height"]), k,
-                       np.asarray(coeffs, dtype=np.float64), r, p,
-                       str(doc.get("distortion_model", "plumb_bob")))
+    r = (
+        _matrix(doc, "rectification_matrix", (3, 3), path)
+        if "rectification_matrix" in doc
+        else np.eye(3)
+    )
+    p = (
+        _matrix(doc, "projection_matrix", (3, 4), path)
+        if "projection_matrix" in doc
+        else np.hstack([k, np.zeros((3, 1))])
+    )
+    return Calibration(
+        int(doc["image_width"]),
+        int(doc["image_height"]),
+        k,
+        np.asarray(coeffs, dtype=np.float64),
+        r,
+        p,
+        str(doc.get("distortion_model", "plumb_bob")),
+    )
 
 
 def _read_rgb(path: Path) -> np.ndarray:
@@ -91,7 +120,9 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 def image_paths(folder: Path) -> list[Path]:
     """Image files directly in `folder`, sorted by name. Raises InputError when there are none."""
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    paths = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+    )
     if not paths:
         raise InputError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
     return paths

@@ -27,10 +27,18 @@ from pose3d_ros.tools.play_inputs import Calibration, resized
 class PlayerNode(Node):
     """Publishes one frame per timer tick; `done` turns true after the last one (or on error)."""
 
-    def __init__(self, args: argparse.Namespace, rate_hz: float, calibration: Calibration | None,
-                 first: np.ndarray, source: Iterator[np.ndarray]) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        rate_hz: float,
+        calibration: Calibration | None,
+        first: np.ndarray,
+        source: Iterator[np.ndarray],
+    ) -> None:
         super().__init__("pose3d_play")
-        reliability = ReliabilityPolicy.RELIABLE if args.qos == "reliable" else ReliabilityPolicy.BEST_EFFORT
+        reliability = (
+            ReliabilityPolicy.RELIABLE if args.qos == "reliable" else ReliabilityPolicy.BEST_EFFORT
+        )
         qos = QoSProfile(depth=5, reliability=reliability, history=HistoryPolicy.KEEP_LAST)
         self._image_pub = self.create_publisher(Image, args.image_topic, qos)
         self._info_pub = self.create_publisher(CameraInfo, args.camera_info_topic, qos)
@@ -54,7 +62,8 @@ class PlayerNode(Node):
             if (cal.width_px, cal.height_px) != (width_px, height_px):
                 self.get_logger().error(
                     f"camera info {self._args.camera_info} is for {cal.width_px}x{cal.height_px} but the frame "
-                    f"is {width_px}x{height_px}; use --resize {cal.width_px}x{cal.height_px} or a matching YAML")
+                    f"is {width_px}x{height_px}; use --resize {cal.width_px}x{cal.height_px} or a matching YAML"
+                )
                 return None
             return cal
         key = (width_px, height_px)
@@ -65,13 +74,17 @@ class PlayerNode(Node):
 
     def _ready(self) -> bool:
         wanted = self._args.wait_subscribers
-        matched = min(self._image_pub.get_subscription_count(), self._info_pub.get_subscription_count())
+        matched = min(
+            self._image_pub.get_subscription_count(), self._info_pub.get_subscription_count()
+        )
         if wanted <= 0 or matched >= wanted:
             return True
         if time.monotonic() > self._wait_until:
-            self.get_logger().error(f"not {wanted} subscriber(s) on both {self._image_pub.topic_name} and "
-                                    f"{self._info_pub.topic_name} "
-                                    f"after {self._args.wait_timeout_s} s")
+            self.get_logger().error(
+                f"not {wanted} subscriber(s) on both {self._image_pub.topic_name} and "
+                f"{self._info_pub.topic_name} "
+                f"after {self._args.wait_timeout_s} s"
+            )
             self._finish(failed=True)
         return False
 
@@ -86,9 +99,16 @@ class PlayerNode(Node):
             self._finish(failed=True)
             return
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self._args.frame_id)
-        self._info_pub.publish(intrinsics_to_camera_info(
-            calibration.intrinsics, header, distortion=calibration.d, rectification=calibration.r,
-            projection=calibration.p, distortion_model=calibration.distortion_model))
+        self._info_pub.publish(
+            intrinsics_to_camera_info(
+                calibration.intrinsics,
+                header,
+                distortion=calibration.d,
+                rectification=calibration.r,
+                projection=calibration.p,
+                distortion_model=calibration.distortion_model,
+            )
+        )
         self._image_pub.publish(rgb_to_image(rgb, header))
         self.published += 1
         if self._args.count and self.published >= self._args.count:
@@ -107,8 +127,13 @@ class PlayerNode(Node):
         self._timer.cancel()
 
 
-def run_player(args: argparse.Namespace, rate_hz: float, calibration: Calibration | None,
-               first: np.ndarray, source: Iterator[np.ndarray]) -> int:
+def run_player(
+    args: argparse.Namespace,
+    rate_hz: float,
+    calibration: Calibration | None,
+    first: np.ndarray,
+    source: Iterator[np.ndarray],
+) -> int:
     """Spin a PlayerNode until the source is exhausted, --count is reached or Ctrl-C; exit code."""
     rclpy.init()
     node = PlayerNode(args, rate_hz, calibration, first, source)
@@ -122,8 +147,10 @@ def run_player(args: argparse.Namespace, rate_hz: float, calibration: Calibratio
         end_s = node.finished_s or time.monotonic()
         elapsed_s = end_s - node.started_s if node.published else 0.0
         rate = (node.published - 1) / elapsed_s if node.published > 1 and elapsed_s > 0 else 0.0
-        print(f"pose3d_play: published {node.published} frame(s) in {elapsed_s:.1f} s ({rate:.1f} Hz)",
-              file=sys.stderr)
+        print(
+            f"pose3d_play: published {node.published} frame(s) in {elapsed_s:.1f} s ({rate:.1f} Hz)",
+            file=sys.stderr,
+        )
         failed = node.failed
         node.destroy_node()
         rclpy.try_shutdown()
