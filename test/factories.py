@@ -1,8 +1,8 @@
 """Shared test factories: repository paths, synthetic poses and people, frames, intrinsics, fakes.
 
-Every test folder imports this module by name (`from factories import make_person`): test/conftest.py
-puts test/ on sys.path. Test modules import helpers from here, never from each other. Nothing here
-imports ROS at module level, so test/unit can use all of it without rclpy.
+Every test folder imports this module by name (`from factories import make_person`):
+test/conftest.py puts test/ on sys.path. Test modules import helpers from here, never from each
+other. Nothing here imports ROS at module level, so test/unit can use all of it without rclpy.
 
 Shapes and units follow the package: BlazePose keypoints (33, 2) px, H36M joints (17, 2) px or
 (17, 3) m in the camera's optical frame (x right, y down, z forward).

@@ -90,7 +90,8 @@ class RosProcess:
         return self.log_path.read_text(errors="replace")
 
     def stop(self, grace_s: float = 5.0) -> int | None:
-        """End the whole process group: SIGINT, then SIGTERM, then SIGKILL. Returns the exit code."""
+        """End the whole process group: SIGINT, then SIGTERM, then SIGKILL. Returns the exit
+        code."""
         for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
             if self.proc.poll() is not None and not group_alive(self.pgid):
                 break

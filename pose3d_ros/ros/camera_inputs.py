@@ -23,7 +23,8 @@ DEPTH_MATCH_S = 0.05  # a depth image pairs with the colour image whose stamp is
 
 @dataclass(frozen=True)
 class Matched:
-    """value: what the frame uses; problem: why it is a fallback (None when it is the real thing)."""
+    """value: what the frame uses; problem: why it is a fallback (None when it is the real
+    thing)."""
 
     value: object
     problem: str | None = None
@@ -55,15 +56,19 @@ class CameraInputs:
         wait_s: float,
         fallback_hfov_deg: float,
     ) -> Matched:
-        """The camera_info nearest the stamp (within timeout_s, waiting up to wait_s for the exact one),
-        if it is usable for a width x height image; else the fallback pinhole and the reason."""
+        """The camera_info nearest the stamp (within timeout_s, waiting up to wait_s for the exact
+        one), if it is usable for a width x height image; else the fallback pinhole and the
+        reason."""
         found, value = self._infos.nearest(stamp_ns, int(timeout_s * NS_PER_S), wait_s=wait_s)
         if not found:
             problem = "no camera_info received (or none near the image stamp)"
         elif isinstance(value, InputError):
             problem = f"camera_info unusable: {value}"
         elif (value.width_px, value.height_px) != (width_px, height_px):
-            problem = f"camera_info is for {value.width_px}x{value.height_px}, the image is {width_px}x{height_px}"
+            problem = (
+                f"camera_info is for {value.width_px}x{value.height_px}, "
+                f"the image is {width_px}x{height_px}"
+            )
         else:
             problem = value.implausibility()
             if problem is None:

@@ -5,7 +5,8 @@ height x step, and raises ImageEncodingError (an InputError) naming the problem;
 returns a silently wrong array.
 
 Encodings (names as in sensor_msgs/image_encodings.hpp):
-- colour: rgb8, bgr8, rgba8, bgra8, mono8, mono16 (scaled to 8 bit), 8UC3 (taken as bgr8, OpenCV's order);
+- colour: rgb8, bgr8, rgba8, bgra8, mono8, mono16 (scaled to 8 bit), 8UC3 (taken as bgr8,
+  OpenCV's order);
 - YUV 4:2:2: `yuv422` and `uyvy` are U Y0 V Y1 (ROS's yuv422 IS UYVY), `yuv422_yuy2` and `yuyv`
   are Y0 U Y1 V; width must be even;
 - depth: 16UC1 / mono16 in millimetres, 32FC1 in metres; 0 and non-finite readings become NaN.
@@ -49,7 +50,8 @@ _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0
 
 
 def compressed_size(data: bytes) -> tuple[str, int, int] | None:
-    """(format, width px, height px) from a PNG's IHDR or a JPEG's first SOF marker; None if neither."""
+    """(format, width px, height px) from a PNG's IHDR or a JPEG's first SOF marker; None if
+    neither."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24 and data[12:16] == b"IHDR":
         return "png", int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     if data[:2] != b"\xff\xd8":
@@ -176,7 +178,8 @@ def image_to_rgb(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
 
 
 def compressed_to_rgb(msg, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> np.ndarray:
-    """sensor_msgs/CompressedImage (png or jpeg) -> (H, W, 3) uint8 RGB, sized from its header first."""
+    """sensor_msgs/CompressedImage (png or jpeg) -> (H, W, 3) uint8 RGB, sized from its header
+    first."""
     buf = np.frombuffer(memoryview(msg.data).cast("B"), dtype=np.uint8)
     if buf.size == 0:
         raise ImageEncodingError(f"compressed image ({msg.format!r}) has no data")
@@ -287,7 +290,8 @@ def intrinsics_to_camera_info(
     projection=None,
     distortion_model: str = "plumb_bob",
 ):
-    """CameraIntrinsics (+ optional calibration extras) -> sensor_msgs/CameraInfo; no binning, no ROI.
+    """CameraIntrinsics (+ optional calibration extras) -> sensor_msgs/CameraInfo; no binning,
+    no ROI.
 
     The package's one CameraInfo writer. K comes from `intr`; the rest defaults to a distortion-free
     pinhole: distortion (N,) = 5 zeros, rectification (3, 3) = I, projection (3, 4) px = [K | 0].

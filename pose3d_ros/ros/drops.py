@@ -20,7 +20,9 @@ REASONS = {
     "bad_frame": "frame dropped: the pipeline refused the frame or its intrinsics",
     "inference_error": "frame dropped: a model failed",
     "unexpected_error": "frame dropped: an unexpected error",
-    "person_rejected": "person dropped: placed nearer than min_root_depth_m, behind the camera or not finite",
+    "person_rejected": (
+        "person dropped: placed nearer than min_root_depth_m, behind the camera or not finite"
+    ),
     "camera_info_fallback": "fallback intrinsics used: no usable camera_info for the frame",
     "depth_unusable": "placed without depth: no usable depth image for the frame",
 }

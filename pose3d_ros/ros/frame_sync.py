@@ -47,7 +47,8 @@ class LatestSlot:
 
 
 class StampCache:
-    """The last `size` (stamp_ns, value) pairs; nearest() finds the closest stamp within a tolerance."""
+    """The last `size` (stamp_ns, value) pairs; nearest() finds the closest stamp within a
+    tolerance."""
 
     def __init__(self, size: int = 30):
         self._items: deque = deque(maxlen=size)
@@ -62,7 +63,8 @@ class StampCache:
         return len(self._items)
 
     def nearest(self, stamp_ns: int, tolerance_ns: int, wait_s: float = 0.0):
-        """(found, value): the exact stamp if it arrives within wait_s, else the nearest within tolerance."""
+        """(found, value): the exact stamp if it arrives within wait_s, else the nearest within
+        tolerance."""
         with self._cond:
             self._cond.wait_for(lambda: any(s == stamp_ns for s, _ in self._items), timeout=wait_s)
             if not self._items:
@@ -74,8 +76,9 @@ class StampCache:
 class StampGaps:
     """Counts frames missing from an input stream by its stamps (transport losses show up here).
 
-    The nominal period is the median of the last `window` stamp steps; a step of k periods (k >= 1.5)
-    means round(k) - 1 frames never arrived. A stamp going backwards restarts the estimate.
+    The nominal period is the median of the last `window` stamp steps; a step of k periods
+    (k >= 1.5) means round(k) - 1 frames never arrived. A stamp going backwards restarts the
+    estimate.
     """
 
     def __init__(self, window: int = 30):

@@ -21,7 +21,8 @@ _HEAD = H36M_JOINTS.index("head")
 
 
 def id_colour_rgb(track_id: str) -> tuple[float, float, float]:
-    """A stable, well-separated colour for a track id (hue from a hash of the id), components in [0, 1]."""
+    """A stable, well-separated colour for a track id (hue from a hash of the id), components in
+    [0, 1]."""
     hue = (zlib.crc32(track_id.encode()) * 0.618033988749895) % 1.0
     return colorsys.hsv_to_rgb(hue, 0.85, 1.0)
 

@@ -1,4 +1,5 @@
-"""pose3d_node: camera image (+ camera_info, optional depth) in; TF, markers, REP-155, debug image out.
+"""pose3d_node: camera image (+ camera_info, optional depth) in; TF, markers, REP-155, debug image
+out.
 
 A thin adapter: the subscription callbacks only store the newest frame (counting the ones it
 replaces and the ones missing by stamp); one worker thread converts it (ros/conversions), runs the
@@ -248,12 +249,15 @@ def _engines_dir(param: str):
     return share if share.is_dir() else d
 
 
-USAGE = """usage: pose3d_node [--ros-args --params-file config/pose3d.yaml -r image:=/cam/image_raw ...]
+USAGE = (
+    "usage: pose3d_node [--ros-args --params-file config/pose3d.yaml -r image:=/cam/image_raw "
+    """...]
 
 pose3d_node: camera image (+camera_info, optional depth) in; REP-155 TF frames, RViz markers,
 /humans/bodies/* and ~/debug_image out. Parameters and topics: README.md, config/pose3d.yaml.
 Usually started with `ros2 launch pose3d_ros pose.launch.py`.
 """
+)
 
 
 def main(args=None) -> int:

@@ -30,7 +30,8 @@ TF_QOS = QoSProfile(
 )
 OUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 IMAGE_OUT_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
-# per-body topics: a late subscriber (one that learnt the id from /humans/bodies/tracked) gets the latest
+# per-body topics: a late subscriber (one that learnt the id from /humans/bodies/tracked) gets
+# the latest
 BODY_QOS = QoSProfile(
     depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
 )
@@ -142,9 +143,11 @@ class Outputs:
         image_size_px: tuple[int, int] | None,
         settings: OutputSettings,
     ) -> list[Person]:
-        """Publish a frame's outputs (all stamped with header). Returns the people actually published:
-        a person whose body frame is undefined (degenerate skeleton) is left out of every output.
-        image_size_px: (width, height) of the image the people were found in (None with no people)."""
+        """Publish a frame's outputs (all stamped with header). Returns the people actually
+        published: a person whose body frame is undefined (degenerate skeleton) is left out of
+        every output.
+        image_size_px: (width, height) of the image the people were found in (None with no
+        people)."""
         published, tfs = [], []
         with_joints = settings.joint_tf_publisher == "node"
         for p in people:

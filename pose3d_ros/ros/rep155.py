@@ -51,7 +51,8 @@ def skeleton2d(person: Person, width_px: int, height_px: int, header):
 
 
 def roi(person: Person, width_px: int, height_px: int, header):
-    """hri_msgs/NormalizedRegionOfInterest2D: the box of the 33 landmarks, normalised; c = person score."""
+    """hri_msgs/NormalizedRegionOfInterest2D: the box of the 33 landmarks, normalised; c = person
+    score."""
     from hri_msgs.msg import NormalizedRegionOfInterest2D
 
     box = points_box(person.pose2d.keypoints_px)
@@ -85,7 +86,8 @@ def velocity(velocity_mps: np.ndarray, header):
 
 def joint_state(joints_body_m: np.ndarray, body_id: str, header):
     """sensor_msgs/JointState for the body's URDF (ros/body_urdf): (17, 3) H36M joints in the body
-    frame, m -> the x, y, z prismatic joint positions of each joint, in naming.joint_state_names order.
+    frame, m -> the x, y, z prismatic joint positions of each joint, in naming.joint_state_names
+    order.
     header.frame_id is left as given (robot_state_publisher ignores it)."""
     from sensor_msgs.msg import JointState
 

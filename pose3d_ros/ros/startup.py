@@ -36,8 +36,8 @@ def ros_args(argv: list[str]) -> list[str]:
 
 
 def command_line_params(argv: list[str], node_name: str = "pose3d_node") -> dict[str, object]:
-    """{name: value} of every `-p/--param [node:]name:=value` for this node, typed as rcl types them:
-    true/yes/on and false/no/off (any case) are bools, then integers (0x.. too), then floats
+    """{name: value} of every `-p/--param [node:]name:=value` for this node, typed as rcl types
+    them: true/yes/on and false/no/off (any case) are bools, then integers (0x.. too), then floats
     (nan, inf, .inf too), a quoted or any other text a string, [..] a list."""
     args, out = ros_args(argv), {}
     for flag, rule in zip(args, args[1:]):
@@ -78,7 +78,8 @@ def _rcl_value(text: str) -> object:
 
 
 def params_file_problem(argv: list[str]) -> str | None:
-    """Why a --params-file cannot be used (missing, unreadable, not YAML, not a mapping), or None."""
+    """Why a --params-file cannot be used (missing, unreadable, not YAML, not a mapping), or
+    None."""
     for name in params_files(argv):
         path = Path(name)
         if not path.is_file():

@@ -32,7 +32,8 @@ def person_transforms(person: Person, parent_frame: str, stamp, with_joints: boo
     """A tracked person -> [body_<id> in parent_frame] + [<joint>_<id> in body_<id>] (18 transforms;
     only the first without with_joints, when robot_state_publisher publishes the joint frames).
 
-    Raises InputError (from body_pose) for a non-finite or degenerate skeleton: nothing is published.
+    Raises InputError (from body_pose) for a non-finite or degenerate skeleton: nothing is
+    published.
     """
     pose = body_pose(person.joints3d_m)
     body = naming.body_frame(person.track_id)

@@ -1,4 +1,5 @@
-"""pose3d_engines: prebuild the TensorRT engines for this GPU into the engine cache (run on the target GPU).
+"""pose3d_engines: prebuild the TensorRT engines for this GPU into the engine cache (run on the
+target GPU).
 
 Uses TensorRT (JetPack / NVIDIA) or TensorRT for RTX, whichever imports. Engines go to the cache
 folder (default ~/.cache/pose3d_ros/engines, $POSE3D_ENGINE_CACHE, or --cache-dir), keyed by GPU

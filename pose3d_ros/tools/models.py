@@ -1,11 +1,13 @@
-"""pose3d_models: fetch BlazePose from the mediapipe 0.10.21 wheel and convert it to ONNX in engines/.
+"""pose3d_models: fetch BlazePose from the mediapipe 0.10.21 wheel and convert it to ONNX in
+engines/.
 
 Steps: `pip download --no-deps mediapipe==0.10.21` into a cache (reused; or --wheel PATH offline),
 read pose_detection.tflite and pose_landmark_full.tflite out of the wheel, check their pinned
 sha256, convert each with the project's own TFLite -> ONNX converter (opset 17, dynamic batch),
 prune outputs nothing in the product reads (the landmark model's segmentation head; kept with
 --keep-segmentation), check with onnx.checker, and write engines/<name>.onnx +
-engines/manifest.json. A run whose manifest still matches does nothing. Exit status: 0 ok, 2 on a model error.
+engines/manifest.json. A run whose manifest still matches does nothing. Exit status: 0 ok, 2 on a
+model error.
 """
 
 from __future__ import annotations

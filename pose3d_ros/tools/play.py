@@ -1,4 +1,4 @@
-"""pose3d_play: publish a video file, an image folder or one image as a camera would.
+r"""pose3d_play: publish a video file, an image folder or one image as a camera would.
 
 Each frame goes out as sensor_msgs/Image (rgb8) plus a sensor_msgs/CameraInfo with the
 identical header (stamp = publish time, frame_id = --frame-id), at a fixed rate, so the
@@ -7,7 +7,7 @@ node can be tried without a camera:
     pose3d_play clip.mp4                      # a video at its own frame rate
     pose3d_play frames/ --rate 15 --loop      # an image folder (sorted by name), forever
     pose3d_play person.jpg --count 100        # one image, 100 times at 10 Hz
-    pose3d_play clip.mp4 --camera-info cam.yaml --image-topic /camera/color/image_raw \\
+    pose3d_play clip.mp4 --camera-info cam.yaml --image-topic /camera/color/image_raw \
         --camera-info-topic /camera/color/camera_info
 
 CameraInfo comes from a camera_calibration YAML (image_width, image_height,

@@ -50,7 +50,8 @@ class Calibration:
 
     @property
     def intrinsics(self) -> CameraIntrinsics:
-        """fx, fy, cx, cy of K and the image size (a skew term K[0, 1], which ROS drivers leave 0, is dropped)."""
+        """fx, fy, cx, cy of K and the image size (a skew term K[0, 1], which ROS drivers leave 0,
+        is dropped)."""
         k = self.k
         return CameraIntrinsics(
             float(k[0, 0]),

@@ -61,8 +61,9 @@ class PlayerNode(Node):
             cal = self._calibration
             if (cal.width_px, cal.height_px) != (width_px, height_px):
                 self.get_logger().error(
-                    f"camera info {self._args.camera_info} is for {cal.width_px}x{cal.height_px} but the frame "
-                    f"is {width_px}x{height_px}; use --resize {cal.width_px}x{cal.height_px} or a matching YAML"
+                    f"camera info {self._args.camera_info} is for {cal.width_px}x{cal.height_px} "
+                    f"but the frame is {width_px}x{height_px}; use --resize "
+                    f"{cal.width_px}x{cal.height_px} or a matching YAML"
                 )
                 return None
             return cal
@@ -148,7 +149,8 @@ def run_player(
         elapsed_s = end_s - node.started_s if node.published else 0.0
         rate = (node.published - 1) / elapsed_s if node.published > 1 and elapsed_s > 0 else 0.0
         print(
-            f"pose3d_play: published {node.published} frame(s) in {elapsed_s:.1f} s ({rate:.1f} Hz)",
+            f"pose3d_play: published {node.published} frame(s) in {elapsed_s:.1f} s "
+            f"({rate:.1f} Hz)",
             file=sys.stderr,
         )
         failed = node.failed

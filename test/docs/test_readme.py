@@ -1,4 +1,5 @@
-"""The README's promises: two commands on the first screen, CI runs the test command, tables current."""
+"""The README's promises: two commands on the first screen, CI runs the test command, tables
+current."""
 
 import re
 import subprocess

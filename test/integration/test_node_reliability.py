@@ -33,7 +33,7 @@ WAIT_S = 30.0
 MIB = 1024 * 1024
 
 
-# ---------------------------------------------------------------- fixtures and helpers
+# -------------------------------------------------------- fixtures and helpers
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +195,7 @@ def pipeline_status(diag_msgs):
     ]
 
 
-# ---------------------------------------------------------------- 1: start-up validation
+# -------------------------------------------------------- 1: start-up validation
 
 BAD_STARTS = {
     "out_of_range": (params("threads:=0"), ("threads", "0", "[1, 64]")),
@@ -221,7 +221,7 @@ def test_1_bad_parameters_stop_with_one_fatal_line(launch, engines_dir, tmp_path
     assert "Traceback" not in out, out
 
 
-# ---------------------------------------------------------------- 2: params file under a namespace
+# -------------------------------------------------------- 2: params file under a namespace
 
 
 def test_2_params_file_keyed_for_any_namespace(launch, ros_node, engines_dir, tmp_path):
@@ -259,7 +259,7 @@ def test_2_params_file_keyed_for_any_namespace(launch, ros_node, engines_dir, tm
     assert list(shipped) == ["/**"]
 
 
-# ---------------------------------------------------------------- 3: image size limit
+# -------------------------------------------------------- 3: image size limit
 
 
 def png_bomb(width_px: int, height_px: int) -> bytes:
@@ -345,7 +345,7 @@ def test_3_oversized_raw_frame_is_refused_from_its_header(launch, ros_node, engi
     assert not body_tfs(tf.msgs, last + PERIOD_NS)
 
 
-# ---------------------------------------------------------------- 4: no silent losses
+# -------------------------------------------------------- 4: no silent losses
 
 
 def test_4_absurd_intrinsics_fall_back_with_a_reason_and_every_loss_is_logged(
@@ -419,7 +419,7 @@ def test_4_absurd_intrinsics_fall_back_with_a_reason_and_every_loss_is_logged(
     assert proc.returncode is None
 
 
-# ---------------------------------------------------------------- 5: depth problems keep the colour result
+# -------------------------------------------------------- 5: depth problems keep the colour result
 
 
 def test_5_broken_depth_falls_back_to_placement_without_depth(launch, ros_node, engines_dir, skier):
@@ -460,7 +460,7 @@ def test_5_broken_depth_falls_back_to_placement_without_depth(launch, ros_node, 
     assert not log_lines(proc, "[ERROR]"), proc.output()
 
 
-# ---------------------------------------------------------------- 6: no input names the topic
+# -------------------------------------------------------- 6: no input names the topic
 
 
 def test_6_no_image_warns_naming_the_resolved_topic(launch, ros_node, engines_dir):
@@ -485,7 +485,7 @@ def test_6_no_image_warns_naming_the_resolved_topic(launch, ros_node, engines_di
     wait_log(ros_node, proc, "[WARN]", "no image on", topic)
 
 
-# ---------------------------------------------------------------- 7: diagnostics_period_s
+# -------------------------------------------------------- 7: diagnostics_period_s
 
 
 def test_7_diagnostics_period_is_read_only(launch, ros_node, engines_dir):
@@ -504,7 +504,7 @@ def test_7_diagnostics_period_is_read_only(launch, ros_node, engines_dir):
     assert proc.returncode is None
 
 
-# ---------------------------------------------------------------- 8: clean shutdown while streaming
+# -------------------------------------------------------- 8: clean shutdown while streaming
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -540,7 +540,7 @@ def test_8_signal_while_streaming_exits_cleanly(launch, ros_node, engines_dir, s
     assert "Traceback" not in out, out
 
 
-# ---------------------------------------------------------------- 9: launch without rviz2
+# -------------------------------------------------------- 9: launch without rviz2
 
 
 def load_launch_file(monkeypatch, rviz_installed: bool):
@@ -603,7 +603,7 @@ def test_9_rviz_true_without_rviz2_warns_and_keeps_the_node(monkeypatch, install
         assert RVIZ_MISSING in started[0].kwargs["msg"] and "WARN" in started[0].kwargs["msg"]
 
 
-# ---------------------------------------------------------------- 11: frames lost in transport show
+# -------------------------------------------------------- 11: frames lost in transport show
 
 
 def test_11_stamp_gaps_are_counted_in_diagnostics(launch, ros_node, engines_dir, skier):

@@ -72,7 +72,8 @@ def test_all_33_landmarks_within_1px_mean_of_mediapipe(name, samples, mediapipe_
     best = min(dists, key=lambda d: d.mean())
     assert best.shape == (33,)
     assert best.mean() <= MAX_MEAN_PX, (
-        f"{name}: mean {best.mean():.3f} px, max {best.max():.2f} px (landmark {best.argmax()}) from MediaPipe"
+        f"{name}: mean {best.mean():.3f} px, max {best.max():.2f} px (landmark {best.argmax()}) "
+        "from MediaPipe"
     )
     # visibility agrees too (both are sigmoid probabilities of the same logits)
     best_pose = poses[int(np.argmin([d.mean() for d in dists]))]
@@ -81,8 +82,8 @@ def test_all_33_landmarks_within_1px_mean_of_mediapipe(name, samples, mediapipe_
 
 @pytest.mark.parametrize("tracking", [False, True])
 def test_default_config_finds_exactly_one_person_on_each_sample(samples, tracking):
-    # the default config runs zoomed detector tiles too; on these upper-body photos they used to add a
-    # ghost (an upside-down "person" on the astronaut) and to move the real person's ROI
+    # the default config runs zoomed detector tiles too; on these upper-body photos they used to add
+    # a ghost (an upside-down "person" on the astronaut) and to move the real person's ROI
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
 

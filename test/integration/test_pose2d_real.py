@@ -36,7 +36,8 @@ def _estimator(**cfg):
 
 
 def _plausible(p, box):
-    """Upright standing person inside `box` (x0, y0, x1, y1): nose above shoulders above hips above ankles."""
+    """Upright standing person inside `box` (x0, y0, x1, y1): nose above shoulders above hips
+    above ankles."""
     k = p.keypoints_px
     nose_y, sh_y, hip_y, ank_y = (
         k[0, 1],
@@ -62,7 +63,8 @@ def test_skier_one_person_with_plausible_landmarks(skier):
     # COCO box of the skier: x 281..500, y 45..392 (annotation), with a small margin
     _plausible(p, (260, 30, 520, 410))
     # the skier's GT left shoulder (COCO annotation) is within 30 px: the ROI is the whole-frame
-    # detector's (MediaPipe's); mp.solutions.pose itself puts this landmark at (397, 109), 29 px away
+    # detector's (MediaPipe's); mp.solutions.pose itself puts this landmark at (397, 109), 29 px
+    # away
     assert (
         np.linalg.norm(p.keypoints_px[11] - [426, 110]) < 30
         or np.linalg.norm(p.keypoints_px[12] - [426, 110]) < 30
@@ -79,8 +81,8 @@ def test_two_people_side_by_side_get_separate_rois(skier):
     w = skier.shape[1]
     _plausible(poses[0], (0, 0, w, skier.shape[0]))
     _plausible(poses[1], (w, 0, 2 * w, skier.shape[0]))
-    # the same person twice: the right one is the left one shifted by the image width (the two ROIs come
-    # from different detector tiles, so the crops and landmarks differ by a few px)
+    # the same person twice: the right one is the left one shifted by the image width (the two ROIs
+    # come from different detector tiles, so the crops and landmarks differ by a few px)
     d = np.linalg.norm(poses[1].keypoints_px[:25] - poses[0].keypoints_px[:25] - [w, 0], axis=1)
     assert np.median(d) < 4.0 and d.max() < 15.0
     est.close()

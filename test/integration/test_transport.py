@@ -107,7 +107,8 @@ def test_player_camera_info_from_yaml(ros_node, launch, coco_images, tmp_path):
 def test_player_rejects_calibration_of_another_size(ros_node, launch, coco_images, tmp_path):
     calib = tmp_path / "cam.yaml"
     calib.write_text(
-        "image_width: 100\nimage_height: 100\ncamera_matrix: {data: [1, 0, 50, 0, 1, 50, 0, 0, 1]}\n"
+        "image_width: 100\nimage_height: 100\n"
+        "camera_matrix: {data: [1, 0, 50, 0, 1, 50, 0, 0, 1]}\n"
     )
     from sensor_msgs.msg import CameraInfo, Image
 

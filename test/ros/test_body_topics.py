@@ -1,6 +1,6 @@
-"""Per-body REP-155 topics (issue 12): names, position / velocity / joint_states / urdf messages, the
-URDF reproducing the node's own joint frames, and the order that lets a late subscriber catch up
-(publishers exist and have published before the id is announced; transient local, depth 1)."""
+"""Per-body REP-155 topics (issue 12): names, position / velocity / joint_states / urdf messages,
+the URDF reproducing the node's own joint frames, and the order that lets a late subscriber catch
+up (publishers exist and have published before the id is announced; transient local, depth 1)."""
 
 import dataclasses
 import xml.etree.ElementTree as ET

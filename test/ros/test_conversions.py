@@ -1,4 +1,5 @@
-"""Message <-> numpy conversions: round trips over sizes x encodings, padded rows, endianness, failures."""
+"""Message <-> numpy conversions: round trips over sizes x encodings, padded rows, endianness,
+failures."""
 
 import numpy as np
 import pytest

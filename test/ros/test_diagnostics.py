@@ -1,4 +1,5 @@
-"""Diagnostics, drop accounting and stamp gaps: values, levels and log lines (fake clock, no DDS)."""
+"""Diagnostics, drop accounting and stamp gaps: values, levels and log lines (fake clock, no
+DDS)."""
 
 import pytest
 

@@ -77,7 +77,8 @@ def test_every_argument_is_used_and_maps_to_the_node():
 
 
 def test_rviz_starts_only_where_rviz2_is_installed():
-    """The RViz node is created after the installed-check returned; otherwise a warning is logged."""
+    """The RViz node is created after the installed-check returned; otherwise a warning is
+    logged."""
     from pose3d_ros.ros.launch_support import is_true, package_installed
 
     body = ast.unparse(rviz_function())

@@ -53,7 +53,8 @@ def test_unknown_parameters_are_refused():
 
 
 def test_mailbox_keeps_every_accepted_change():
-    """Two changes accepted before the worker takes them are both applied; a bad one changes nothing."""
+    """Two changes accepted before the worker takes them are both applied; a bad one changes
+    nothing."""
     box = params.SettingsMailbox(params.settings_from(yaml_values()))
     box.propose({"max_people": 3})
     box.propose({"track_timeout_s": 2.5})

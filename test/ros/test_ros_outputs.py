@@ -47,7 +47,8 @@ def test_transforms_tree_and_values():
     rot = quat_xyzw_to_rotation([q.x, q.y, q.z, q.w])
     assert [tf.child_frame_id for tf in tfs[1:]] == [f"{n}_abcde" for n in H36M_TO_ROS4HRI]
     assert all(tf.header.frame_id == "body_abcde" and tf.header.stamp == STAMP for tf in tfs[1:])
-    # joint translations are the body-frame joints: rotating back and adding the origin gives the input
+    # joint translations are the body-frame joints: rotating back and adding the origin gives the
+    # input
     for j, tf in enumerate(tfs[1:]):
         v = tf.transform.translation
         np.testing.assert_allclose(

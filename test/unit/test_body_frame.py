@@ -1,4 +1,5 @@
-"""Body frame from joints: a known rotated/translated skeleton gives back its rotation and origin."""
+"""Body frame from joints: a known rotated/translated skeleton gives back its rotation and
+origin."""
 
 import numpy as np
 import pytest

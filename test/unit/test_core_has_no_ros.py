@@ -1,4 +1,5 @@
-"""House rule 1: pose3d_ros.core and pose3d_ros.backends import with rclpy and every message package blocked."""
+"""House rule 1: pose3d_ros.core and pose3d_ros.backends import with rclpy and every message
+package blocked."""
 
 import subprocess
 import sys
@@ -10,7 +11,11 @@ import importlib, pkgutil, sys
 class Block:
     def find_spec(self, name, path=None, target=None):
         top = name.split(".")[0]
-        if top in ("rclpy", "rosidl_runtime_py", "tf2_ros") or top.endswith("_msgs") or top.endswith("_interfaces"):
+        if (
+            top in ("rclpy", "rosidl_runtime_py", "tf2_ros")
+            or top.endswith("_msgs")
+            or top.endswith("_interfaces")
+        ):
             raise ImportError(f"blocked: {name}")
         return None
 sys.meta_path.insert(0, Block())

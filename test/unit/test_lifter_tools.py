@@ -1,4 +1,5 @@
-"""Training-side helpers of the lifter: virtual cameras, noise, BN folding + ONNX writing, doc sections."""
+"""Training-side helpers of the lifter: virtual cameras, noise, BN folding + ONNX writing, doc
+sections."""
 
 import subprocess
 import sys

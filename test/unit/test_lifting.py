@@ -1,4 +1,5 @@
-"""Lifter input normalisation, the Lifter wrapper, the NN baseline, and the committed ONNX lifter."""
+"""Lifter input normalisation, the Lifter wrapper, the NN baseline, and the committed ONNX
+lifter."""
 
 import numpy as np
 import pytest

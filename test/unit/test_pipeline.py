@@ -1,4 +1,5 @@
-"""Pose3DPipeline wiring, with small stand-in stages from test/factories.py (never in the product)."""
+"""Pose3DPipeline wiring, with small stand-in stages from test/factories.py (never in the
+product)."""
 
 import numpy as np
 import pytest

@@ -46,7 +46,8 @@ def test_batch_with_zero_confidence_uses_all_joints():
 
 
 def depth_image_of(abs_m, value_fn=None):
-    """A 480x640 depth map that reads each joint's depth (minus the surface offset) around its pixel."""
+    """A 480x640 depth map that reads each joint's depth (minus the surface offset) around its
+    pixel."""
     depth = np.zeros((480, 640), np.float32)
     uv = np.rint(project(abs_m)).astype(int)
     for (u, v), z in zip(uv, abs_m[:, 2]):

@@ -1,4 +1,5 @@
-"""Letterbox, rotated crops and their inverses (geometry, image, finder, landmarks); frame validation."""
+"""Letterbox, rotated crops and their inverses (geometry, image, finder, landmarks); frame
+validation."""
 
 import numpy as np
 import pytest
@@ -16,7 +17,8 @@ def test_letterbox_wide_frame_pads_top_and_bottom():
     tensor, box = letterbox(frame)
     assert tensor.shape == (224, 224, 3) and tensor.dtype == np.float32
     assert tensor.min() == pytest.approx(-1.0) and tensor.max() == pytest.approx(1.0)
-    # image band in the middle; the last column blends with the border (MediaPipe's corner-sampling convention)
+    # image band in the middle; the last column blends with the border (MediaPipe's
+    # corner-sampling convention)
     np.testing.assert_allclose(tensor[112, :-1, :], 1.0, atol=1e-6)
     assert np.all(tensor[:40, :, :] == -1.0) and np.all(
         tensor[-40:, :, :] == -1.0

@@ -1,4 +1,5 @@
-"""ROI geometry for tracking: next-frame ROI rule, bounds, duplicates, detector tiles, aux smoothing."""
+"""ROI geometry for tracking: next-frame ROI rule, bounds, duplicates, detector tiles, aux
+smoothing."""
 
 import numpy as np
 import pytest
@@ -87,7 +88,8 @@ def test_tiles_cover_the_frame_with_overlap():
 
 def test_part_of_flags_tile_ghosts_on_a_body_but_not_a_neighbour():
     big = _pose(_body(100, 100, 300))  # keypoint box x 100..200, y 100..400
-    # a "person" lying on the big one's torso, its face box somewhere outside: contained -> part of it
+    # a "person" lying on the big one's torso, its face box somewhere outside: contained -> part
+    # of it
     torso = _pose(_body(110, 200, 150))
     assert part_of(torso, np.array([50.0, 50.0]), big)
     # face centre inside the big person's keypoint box -> part of it, whatever its own extent

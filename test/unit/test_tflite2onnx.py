@@ -29,7 +29,8 @@ F32 = np.dtype("<f4")
 
 
 class Net:
-    """Builds a one-subgraph TfliteModel op by op; tensors keep TFLite (NHWC) shapes with batch 1."""
+    """Builds a one-subgraph TfliteModel op by op; tensors keep TFLite (NHWC) shapes with batch
+    1."""
 
     def __init__(self):
         self.tensors: list[TensorInfo] = []
@@ -334,7 +335,8 @@ def test_unsupported_op_is_a_model_error():
 
 
 def _flatbuffer_logistic_model() -> bytes:
-    """A real TFL3 flatbuffer: y = LOGISTIC(x), x/y [1, 4] float32, written with flatbuffers.Builder."""
+    """A real TFL3 flatbuffer: y = LOGISTIC(x), x/y [1, 4] float32, written with
+    flatbuffers.Builder."""
     b = flatbuffers.Builder(256)
 
     def vec_i32(values):

@@ -1,4 +1,5 @@
-"""Track IDs: stable across frames, kept through short occlusions, ended after the timeout, never reused."""
+"""Track IDs: stable across frames, kept through short occlusions, ended after the timeout,
+never reused."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
-"""core/velocity.py: finite differences over image stamps, per track, zero on a track's first frame."""
+"""core/velocity.py: finite differences over image stamps, per track, zero on a track's first
+frame."""
 
 import numpy as np
 import pytest
