@@ -2,8 +2,9 @@
 
 Level: ERROR when most recent frames were dropped; WARN when no image has arrived for
 `no_input_warn_s` (the message names the resolved topic) or something was dropped since the last
-report; OK otherwise. Values: rate, latency per stage, frames received / processed, every drop
-reason's count (ros/drops.py) and the frames missing from the input by their stamps.
+report (frames replaced while busy are counted, not warned about); OK otherwise. Values: rate,
+latency per stage, frames received / processed, every drop reason's count (ros/drops.py) and the
+frames missing from the input by their stamps.
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ class Diagnostics:
     def level_and_message(self, values: dict[str, str]) -> tuple[str, str]:
         """("OK" | "WARN" | "ERROR", one-line summary)."""
         silent_s = float(values["seconds_since_last_image"])
-        dropped = (
-            self._stats.failed + int(values["count_busy"]) + int(values["count_person_rejected"])
-        )
+        # frames replaced while the worker was busy are the newest-frame policy working (a camera
+        # faster than the node), so they are counted (count_busy) but do not raise WARN
+        dropped = self._stats.failed + int(values["count_person_rejected"])
         new_drops, self._dropped_before = dropped - self._dropped_before, dropped
         if self._stats.failure_ratio() > MOSTLY_DROPPED:
             return "ERROR", (

@@ -48,7 +48,12 @@ def test_report_publishes_one_status_with_the_values():
     assert values["frames_received"] == "3" and values["count_busy"] == "2"
     assert values["frames_processed"] == "5" and values["pose2d_ms_p50"] == "20.0"
     assert values["image_topic"] == "/camera/image" and values["count_bad_image"] == "0"
-    assert status.level == DiagnosticStatus.WARN  # 2 frames replaced since the last report
+    assert status.level == DiagnosticStatus.OK  # replaced frames are counted, not a warning
+    stats.frame_failed()
+    drops.report("bad_image", "bad image")
+    stats.frame_done({}, people=1)
+    diag.report()
+    assert last_status(node)[0].level == DiagnosticStatus.WARN  # a frame dropped since the last
     diag.report()
     assert last_status(node)[0].level == DiagnosticStatus.OK  # nothing new: back to OK
 
