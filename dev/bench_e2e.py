@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,40 +22,11 @@ import numpy as np
 
 from dev.dds_env import assert_isolated
 from dev.doc_sections import write_section
+from dev.node_process import start_node, stop_node
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
 DEFAULT_IMAGE = SHARED / "data" / "real_images" / "coco" / "000000000785.jpg"
-
-
-def start_node(log_path: Path, extra_params: list[str]) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pose3d_ros.ros.node",
-        "--ros-args",
-        "--params-file",
-        str(ROOT / "config" / "pose3d.yaml"),
-        "-r",
-        "image:=/bench/image",
-        "-r",
-        "camera_info:=/bench/camera_info",
-    ]
-    for p in extra_params:
-        cmd += ["-p", p]
-    return subprocess.Popen(
-        cmd, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def stop_node(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def run(args) -> dict:
@@ -200,7 +169,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     assert_isolated()
     args.node_log.parent.mkdir(parents=True, exist_ok=True)
-    proc = start_node(args.node_log, args.param)
+    proc = start_node(args.node_log, args.param, "bench")
     try:
         res = run(args)
     finally:

@@ -18,7 +18,6 @@ import argparse
 import datetime
 import os
 import platform
-import signal
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import numpy as np
 
 from dev.dds_env import assert_isolated
 from dev.doc_sections import write_section
+from dev.node_process import start_node, stop_node
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POSE3D_SHARED", ROOT / ".." / "shared"))
@@ -83,38 +83,6 @@ def group_rss_kib(pgid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
     return total
-
-
-def start_node(log_path: Path, extra_params: list[str]) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pose3d_ros.ros.node",
-        "--ros-args",
-        "--params-file",
-        str(ROOT / "config" / "pose3d.yaml"),
-        "-r",
-        "image:=/soak/image",
-        "-r",
-        "camera_info:=/soak/camera_info",
-    ]
-    for p in extra_params:
-        cmd += ["-p", p]
-    return subprocess.Popen(
-        cmd, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def stop_node(proc: subprocess.Popen) -> int:
-    """SIGINT, then SIGKILL after 15 s; the exit code (negative: killed)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode
 
 
 def run(args, proc: subprocess.Popen) -> dict:
@@ -347,7 +315,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     assert_isolated()
     args.node_log.parent.mkdir(parents=True, exist_ok=True)
-    proc = start_node(args.node_log, args.param)
+    proc = start_node(args.node_log, args.param, "soak")
     try:
         res = run(args, proc)
     finally:
