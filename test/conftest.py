@@ -4,7 +4,8 @@ Layout: test/unit (no ROS import at all), test/ros (ROS messages and the adapter
 test/integration (nodes and the player over DDS, real models and photos, the MediaPipe oracle,
 the model build), test/docs (README/docs consistency). Helpers shared by all of them live here in
 test/: factories.py (synthetic data and fakes), ros_harness.py (DDS processes and a test node),
-gpu_fakes.py (CUDA / TensorRT stand-ins); tests import them by name, never from each other.
+node_helpers.py (pose3d_node's argv, waits and body TFs for the integration tests), gpu_fakes.py
+(CUDA / TensorRT stand-ins); tests import them by name, never from each other.
 
 ROS fixtures need rclpy (the .venv from `make setup`) and an isolated DDS environment
 (scripts/isolated.sh, which `make test` uses). Without either they skip with the reason,
@@ -28,7 +29,7 @@ for _path in (TEST_DIR, TEST_DIR.parent):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from factories import SHARED_DIR  # noqa: E402
+from factories import SHARED_DIR, SKIER_JPG  # noqa: E402
 from ros_harness import RosProcess, TestNode, group_alive  # noqa: E402
 
 
@@ -57,6 +58,32 @@ def coco_images(shared_dir: Path) -> list[Path]:
     if not images:
         pytest.skip(f"no COCO sample images under {shared_dir}/data/real_images/coco")
     return images
+
+
+@pytest.fixture(scope="session")
+def engines_dir() -> Path:
+    """The folder with the three models pose3d_node loads; the test skips when one is missing."""
+    from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE, resolve_engines_dir
+
+    d = resolve_engines_dir("")
+    missing = [f for f in (DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE) if not (d / f).is_file()]
+    if missing:
+        pytest.skip(f"models missing in {d}: {missing} (make models)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def skier(shared_dir: Path):
+    """(H, W, 3) uint8 RGB photo of one skier and its 60 deg fallback-style intrinsics."""
+    import cv2
+
+    from pose3d_ros.core.types import CameraIntrinsics
+
+    if not SKIER_JPG.is_file():
+        pytest.skip(f"sample photo missing: {SKIER_JPG}")
+    rgb = cv2.cvtColor(cv2.imread(str(SKIER_JPG)), cv2.COLOR_BGR2RGB)
+    h, w = rgb.shape[:2]
+    return rgb, CameraIntrinsics.default_for(w, h, 60.0)
 
 
 @pytest.fixture(scope="session")

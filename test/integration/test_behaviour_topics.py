@@ -18,73 +18,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from factories import REPO_ROOT, SKIER_JPG
-from ros_harness import console_command
+from node_helpers import BASE_NS, FRAME, PERIOD_NS, stamp_ns_of, start_node, wait_node_ready
 
-FRAME = "camera_color_optical_frame"
 TIMEOUT_S = 20.0  # track_timeout_s given to the node: no track ends while a test looks at it
-PERIOD_NS = 200_000_000  # 5 Hz image stamps
-BASE_NS = 1_700_000_000 * 1_000_000_000
 BODY_LEAVES = ("skeleton2d", "roi", "position", "velocity", "joint_states", "urdf")
-
-
-@pytest.fixture(scope="module")
-def engines_dir() -> Path:
-    from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE, resolve_engines_dir
-
-    d = resolve_engines_dir("")
-    missing = [f for f in (DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE) if not (d / f).is_file()]
-    if missing:
-        pytest.skip(f"models missing in {d}: {missing} (make models)")
-    return d
-
-
-@pytest.fixture(scope="module")
-def skier(shared_dir):
-    import cv2
-
-    from pose3d_ros.core.types import CameraIntrinsics
-
-    if not SKIER_JPG.is_file():
-        pytest.skip(f"sample photo missing: {SKIER_JPG}")
-    rgb = cv2.cvtColor(cv2.imread(str(SKIER_JPG)), cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    return rgb, CameraIntrinsics.default_for(w, h, 60.0)
-
-
-def start_node(launch, engines_dir, *params: str):
-    argv = console_command("pose3d_node") + [
-        "--ros-args",
-        "--params-file",
-        str(REPO_ROOT / "config" / "pose3d.yaml"),
-        "-p",
-        f"engines_dir:={engines_dir}",
-        "-p",
-        f"track_timeout_s:={TIMEOUT_S}",
-    ]
-    for p in params:
-        argv += ["-p", p]
-    proc = launch(argv, "pose3d_node")
-    return proc
 
 
 def greeter_command() -> list[str]:
     """The installed console script, or its module where the venv predates it."""
     script = Path(sys.executable).parent / "pose3d_greeter"
     return [str(script)] if script.is_file() else [sys.executable, "-m", "pose3d_ros.tools.greeter"]
-
-
-def wait_node_ready(ros_node, proc, timeout_s=90.0):
-    from sensor_msgs.msg import Image
-
-    ok = ros_node.wait_for_subscribers(Image, "image", 1, timeout_s)
-    assert ok, f"node never subscribed (exit {proc.returncode}):\n{proc.output()}"
-
-
-def stamp_ns(header) -> int:
-    from pose3d_ros.ros.conversions import stamp_to_ns
-
-    return stamp_to_ns(header.stamp)
 
 
 def latched_qos():
@@ -116,8 +59,8 @@ def end_track(ros_node, rgb, intr, tracked, last_ns) -> int:
     for _ in range(12):
         s += PERIOD_NS
         ros_node.publish_frame(blank, intr, s, FRAME)
-        ros_node.wait_for(lambda: any(stamp_ns(m.header) == s for m in tracked.msgs), 10.0)
-        if any(stamp_ns(m.header) == s and not m.ids for m in tracked.msgs):
+        ros_node.wait_for(lambda: any(stamp_ns_of(m.header) == s for m in tracked.msgs), 10.0)
+        if any(stamp_ns_of(m.header) == s and not m.ids for m in tracked.msgs):
             return s
     raise AssertionError("the track never ended")
 
@@ -133,7 +76,7 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
 
     tracked = ros_node.collect(IdsList, "/humans/bodies/tracked")
     tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir)
+    proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     # frames only until an id is announced; nothing is published after that
@@ -141,7 +84,7 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
     ros_node.spin_for(1.0)  # any frame still in the node's hands is answered
     announced = [m for m in tracked.msgs if m.ids]
     (bid,) = {i for m in announced for i in m.ids}
-    last_ns = max(stamp_ns(m.header) for m in announced)
+    last_ns = max(stamp_ns_of(m.header) for m in announced)
     assert last_ns in stamps
 
     # only now subscribe, as a behaviour node does, with the publisher's QoS
@@ -169,7 +112,7 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
     assert {k: len(v) for k, v in got.items()} == {k: 1 for k in BODY_LEAVES}  # depth 1: the latest
     for leaf in BODY_LEAVES[:-1]:
         (msg,) = got[leaf]
-        assert stamp_ns(msg.header) == last_ns, leaf
+        assert stamp_ns_of(msg.header) == last_ns, leaf
         assert leaf in ("skeleton2d", "roi", "joint_states") or msg.header.frame_id == FRAME, leaf
 
     # position = body_<id>'s origin (mid-hip) in the optical frame; velocity finite, m/s
@@ -178,7 +121,7 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
         t
         for m in tf.msgs
         for t in m.transforms
-        if t.child_frame_id == f"body_{bid}" and stamp_ns(t.header) == last_ns
+        if t.child_frame_id == f"body_{bid}" and stamp_ns_of(t.header) == last_ns
     ]
     tr = body.transform.translation
     assert (pos.point.x, pos.point.y, pos.point.z) == pytest.approx((tr.x, tr.y, tr.z), abs=1e-9)
@@ -220,7 +163,9 @@ def test_robot_state_publisher_mode_publishes_only_body_frames(
 
     tracked = ros_node.collect(IdsList, "/humans/bodies/tracked")
     tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir, "joint_tf_publisher:=robot_state_publisher")
+    proc = start_node(
+        launch, engines_dir, "joint_tf_publisher:=robot_state_publisher", track_timeout_s=TIMEOUT_S
+    )
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     publish_until(ros_node, proc, rgb, intr, lambda: any(m.ids for m in tracked.msgs))
@@ -239,7 +184,7 @@ def test_greeter_looks_at_the_nearest_head_and_logs_found_and_lost(
     tracked = ros_node.collect(IdsList, "/humans/bodies/tracked")
     tf = ros_node.collect(TFMessage, "/tf")
     target = ros_node.collect(PointStamped, "/pose3d_greeter/attention_target")
-    proc = start_node(launch, engines_dir)
+    proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     greeter = launch(greeter_command(), "pose3d_greeter")
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
@@ -247,16 +192,16 @@ def test_greeter_looks_at_the_nearest_head_and_logs_found_and_lost(
     ros_node.spin_for(0.5)
     (bid,) = {i for m in tracked.msgs for i in m.ids}
     assert {m.header.frame_id for m in target.msgs} == {f"head_{bid}"}
-    assert {stamp_ns(m.header) for m in target.msgs} <= set(stamps)
+    assert {stamp_ns_of(m.header) for m in target.msgs} <= set(stamps)
     assert all((m.point.x, m.point.y, m.point.z) == (0.0, 0.0, 0.0) for m in target.msgs)
     # the frame the target names exists on /tf at the target's stamp
     heads = {
-        stamp_ns(t.header)
+        stamp_ns_of(t.header)
         for m in tf.msgs
         for t in m.transforms
         if t.child_frame_id == f"head_{bid}"
     }
-    assert stamp_ns(target.msgs[-1].header) in heads
+    assert stamp_ns_of(target.msgs[-1].header) in heads
 
     end_track(ros_node, rgb, intr, tracked, stamps[-1])
     deadline = time.monotonic() + 10.0

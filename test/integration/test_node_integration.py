@@ -4,98 +4,24 @@ models) and scripts/isolated.sh (make test); skips with the reason otherwise."""
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from factories import REPO_ROOT
+from node_helpers import (
+    BASE_NS,
+    FRAME,
+    PERIOD_NS,
+    all_finite,
+    body_tfs,
+    stamp_ns_of,
+    start_node,
+    wait_node_ready,
+)
 from pose3d_ros.ros.conversions import ns_to_stamp, stamp_to_ns
 from ros_harness import console_command
 
-FRAME = "camera_color_optical_frame"
 HRI = ("/humans/bodies/tracked",)
 TIMEOUT_S = 0.6  # track_timeout_s given to the node in these tests
-PERIOD_NS = 200_000_000  # 5 Hz image stamps
-BASE_NS = 1_700_000_000 * 1_000_000_000
-
-
-@pytest.fixture(scope="module")
-def engines_dir() -> Path:
-    from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE, resolve_engines_dir
-
-    d = resolve_engines_dir("")
-    missing = [f for f in (DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE) if not (d / f).is_file()]
-    if missing:
-        pytest.skip(f"models missing in {d}: {missing} (make models)")
-    return d
-
-
-@pytest.fixture(scope="module")
-def skier(shared_dir):
-    import cv2
-
-    from pose3d_ros.core.types import CameraIntrinsics
-
-    path = shared_dir / "data" / "real_images" / "coco" / "000000000785.jpg"
-    rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    return rgb, CameraIntrinsics.default_for(w, h, 60.0)
-
-
-def start_node(launch, engines_dir, *params: str):
-    argv = console_command("pose3d_node") + [
-        "--ros-args",
-        "--params-file",
-        str(REPO_ROOT / "config" / "pose3d.yaml"),
-        "-p",
-        f"engines_dir:={engines_dir}",
-        "-p",
-        f"track_timeout_s:={TIMEOUT_S}",
-    ]
-    for p in params:
-        argv += ["-p", p]
-    return launch(argv, "pose3d_node")
-
-
-def wait_node_ready(ros_node, proc, timeout_s=90.0):
-    from sensor_msgs.msg import Image
-
-    ok = ros_node.wait_for_subscribers(Image, "image", 1, timeout_s)
-    assert ok, f"node never subscribed (exit {proc.returncode}):\n{proc.output()}"
-
-
-def stamp_ns_of(header) -> int:
-    return stamp_to_ns(header.stamp)
-
-
-def body_tfs(tf_msgs, stamp_ns=None):
-    return [
-        t
-        for m in tf_msgs
-        for t in m.transforms
-        if t.child_frame_id.startswith("body_")
-        and (stamp_ns is None or stamp_ns_of(t.header) == stamp_ns)
-    ]
-
-
-def all_finite(tf_msgs) -> bool:
-    vals = [
-        v
-        for m in tf_msgs
-        for t in m.transforms
-        for v in (
-            t.transform.translation.x,
-            t.transform.translation.y,
-            t.transform.translation.z,
-            t.transform.rotation.x,
-            t.transform.rotation.y,
-            t.transform.rotation.z,
-            t.transform.rotation.w,
-        )
-    ]
-    return all(math.isfinite(v) for v in vals)
 
 
 def publish_and_wait(ros_node, tf, rgb, intr, stamp_ns, timeout_s=15.0) -> bool:
@@ -141,7 +67,7 @@ def test_photos_give_tf_markers_ids_and_the_track_ends(launch, ros_node, engines
     markers = ros_node.collect(MarkerArray, "/pose3d_node/markers")
     tracked = ros_node.collect(IdsList, "/humans/bodies/tracked")
     debug = ros_node.collect(Image, "/pose3d_node/debug_image")
-    proc = start_node(launch, engines_dir, "debug_image.max_fps:=0.0")
+    proc = start_node(launch, engines_dir, "debug_image.max_fps:=0.0", track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     stamps = first_result(
@@ -224,7 +150,7 @@ def test_bad_input_is_dropped_and_the_node_keeps_going(launch, ros_node, engines
     from pose3d_ros.ros.conversions import rgb_to_image
 
     tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir)
+    proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     pub = ros_node.publisher(Image, "image")
@@ -273,7 +199,7 @@ def test_output_recorded_to_mcap_and_decoded_back(launch, ros_node, engines_dir,
         "/humans/bodies/tracked": IdsList,
     }
     got = {t: ros_node.collect(ty, t) for t, ty in topics.items()}
-    proc = start_node(launch, engines_dir)
+    proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     last = first_result(
@@ -358,7 +284,7 @@ def test_runtime_parameters_validated_and_applied(launch, ros_node, engines_dir,
 
     tf = ros_node.collect(TFMessage, "/tf")
     markers = ros_node.collect(MarkerArray, "/pose3d_node/markers")
-    proc = start_node(launch, engines_dir)
+    proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     last = first_result(
@@ -393,7 +319,7 @@ def test_compressed_input(launch, ros_node, engines_dir, skier):
     from pose3d_ros.ros.conversions import intrinsics_to_camera_info
 
     tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir, "image_transport:=compressed")
+    proc = start_node(launch, engines_dir, "image_transport:=compressed", track_timeout_s=TIMEOUT_S)
     assert ros_node.wait_for_subscribers(CompressedImage, "image/compressed", 1, 90.0), (
         proc.output()
     )
@@ -438,7 +364,7 @@ def test_aligned_depth_sets_the_distance(launch, ros_node, engines_dir, skier):
     from pose3d_ros.ros.conversions import array_to_image
 
     tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir, "use_depth:=true")
+    proc = start_node(launch, engines_dir, "use_depth:=true", track_timeout_s=TIMEOUT_S)
     assert ros_node.wait_for_subscribers(Image, "depth", 1, 90.0), proc.output()
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
@@ -466,7 +392,7 @@ def test_nan_intrinsics_and_tiny_frames_are_handled(launch, ros_node, engines_di
     from pose3d_ros.ros.conversions import intrinsics_to_camera_info, rgb_to_image
 
     tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir)
+    proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     img_pub, info_pub = (

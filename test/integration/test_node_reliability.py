@@ -9,7 +9,6 @@ models) and scripts/isolated.sh (make test); skips with the reason otherwise.
 from __future__ import annotations
 
 import importlib.util
-import math
 import signal
 import struct
 import sys
@@ -22,83 +21,25 @@ import numpy as np
 import pytest
 import yaml
 
-from factories import REPO_ROOT, SKIER_JPG
+from factories import REPO_ROOT
+from node_helpers import (
+    BASE_NS,
+    FRAME,
+    PERIOD_NS,
+    READY_S,
+    all_finite,
+    body_tfs,
+    node_argv,
+    params,
+    wait_subscribed,
+)
 from ros_harness import console_command
 
-FRAME = "camera_color_optical_frame"
-PERIOD_NS = 200_000_000  # 5 Hz image stamps
-BASE_NS = 1_700_000_000 * 1_000_000_000
-READY_S = 90.0  # model loading on a loaded 2-CPU machine
 WAIT_S = 30.0
 MIB = 1024 * 1024
 
 
 # -------------------------------------------------------- fixtures and helpers
-
-
-@pytest.fixture(scope="module")
-def engines_dir() -> Path:
-    from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE, resolve_engines_dir
-
-    d = resolve_engines_dir("")
-    missing = [f for f in (DETECTOR_FILE, LANDMARK_FILE, LIFTER_FILE) if not (d / f).is_file()]
-    if missing:
-        pytest.skip(f"models missing in {d}: {missing} (make models)")
-    return d
-
-
-@pytest.fixture(scope="module")
-def skier(shared_dir):
-    """(H, W, 3) uint8 RGB photo of one skier and its 60 deg fallback-style intrinsics."""
-    import cv2
-
-    from pose3d_ros.core.types import CameraIntrinsics
-
-    rgb = cv2.cvtColor(cv2.imread(str(SKIER_JPG)), cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    return rgb, CameraIntrinsics.default_for(w, h, 60.0)
-
-
-def node_argv(engines_dir, *args: str, params_file: bool = True) -> list[str]:
-    argv = console_command("pose3d_node") + ["--ros-args"]
-    if params_file:
-        argv += ["--params-file", str(REPO_ROOT / "config" / "pose3d.yaml")]
-    return argv + ["-p", f"engines_dir:={engines_dir}", *args]
-
-
-def params(*values: str) -> list[str]:
-    return [a for v in values for a in ("-p", v)]
-
-
-def wait_subscribed(ros_node, proc, msg_type, topic: str) -> None:
-    ok = ros_node.wait_for_subscribers(msg_type, topic, 1, READY_S)
-    assert ok, f"node never subscribed to {topic} (exit {proc.returncode}):\n{proc.output()}"
-
-
-def body_tfs(tf_msgs, stamp_ns=None):
-    from pose3d_ros.ros.conversions import stamp_to_ns
-
-    return [
-        t
-        for m in tf_msgs
-        for t in m.transforms
-        if t.child_frame_id.startswith("body_")
-        and (stamp_ns is None or stamp_to_ns(t.header.stamp) == stamp_ns)
-    ]
-
-
-def all_finite(tf_msgs) -> bool:
-    return all(
-        math.isfinite(v)
-        for m in tf_msgs
-        for t in m.transforms
-        for v in (
-            t.transform.translation.x,
-            t.transform.translation.y,
-            t.transform.translation.z,
-            t.transform.rotation.w,
-        )
-    )
 
 
 def answered(ros_node, tf, publish, start_ns: int, proc, timeout_s: float = READY_S) -> list[int]:

@@ -1,6 +1,6 @@
 """The test tree's own rules: tests live in a folder by kind, import helpers only from the shared
-modules in test/ (factories, ros_harness, gpu_fakes), never from each other, and test/unit never
-imports ROS. Read with ast, so a lazy import inside a function counts too.
+modules in test/ (factories, ros_harness, node_helpers, gpu_fakes), never from each other, and
+test/unit never imports ROS. Read with ast, so a lazy import inside a function counts too.
 """
 
 import ast
@@ -71,7 +71,7 @@ def test_unit_tests_import_no_ros():
 
 
 def test_shared_helpers_import_no_ros_at_module_level():
-    for name in ("factories.py", "gpu_fakes.py"):
+    for name in ("factories.py", "gpu_fakes.py", "node_helpers.py"):
         tree = ast.parse((TEST_DIR / name).read_text())
         top_level = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
         mods = [a.name for n in top_level if isinstance(n, ast.Import) for a in n.names]

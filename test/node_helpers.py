@@ -1,0 +1,90 @@
+"""Helpers for the integration tests that run pose3d_node in its own process over real DDS: the
+node's argv, start-up waits, stamps and the body TFs it publishes.
+
+ROS imports stay inside the functions, so importing this module never needs ROS (test/unit may
+still not use it: its functions do). Timeouts are generous: these tests also run on a loaded
+2-CPU machine and wait for conditions, never on elapsed wall-clock time.
+"""
+
+from __future__ import annotations
+
+import math
+
+from factories import REPO_ROOT
+
+FRAME = "camera_color_optical_frame"
+PERIOD_NS = 200_000_000  # 5 Hz image stamps
+BASE_NS = 1_700_000_000 * 1_000_000_000  # first image stamp, ns since the epoch
+READY_S = 90.0  # model loading on a loaded 2-CPU machine
+
+
+def node_argv(engines_dir, *args: str, params_file: bool = True) -> list[str]:
+    """pose3d_node's command line: config/pose3d.yaml (unless params_file is False), the models
+    in engines_dir, then the ROS arguments `args` as given."""
+    from ros_harness import console_command
+
+    argv = console_command("pose3d_node") + ["--ros-args"]
+    if params_file:
+        argv += ["--params-file", str(REPO_ROOT / "config" / "pose3d.yaml")]
+    return argv + ["-p", f"engines_dir:={engines_dir}", *args]
+
+
+def params(*values: str) -> list[str]:
+    """["-p", v] for each "name:=value" in values."""
+    return [a for v in values for a in ("-p", v)]
+
+
+def start_node(launch, engines_dir, *param_values: str, track_timeout_s: float):
+    """Launch pose3d_node (the `launch` fixture) with track_timeout_s and the "name:=value"
+    parameters in param_values; returns its RosProcess."""
+    argv = node_argv(engines_dir, *params(f"track_timeout_s:={track_timeout_s}", *param_values))
+    return launch(argv, "pose3d_node")
+
+
+def wait_subscribed(ros_node, proc, msg_type, topic: str, timeout_s: float = READY_S) -> None:
+    """Spin until the node subscribes to topic; fails with the node's output otherwise."""
+    ok = ros_node.wait_for_subscribers(msg_type, topic, 1, timeout_s)
+    assert ok, f"node never subscribed to {topic} (exit {proc.returncode}):\n{proc.output()}"
+
+
+def wait_node_ready(ros_node, proc, timeout_s: float = READY_S) -> None:
+    """wait_subscribed() on the node's "image" topic: the models are loaded."""
+    from sensor_msgs.msg import Image
+
+    wait_subscribed(ros_node, proc, Image, "image", timeout_s)
+
+
+def stamp_ns_of(header) -> int:
+    """A std_msgs Header's stamp in ns."""
+    from pose3d_ros.ros.conversions import stamp_to_ns
+
+    return stamp_to_ns(header.stamp)
+
+
+def body_tfs(tf_msgs, stamp_ns=None):
+    """The body_<id> transforms in tf_msgs (TFMessages), only those stamped stamp_ns if given."""
+    return [
+        t
+        for m in tf_msgs
+        for t in m.transforms
+        if t.child_frame_id.startswith("body_")
+        and (stamp_ns is None or stamp_ns_of(t.header) == stamp_ns)
+    ]
+
+
+def all_finite(tf_msgs) -> bool:
+    """Every translation (m) and rotation component of every transform in tf_msgs is finite."""
+    return all(
+        math.isfinite(v)
+        for m in tf_msgs
+        for t in m.transforms
+        for v in (
+            t.transform.translation.x,
+            t.transform.translation.y,
+            t.transform.translation.z,
+            t.transform.rotation.x,
+            t.transform.rotation.y,
+            t.transform.rotation.z,
+            t.transform.rotation.w,
+        )
+    )
