@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.lifting import N_JOINTS, normalise_2d
+from pose3d_ros.core.lifting import N_JOINTS, camera_features
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import InputError
 
@@ -68,17 +68,7 @@ class NNBaseline:
         self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
     ) -> np.ndarray:
         """(N, 17, 2) px + (N, 17) conf -> (N, 17, 3) m root-relative camera optical frame."""
-        j = np.asarray(joints2d_px)
-        if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2):
-            raise InputError(f"joints2d_px must be (N, 17, 2), got {j.shape}")
-        feats = normalise_2d(
-            j,
-            conf,
-            np.array([intrinsics.fx_px, intrinsics.fy_px]),
-            np.array([intrinsics.cx_px, intrinsics.cy_px]),
-            self._conf_min,
-        )
-        return self.lift_features(feats)
+        return self.lift_features(camera_features(joints2d_px, conf, intrinsics, self._conf_min))
 
     def lift_features(self, features: np.ndarray) -> np.ndarray:
         """(Q, 54) features (per-sample cameras already applied) -> (Q, 17, 3) m."""

@@ -79,6 +79,22 @@ def normalise_2d(
     return feats.astype(np.float32)
 
 
+def camera_features(
+    joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics, conf_min: float
+) -> np.ndarray:
+    """(N, 17, 2) px + (N, 17) conf seen by one camera -> (N, 54) features (normalise_2d)."""
+    j = np.asarray(joints2d_px)
+    if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2):
+        raise InputError(f"joints2d_px must be (N, 17, 2), got {j.shape}")
+    return normalise_2d(
+        j,
+        conf,
+        np.array([intrinsics.fx_px, intrinsics.fy_px]),
+        np.array([intrinsics.cx_px, intrinsics.cy_px]),
+        conf_min,
+    )
+
+
 def rel_from_output(out: np.ndarray) -> np.ndarray:
     """(N, 48) network output -> (N, 17, 3) metres with the pelvis (joint 0) at the origin."""
     out = np.asarray(out, dtype=np.float64).reshape(-1, N_JOINTS - 1, 3)
@@ -114,18 +130,9 @@ class Lifter:
         self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics
     ) -> np.ndarray:
         """(N, 17, 2) px + (N, 17) conf -> (N, 17, 3) m, root-relative, camera optical frame."""
-        j = np.asarray(joints2d_px)
-        if j.ndim != 3 or j.shape[1:] != (N_JOINTS, 2):
-            raise InputError(f"joints2d_px must be (N, 17, 2), got {j.shape}")
-        if j.shape[0] == 0:
+        feats = camera_features(joints2d_px, conf, intrinsics, self._conf_min)
+        if feats.shape[0] == 0:
             return np.zeros((0, N_JOINTS, 3))
-        feats = normalise_2d(
-            j,
-            conf,
-            np.array([intrinsics.fx_px, intrinsics.fy_px]),
-            np.array([intrinsics.cx_px, intrinsics.cy_px]),
-            self._conf_min,
-        )
         return self.lift_features(feats)
 
     def lift_features(self, features: np.ndarray) -> np.ndarray:

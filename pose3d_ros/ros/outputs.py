@@ -148,17 +148,21 @@ class Outputs:
         every output.
         image_size_px: (width, height) of the image the people were found in (None with no
         people)."""
-        published, tfs = [], []
+        posed, tfs = [], []  # (person, its body pose), computed once for TF and REP-155
         with_joints = settings.joint_tf_publisher == "node"
         for p in people:
             try:
-                tfs.extend(
-                    transforms.person_transforms(p, header.frame_id, header.stamp, with_joints)
-                )
+                pose = body_pose(p.joints3d_m)
             except InputError as e:
                 self._log.warning(f"person {p.track_id} skipped: {e}", throttle_duration_sec=5.0)
                 continue
-            published.append(p)
+            posed.append((p, pose))
+            tfs.extend(
+                transforms.body_transforms(
+                    p.track_id, pose, header.frame_id, header.stamp, with_joints
+                )
+            )
+        published = [p for p, _ in posed]
         if settings.publish_tf:
             self._tf.send(tfs)
         if settings.publish_markers:
@@ -175,11 +179,10 @@ class Outputs:
             if ms:
                 self._markers.publish(markers.marker_array(ms))
         if self._rep155:
-            self._end_bodies(
-                ended
-            )  # also while publish_rep155 is off: no publisher outlives its track
+            # also while publish_rep155 is off: no publisher outlives its track
+            self._end_bodies(ended)
             if settings.publish_rep155:
-                self._publish_rep155(published, active_ids, header, image_size_px)
+                self._publish_rep155(posed, active_ids, header, image_size_px)
         return published
 
     def _end_bodies(self, ended) -> None:
@@ -189,16 +192,15 @@ class Outputs:
                 topics.destroy()
         self._velocities.end(ended)
 
-    def _publish_rep155(self, people, active_ids, header, size_px) -> None:
+    def _publish_rep155(self, posed, active_ids, header, size_px) -> None:
         """Per-body topics first (creating a new body's publishers), then the ids: only ids whose
-        topics exist are announced."""
+        topics exist are announced. posed: [(person, its body pose)]."""
         stamp_ns = conversions.stamp_to_ns(header.stamp)
-        for p in people:
+        for p, pose in posed:
             w, h = size_px
             topics = self._bodies.get(p.track_id)
             if topics is None:
                 topics = self._bodies[p.track_id] = BodyTopics(self._node, p.track_id)
-            pose = body_pose(p.joints3d_m)  # defined: person_transforms accepted this person
             velocity_mps = self._velocities.update(p.track_id, stamp_ns, pose.origin_m)
             topics.skeleton2d.publish(rep155.skeleton2d(p, w, h, header))
             topics.roi.publish(rep155.roi(p, w, h, header))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.body_frame import body_pose
+from pose3d_ros.core.body_frame import BodyPose, body_pose
 from pose3d_ros.core.types import Person
 from pose3d_ros.ros import naming
 
@@ -35,12 +35,20 @@ def person_transforms(person: Person, parent_frame: str, stamp, with_joints: boo
     Raises InputError (from body_pose) for a non-finite or degenerate skeleton: nothing is
     published.
     """
-    pose = body_pose(person.joints3d_m)
-    body = naming.body_frame(person.track_id)
+    return body_transforms(
+        person.track_id, body_pose(person.joints3d_m), parent_frame, stamp, with_joints
+    )
+
+
+def body_transforms(
+    body_id: str, pose: BodyPose, parent_frame: str, stamp, with_joints: bool = True
+) -> list:
+    """person_transforms for a body pose the caller already has (core/body_frame.body_pose)."""
+    body = naming.body_frame(body_id)
     out = [_transform(parent_frame, body, stamp, pose.origin_m, pose.quat_xyzw)]
     if not with_joints:
         return out
     identity = np.array([0.0, 0.0, 0.0, 1.0])
     for j, xyz in enumerate(pose.joints_body_m):
-        out.append(_transform(body, naming.joint_frame(j, person.track_id), stamp, xyz, identity))
+        out.append(_transform(body, naming.joint_frame(j, body_id), stamp, xyz, identity))
     return out
