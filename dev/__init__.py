@@ -11,11 +11,14 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
 - lifter training: `train_lifter` (needs torch, requirements/train.txt), `lifter_data` (CMU mocap,
   virtual cameras, noise; numpy), `lifter_onnx` (BN folding, ONNX writing);
 - benchmarks: `bench` (runs the three below; `make bench`), `bench2d`, `bench_lifter`, `bench_e2e`,
-  `timing` (the shared timing helper);
+  `soak` (10 min over DDS: RSS, drops, latency), `timing` (the shared timing helper),
+  `node_process` (starts and stops pose3d_node for bench_e2e and soak);
 - MediaPipe oracle: `mediapipe_oracle` (a script run by .venv-mediapipe's interpreter),
   `oracle_client` (runs it from .venv, finds ../shared);
-- GPU: `gpu_check` (every installed GPU backend against the CPU one on the sample clip);
+- GPU: `gpu_check` (every installed GPU backend against the CPU one on the sample clip),
+  `tracking_sensitivity` (how far ROI tracking carries a tiny model-output difference);
 - maintenance: `check_conversion` (our ONNX models vs the TFLite interpreter), `record_demo`
-  (the recorder of `make demo`), `doc_sections` (rewrites one marked section of a docs page),
+  (the recorder of `make demo`), `compare_demo` (do two demo runs see the same people),
+  `doc_sections` (rewrites one marked section of a docs page),
   `dds_env` (DDS isolation checks used by the tests, the demo and bench_e2e).
 """
