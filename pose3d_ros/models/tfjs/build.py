@@ -1,0 +1,199 @@
+"""Make engines/movenet_*.onnx: npm tarball -> verified TF.js files -> own converter -> ONNX.
+
+Idempotent like the BlazePose build (models/build.py): engines/movenet_manifest.json records the
+package, the converter's version and source hash, each model's input size and the ONNX files'
+sha256; a run whose manifest still matches does no work. Files are written atomically. The
+TF.js files are unpacked into a temporary folder and deleted after the conversion.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pose3d_ros.errors import ModelError
+from pose3d_ros.models.tfjs import convert as convert_mod
+from pose3d_ros.models.tfjs.npm_package import (
+    MOVENET_MULTIPOSE,
+    MOVENET_THUNDER,
+    NPM_PACKAGE,
+    NPM_VERSION,
+    TARBALL_SHA256,
+    TfjsSource,
+    extract_sources,
+    fetch_tarball,
+    sha256_file,
+)
+
+MANIFEST_NAME = "movenet_manifest.json"
+MANIFEST_FORMAT = 1
+# MoveNet MultiPose's design size is 256 on the long side (H, W multiples of 32); the product
+# letterboxes any frame into a 256 x 256 square (core/pose2d/movenet.py).
+DEFAULT_SIZES = {MOVENET_MULTIPOSE.name: (256, 256), MOVENET_THUNDER.name: (256, 256)}
+
+
+def onnx_file_name(source_name: str) -> str:
+    """engines/ file name of a converted model: movenet-multipose -> movenet_multipose.onnx."""
+    return source_name.replace("-", "_") + ".onnx"
+
+
+@dataclass(frozen=True)
+class MovenetBuildOptions:
+    """Where to write and cache, an explicit tarball (offline), which models, whether to redo."""
+
+    engines_dir: Path
+    cache_dir: Path
+    tarball: Path | None = None
+    force: bool = False
+    sources: tuple[TfjsSource, ...] = (MOVENET_MULTIPOSE,)
+    sizes: dict = field(default_factory=lambda: dict(DEFAULT_SIZES))
+
+
+def converter_source_sha256() -> str:
+    """sha256 over the converter's source files: a change makes old ONNX files stale."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in (
+        "graph.py",
+        "weights.py",
+        "reference.py",
+        "builder.py",
+        "onnx_emit.py",
+        "convert.py",
+    ):
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    return h.hexdigest()
+
+
+def _wanted(opts: MovenetBuildOptions) -> dict[str, dict]:
+    return {
+        s.name: {
+            "file": onnx_file_name(s.name),
+            "input_hw": list(opts.sizes[s.name]),
+            "json_sha256": s.json_sha256,
+            "bin_sha256": s.bin_sha256,
+        }
+        for s in opts.sources
+    }
+
+
+def manifest_is_current(engines_dir: Path, manifest: dict | None, wanted: dict) -> bool:
+    """True when `manifest` was made by this converter for exactly `wanted` and the files are
+    intact."""
+    if not manifest or manifest.get("format") != MANIFEST_FORMAT:
+        return False
+    conv = manifest.get("converter", {})
+    if (
+        conv.get("version") != convert_mod.CONVERTER_VERSION
+        or conv.get("source_sha256") != converter_source_sha256()
+    ):
+        return False
+    models = manifest.get("models", {})
+    for name, want in wanted.items():
+        entry = models.get(name, {})
+        if any(entry.get(k) != v for k, v in want.items()):
+            return False
+        path = Path(engines_dir) / want["file"]
+        if not path.is_file() or sha256_file(path) != entry.get("onnx_sha256"):
+            return False
+    return True
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _smoke_test(onnx_bytes: bytes, hw: tuple[int, int]) -> None:
+    """One ONNX Runtime run on a black frame (skipped without onnxruntime)."""
+    try:
+        import numpy as np
+        import onnxruntime as ort
+    except ImportError:
+        return
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    inp = session.get_inputs()[0]
+    out = session.run(None, {inp.name: np.zeros((1, *hw, 3), np.int32)})[0]
+    if not np.isfinite(out).all():
+        raise ModelError("converted MoveNet gives non-finite output on a black frame")
+
+
+def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
+    """Ensure engines_dir holds the converted MoveNet models and a current manifest; returns it."""
+    engines_dir = Path(opts.engines_dir)
+    wanted = _wanted(opts)
+    manifest_path = engines_dir / MANIFEST_NAME
+    try:
+        current = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        current = None
+    if not opts.force and manifest_is_current(engines_dir, current, wanted):
+        log(f"[1/1] {manifest_path} is current; nothing to do")
+        return current
+    steps = 2 + len(opts.sources)
+    log(f"[1/{steps}] locating the npm package {NPM_PACKAGE}@{NPM_VERSION}")
+    tarball = (
+        Path(opts.tarball)
+        if opts.tarball
+        else fetch_tarball(Path(opts.cache_dir), log=lambda m: log("      " + m))
+    )
+    if not tarball.is_file():
+        raise ModelError(f"npm tarball not found: {tarball}")
+    engines_dir.mkdir(parents=True, exist_ok=True)
+    models = {}
+    with tempfile.TemporaryDirectory(prefix="pose3d_tfjs_") as tmp:
+        names = ", ".join(s.name for s in opts.sources)
+        log(f"[2/{steps}] extracting and verifying {names} from {tarball.name}")
+        extract_sources(tarball, opts.sources, Path(tmp))
+        for k, src in enumerate(opts.sources, start=3):
+            want = wanted[src.name]
+            hw = tuple(want["input_hw"])
+            log(
+                f"[{k}/{steps}] converting {src.name} (TF.js graph, input {hw[0]}x{hw[1]}) "
+                f"-> {want['file']}"
+            )
+            model = convert_mod.convert_file(Path(tmp) / f"{src.name}.json", hw)
+            onnx_bytes = model.SerializeToString(deterministic=True)
+            _smoke_test(onnx_bytes, hw)
+            _write_atomic(engines_dir / want["file"], onnx_bytes)
+            models[src.name] = {
+                **want,
+                "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+                "onnx_bytes": len(onnx_bytes),
+                "input": {
+                    "name": model.graph.input[0].name,
+                    "dtype": "int32",
+                    "layout": "NHWC RGB 0-255",
+                },
+                "output": {"name": model.graph.output[0].name},
+            }
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "generated_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+        "source": {
+            "package": f"{NPM_PACKAGE}@{NPM_VERSION}",
+            "tarball_sha256": TARBALL_SHA256,
+            "license": "package MIT; MoveNet weights Apache-2.0 (Google, TF Hub)",
+        },
+        "converter": {
+            "name": convert_mod.PRODUCER,
+            "version": convert_mod.CONVERTER_VERSION,
+            "opset": convert_mod.OPSET,
+            "source_sha256": converter_source_sha256(),
+        },
+        "models": models,
+    }
+    _write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+    log(
+        f"done: wrote {', '.join(m['file'] for m in models.values())} and {MANIFEST_NAME} "
+        f"in {engines_dir}"
+    )
+    return manifest
