@@ -48,6 +48,16 @@ def urdf_topic(body_id: str) -> str:
     return f"/humans/bodies/{body_id}/urdf"
 
 
+def posture_topic(body_id: str) -> str:
+    """hri_msgs/BodyPosture: standing, sitting, crouching, laying or other."""
+    return f"/humans/bodies/{body_id}/posture"
+
+
+def gesture_topic(body_id: str) -> str:
+    """hri_msgs/Gesture: waving, hands raised, hands on face, arms crossed or other."""
+    return f"/humans/bodies/{body_id}/gesture"
+
+
 TRANSLATION_AXES = ("x", "y", "z")
 
 

@@ -17,6 +17,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from pose3d_ros.core.behaviour import BehaviourTracker
 from pose3d_ros.core.body_frame import body_pose
 from pose3d_ros.core.types import Person
 from pose3d_ros.core.velocity import TrackVelocities
@@ -74,7 +75,7 @@ class BodyTopics:
 
     def __init__(self, node, body_id: str):
         from geometry_msgs.msg import PointStamped, TwistStamped
-        from hri_msgs.msg import NormalizedRegionOfInterest2D, Skeleton2D
+        from hri_msgs.msg import BodyPosture, Gesture, NormalizedRegionOfInterest2D, Skeleton2D
         from sensor_msgs.msg import JointState
         from std_msgs.msg import String
 
@@ -94,6 +95,8 @@ class BodyTopics:
         self.joint_states = node.create_publisher(
             JointState, naming.joint_states_topic(body_id), BODY_QOS
         )
+        self.posture = node.create_publisher(BodyPosture, naming.posture_topic(body_id), BODY_QOS)
+        self.gesture = node.create_publisher(Gesture, naming.gesture_topic(body_id), BODY_QOS)
         self.urdf = node.create_publisher(String, naming.urdf_topic(body_id), BODY_QOS)
         self.urdf.publish(rep155.urdf(body_id))
 
@@ -104,6 +107,8 @@ class BodyTopics:
             self.position,
             self.velocity,
             self.joint_states,
+            self.posture,
+            self.gesture,
             self.urdf,
         ):
             self._node.destroy_publisher(pub)
@@ -129,6 +134,7 @@ class Outputs:
             )
         self._bodies: dict[str, BodyTopics] = {}
         self._velocities = TrackVelocities()
+        self._behaviours = BehaviourTracker()
         if self._rep155:
             from hri_msgs.msg import IdsList
 
@@ -191,6 +197,7 @@ class Outputs:
             if topics is not None:
                 topics.destroy()
         self._velocities.end(ended)
+        self._behaviours.end(ended)
 
     def _publish_rep155(self, posed, active_ids, header, size_px) -> None:
         """Per-body topics first (creating a new body's publishers), then the ids: only ids whose
@@ -207,6 +214,9 @@ class Outputs:
             topics.position.publish(rep155.position(pose.origin_m, header))
             topics.velocity.publish(rep155.velocity(velocity_mps, header))
             topics.joint_states.publish(rep155.joint_state(pose.joints_body_m, p.track_id, header))
+            behaviour = self._behaviours.update(p.track_id, stamp_ns, p.joints3d_m, p.joints3d_conf)
+            topics.posture.publish(rep155.body_posture(behaviour.posture, header))
+            topics.gesture.publish(rep155.gesture(behaviour.gesture, header))
         self._tracked.publish(rep155.ids_list([i for i in active_ids if i in self._bodies], header))
 
     def debug_wanted(self, max_fps: float) -> bool:

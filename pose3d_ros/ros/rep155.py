@@ -1,5 +1,5 @@
 """REP-155 (ROS4HRI) messages: tracked body ids, normalised 2D skeletons (COCO-18), ROIs, and per
-body position, velocity, joint states and URDF.
+body position, velocity, joint states, URDF, posture and gesture.
 
 hri_msgs is imported lazily: `available()` is False where it is not installed, and the node then
 skips these topics with one warning.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pose3d_ros.core.behaviour import Gesture, Posture
 from pose3d_ros.core.geometry import points_box
 from pose3d_ros.core.skeleton import blazepose_to_coco18
 from pose3d_ros.core.types import Person
@@ -102,3 +103,31 @@ def urdf(body_id: str):
     from std_msgs.msg import String
 
     return String(data=body_urdf(body_id))
+
+
+def body_posture(posture: Posture, header):
+    """hri_msgs/BodyPosture; UNDEFINED (skeleton not trusted) is sent as OTHER."""
+    from hri_msgs.msg import BodyPosture
+
+    codes = {
+        Posture.STANDING: BodyPosture.STANDING,
+        Posture.SITTING: BodyPosture.SITTING,
+        Posture.CROUCHING: BodyPosture.CROUCHING,
+        Posture.LAYING: BodyPosture.LAYING,
+    }
+    return BodyPosture(header=header, posture=codes.get(posture, BodyPosture.OTHER))
+
+
+def gesture(label: Gesture, header):
+    """hri_msgs/Gesture; UNDEFINED (skeleton not trusted) is sent as OTHER."""
+    from hri_msgs.msg import Gesture as GestureMsg
+
+    codes = {
+        Gesture.HANDS_ON_FACE: GestureMsg.HANDS_ON_FACE,
+        Gesture.ARMS_CROSSED: GestureMsg.ARMS_CROSSED,
+        Gesture.LEFT_HAND_RAISED: GestureMsg.LEFT_HAND_RAISED,
+        Gesture.RIGHT_HAND_RAISED: GestureMsg.RIGHT_HAND_RAISED,
+        Gesture.BOTH_HANDS_RAISED: GestureMsg.BOTH_HANDS_RAISED,
+        Gesture.WAVING: GestureMsg.WAVING,
+    }
+    return GestureMsg(header=header, gesture=codes.get(label, GestureMsg.OTHER))

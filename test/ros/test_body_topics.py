@@ -11,13 +11,16 @@ import pytest
 pytest.importorskip("hri_msgs.msg", reason="needs ROS 2 message packages (.venv)")
 
 from builtin_interfaces.msg import Time  # noqa: E402
+from hri_msgs.msg import BodyPosture  # noqa: E402
+from hri_msgs.msg import Gesture as GestureMsg  # noqa: E402
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from factories import FakeNode, make_person  # noqa: E402
 from factories import canonical_skeleton_m as canonical_skeleton  # noqa: E402
+from pose3d_ros.core.behaviour import Gesture, Posture  # noqa: E402
 from pose3d_ros.core.body_frame import body_pose, quat_xyzw_to_rotation  # noqa: E402
-from pose3d_ros.core.skeleton import H36M_TO_ROS4HRI  # noqa: E402
+from pose3d_ros.core.skeleton import H36M_JOINTS, H36M_TO_ROS4HRI  # noqa: E402
 from pose3d_ros.ros import naming, rep155, transforms  # noqa: E402
 from pose3d_ros.ros.body_urdf import body_urdf  # noqa: E402
 from pose3d_ros.ros.outputs import BODY_QOS, Outputs  # noqa: E402
@@ -56,6 +59,8 @@ def person(tid="abcde", shift_m=(0.2, 0.1, 3.0)):
 
 def test_topic_names():
     assert naming.position_topic("abcde") == "/humans/bodies/abcde/position"
+    assert naming.posture_topic("abcde") == "/humans/bodies/abcde/posture"
+    assert naming.gesture_topic("abcde") == "/humans/bodies/abcde/gesture"
     assert naming.velocity_topic("abcde") == "/humans/bodies/abcde/velocity"
     assert naming.joint_states_topic("abcde") == "/humans/bodies/abcde/joint_states"
     assert naming.urdf_topic("abcde") == "/humans/bodies/abcde/urdf"
@@ -186,7 +191,16 @@ def test_body_topics_exist_and_publish_before_the_id_is_announced():
     topics = [t for t, _ in node.published]
     body = [
         f"/humans/bodies/abcde/{leaf}"
-        for leaf in ("urdf", "skeleton2d", "roi", "position", "velocity", "joint_states")
+        for leaf in (
+            "urdf",
+            "skeleton2d",
+            "roi",
+            "position",
+            "velocity",
+            "joint_states",
+            "posture",
+            "gesture",
+        )
     ]
     assert topics == body + ["/humans/bodies/tracked"]  # the URDF first, the id last
     for topic in body:
@@ -197,6 +211,9 @@ def test_body_topics_exist_and_publish_before_the_id_is_announced():
     msgs = dict(node.published)
     v = msgs["/humans/bodies/abcde/velocity"].twist.linear
     assert (v.x, v.y, v.z) == (0.0, 0.0, 0.0)  # a track's first frame
+    posture, gesture = msgs["/humans/bodies/abcde/posture"], msgs["/humans/bodies/abcde/gesture"]
+    assert (posture.posture, gesture.gesture) == (BodyPosture.STANDING, GestureMsg.OTHER)
+    assert posture.header == header_at(10) and gesture.header == header_at(10)
 
     # 0.5 s later the body moved 0.25 m away: velocity from the smoothed positions over the stamps
     node.published.clear()
@@ -226,7 +243,16 @@ def test_ids_without_topics_are_not_announced_and_ended_bodies_lose_their_topics
     out.publish([], ("abcde",), (), header_at(12), None, settings(publish_rep155=False))
     assert sorted(node.destroyed) == sorted(
         f"/humans/bodies/abcde/{leaf}"
-        for leaf in ("skeleton2d", "roi", "position", "velocity", "joint_states", "urdf")
+        for leaf in (
+            "skeleton2d",
+            "roi",
+            "position",
+            "velocity",
+            "joint_states",
+            "posture",
+            "gesture",
+            "urdf",
+        )
     )
 
 
@@ -249,3 +275,33 @@ def test_robot_state_publisher_mode_sends_only_body_frames():
         [person()], (), ("abcde",), header_at(11), (640, 480), settings(publish_markers=False)
     )
     assert len(sent) == 18
+
+
+def test_posture_and_gesture_messages_carry_the_hri_msgs_constants():
+    for label in Posture:
+        msg = rep155.body_posture(label, HEADER)
+        assert msg.header == HEADER
+        want = "OTHER" if label == Posture.UNDEFINED else label.name
+        assert msg.posture == getattr(BodyPosture, want), label
+    for label in Gesture:
+        msg = rep155.gesture(label, HEADER)
+        assert msg.header == HEADER
+        want = "OTHER" if label == Gesture.UNDEFINED else label.name
+        assert msg.gesture == getattr(GestureMsg, want), label
+
+
+def test_gesture_topic_follows_the_skeleton_and_ends_with_the_track():
+    node = RecordingNode()
+    out = Outputs(node, publish_rep155=True)
+    s = settings(publish_tf=False, publish_markers=False)
+    body = canonical_skeleton()
+    wrists = [H36M_JOINTS.index("l_wrist"), H36M_JOINTS.index("r_wrist")]
+    body[wrists] = [(0.05, 0.2, 0.95), (0.05, -0.2, 0.95)]  # both above the head
+    rot = np.column_stack([[0, 0, -1], [1, 0, 0], [0, -1, 0]]).astype(float)
+    raised = dataclasses.replace(person(), joints3d_m=body @ rot.T + np.array([0.2, 0.1, 3.0]))
+    out.publish([raised], (), ("abcde",), header_at(10), (640, 480), s)
+    msgs = dict(node.published)
+    assert msgs["/humans/bodies/abcde/gesture"].gesture == GestureMsg.BOTH_HANDS_RAISED
+    out.publish([], ("abcde",), (), header_at(12), None, s)
+    assert {"/humans/bodies/abcde/posture", "/humans/bodies/abcde/gesture"} <= set(node.destroyed)
+    assert out._behaviours.track_ids == ()
