@@ -13,7 +13,11 @@ class InferenceBackend(abc.ABC):
     """One loaded model. Allocates in the constructor, frees in close(); run() is the hot path.
 
     Input/output shapes may have a dynamic leading batch dimension (reported as -1).
+    `concurrent_runs`: run() may be called from two threads at once (ONNX Runtime sessions);
+    False (the default) makes callers that share the backend between threads take turns.
     """
+
+    concurrent_runs: bool = False
 
     @property
     @abc.abstractmethod

@@ -30,7 +30,10 @@ class OnnxRuntimeBackend(InferenceBackend):
 
     providers: ONNX Runtime providers in priority order (names, or (name, options) tuples);
     those this onnxruntime build lacks are skipped. Default: the CPU provider alone.
+    InferenceSession.run is thread-safe, so two threads may run one session (concurrent_runs).
     """
+
+    concurrent_runs = True
 
     def __init__(self, model_path: str | Path, threads: int = 1, providers: list | None = None):
         import onnxruntime as ort

@@ -37,7 +37,8 @@ NS_PER_S = 1_000_000_000
 
 
 class Pose2DStage(Protocol):
-    """What the pipeline needs from the 2D stage (core/pose2d's Pose2DEstimator)."""
+    """What the pipeline needs from the 2D stage (core/pose2d's Pose2DEstimator). A stage may
+    also say `scene_cut` (bool): its last frame was another picture, so every id ends there."""
 
     def process(self, frame_rgb: np.ndarray) -> list[Pose2D]: ...
 
@@ -155,7 +156,8 @@ class Pose3DPipeline:
         people, rejected, lift_timings = self._lift_and_place(poses, intrinsics, depth_m)
         t2 = time.perf_counter()
         stamp_s = self._seconds(stamp_ns)
-        people, ended = self._tracker.assign(people, stamp_s)
+        scene_cut = bool(getattr(self._pose2d, "scene_cut", False))
+        people, ended = self._tracker.assign(people, stamp_s, scene_cut)
         self._smoother.forget(ended)
         people = self._smoother.smooth(people, stamp_s)
         t3 = time.perf_counter()

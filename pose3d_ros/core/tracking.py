@@ -6,6 +6,10 @@ Pose2D.track_key) keeps its id. Everyone else (new detections, and every person 
 does not track) is matched greedily on 2D bounding-box IoU (highest first) against the tracks not
 continued that way. A track that finds nobody is kept, unmatched, until it has not been seen for
 `timeout_s`, then it is reported as ended. IDs are never reused within one Tracker's life.
+
+No id outlives a scene cut: when the 2D stage says a frame is another picture (a photo folder, a
+camera switched; core/pose2d/scene.py), every track ends on that frame, before matching, so a
+person on the new picture never inherits an id because their box overlaps an old one.
 """
 
 from __future__ import annotations
@@ -93,19 +97,24 @@ class Tracker:
         return tuple(self._boxes_px)
 
     def update(
-        self, boxes_px: np.ndarray, stamp_s: float, keys: list[int | None] | None = None
+        self,
+        boxes_px: np.ndarray,
+        stamp_s: float,
+        keys: list[int | None] | None = None,
+        scene_cut: bool = False,
     ) -> TrackUpdate:
         """(N, 4) detection boxes x0, y0, x1, y1 px at time stamp_s -> IDs and ended tracks.
 
         keys: the 2D stage's track_key of each detection (None: unknown); a key seen on the last
         frame continues its id without IoU matching. A stamp going backwards (a bag played again)
-        ends every track first.
+        or a scene cut ends every track first.
         """
         boxes = np.asarray(boxes_px, dtype=np.float64).reshape(-1, 4)
         if not np.all(np.isfinite(boxes)) or not np.isfinite(stamp_s):
             raise InputError("tracker got non-finite boxes or stamp")
         ended: list[str] = []
-        if self._last_stamp_s is not None and stamp_s < self._last_stamp_s:
+        going_back = self._last_stamp_s is not None and stamp_s < self._last_stamp_s
+        if going_back or scene_cut:
             ended.extend(self._boxes_px)
             self._boxes_px.clear()
             self._last_seen_s.clear()
@@ -136,10 +145,13 @@ class Tracker:
                 ended.append(tid)
         return TrackUpdate(tuple(ids), tuple(ended))
 
-    def assign(self, people: list[Person], stamp_s: float) -> tuple[list[Person], tuple[str, ...]]:
-        """People of one frame -> copies with track_id set, plus the IDs of tracks that ended."""
+    def assign(
+        self, people: list[Person], stamp_s: float, scene_cut: bool = False
+    ) -> tuple[list[Person], tuple[str, ...]]:
+        """People of one frame -> copies with track_id set, plus the IDs of tracks that ended
+        (scene_cut: this frame is another picture, see update)."""
         boxes = np.array([points_box(p.joints2d_px) for p in people]).reshape(-1, 4)
-        upd = self.update(boxes, stamp_s, [p.pose2d.track_key for p in people])
+        upd = self.update(boxes, stamp_s, [p.pose2d.track_key for p in people], scene_cut)
         tracked = [dataclasses.replace(p, track_id=tid) for p, tid in zip(people, upd.ids)]
         return tracked, upd.ended
 

@@ -91,6 +91,17 @@ SPECS = (
         "KxK tile grid for K in 2..G",
         (0, 4),
     ),
+    ParamSpec(
+        "async_scan",
+        Pose2DConfig.async_scan,
+        "with ROI tracking, run the newcomer scan on a worker thread (no tracked frame waits)",
+    ),
+    ParamSpec(
+        "scene_cut_min_corr",
+        Pose2DConfig.scene_cut_min_corr,
+        "a frame correlating less than this with the last one is a scene cut (every id ends)",
+        (0.0, 1.0),
+    ),
     ParamSpec("max_people", Pose2DConfig.max_people, "at most this many people per frame", (1, 64)),
     ParamSpec(
         "min_detection_score",
@@ -277,6 +288,8 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         max_people=v["max_people"],
         tracking=v["roi_tracking"],
         detect_every_n=v["detect_every_n"],
+        async_scan=v["async_scan"],
+        scene_cut_min_corr=float(v["scene_cut_min_corr"]),
         detect_tiles=tuple(range(2, v["detect_tiles"] + 1)),
         decoder=v["decoder"],
     )

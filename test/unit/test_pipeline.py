@@ -117,3 +117,16 @@ def test_set_config_reaches_every_stage():
     )
     assert stage.resets == 1  # unchanged 2D settings keep the 2D tracks
     assert pipe.process(frame(), INTR, STAMP_NS).people == []  # placed at 3 m < 5 m: dropped
+
+
+def test_a_scene_cut_of_the_2d_stage_ends_every_id():
+    """A 2D stage that reports `scene_cut` (another picture) makes every id end on that frame,
+    even for a person whose box is where an old one was."""
+    pose = make_pose2d(0, 0.9)
+    stage = Stub2D([pose])
+    pipe = Pose3DPipeline(stage, StubLifter(), place=place_at(3.0))
+    first = pipe.process(frame(), INTR, STAMP_NS).people[0].track_id
+    assert pipe.process(frame(), INTR, STAMP_NS + 1).people[0].track_id == first  # IoU match
+    stage.scene_cut = True
+    res = pipe.process(frame(), INTR, STAMP_NS + 2)
+    assert res.people[0].track_id != first and res.ended_ids == (first,)

@@ -1,4 +1,8 @@
-"""Pose2DEstimator with scripted fake backends: multi-person, batching, tracking, config errors."""
+"""Pose2DEstimator with scripted fake backends: multi-person, batching, tracking, config errors,
+re-detection in the frame, scene cuts, crowds, the asynchronous newcomer scan."""
+
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +21,7 @@ TWO = ONE + [(np.array([350.0, 250.0]), np.array([350.0, 170.0]))]
 def _est(people, presence=0.99, **cfg):
     det, lm = FakeDetector(people), FakeLandmarks(presence)
     cfg.setdefault("detect_tiles", ())
+    cfg.setdefault("async_scan", False)  # deterministic; the worker thread has its own tests
     return Pose2DEstimator(det, lm, Pose2DConfig(**cfg)), det, lm
 
 
@@ -38,7 +43,7 @@ def test_two_people_one_batched_landmark_run():
     est, det, lm = _est(TWO)
     poses = est.process(FRAME)
     assert len(poses) == 2
-    assert lm.batches == [2]
+    assert lm.batches == [2, 2]  # both crops in one run, then both confirmed in one run
     centres = sorted(p.roi.center_px[0] for p in poses)
     np.testing.assert_allclose(centres, [200, 350], atol=1e-2)
     assert len({p.track_key for p in poses}) == 2
@@ -47,7 +52,7 @@ def test_two_people_one_batched_landmark_run():
 def test_tracking_keeps_detector_off_on_repeated_frames():
     est, det, lm = _est(ONE, detect_every_n=0)
     rois = [est.process(FRAME)[0].roi for _ in range(5)]
-    assert est.detector_calls == 1 and est.landmark_calls == 5
+    assert est.detector_calls == 1 and est.landmark_calls == 6  # + frame 1's confirmation
     np.testing.assert_allclose(rois[-1].center_px, rois[0].center_px, atol=1e-3)
     assert rois[-1].size_px == pytest.approx(rois[0].size_px, rel=1e-4)
 
@@ -57,9 +62,9 @@ def test_detect_every_n_finds_newcomers_without_duplicates():
     for _ in range(7):
         poses = est.process(FRAME)
         assert len(poses) == 1  # the re-detected person is not added twice
-    assert est.detector_calls == 3  # frames 1, 4, 7
+    assert est.detector_calls == 3  # frame 1, then scans of frames 3 and 6 (joining on 4 and 7)
     key = poses[0].track_key
-    det.people_px = TWO  # someone walks in: found on the next detection frame (frame 10)
+    det.people_px = TWO  # someone walks in: the scan of frame 9 finds them, they join on frame 10
     frames = [est.process(FRAME) for _ in range(3)]
     assert [len(f) for f in frames] == [1, 1, 2]
     assert frames[-1][0].track_key == key and frames[-1][1].track_key != key
@@ -72,14 +77,15 @@ def test_tracking_off_detects_every_frame():
     assert est.detector_calls == 3
 
 
-def test_lost_track_runs_detector_next_frame():
+def test_lost_track_looks_again_in_the_same_frame():
     est, det, lm = _est(ONE, detect_every_n=0)
     est.process(FRAME)
     lm.presence = 0.1
     assert est.process(FRAME) == []
+    assert est.detector_calls == 2  # the empty crop made the detector look again at once
     lm.presence = 0.99
     assert len(est.process(FRAME)) == 1
-    assert est.detector_calls == 2
+    assert est.detector_calls == 3  # nobody tracked: this frame is scanned
 
 
 def test_max_people_and_reset():
@@ -153,6 +159,11 @@ def test_degenerate_next_roi_drops_the_track_and_redetects():
 
     det, lm = FakeDetector(ONE), Collapsing()
     est = Pose2DEstimator(det, lm, Pose2DConfig(detect_tiles=(), detect_every_n=0))
+    assert est.process(FRAME) == []  # its second look has no crop: not confirmed
+    assert est.detector_calls == 1
+    est = Pose2DEstimator(
+        det, lm, Pose2DConfig(detect_tiles=(), detect_every_n=0, confirm_new=False)
+    )
     assert len(est.process(FRAME)) == 1  # reported this frame...
     est.process(FRAME)
     assert est.detector_calls == 2  # ...but not tracked: the next frame detects again
@@ -214,7 +225,7 @@ def test_tile_only_ghost_on_a_body_is_dropped_and_skipped_when_tracked():
         TileGhostDetector(ONE), lm, Pose2DConfig(tracking=False, detect_tiles=(2,))
     )
     poses = est.process(FRAME)
-    assert lm.batches == [2] and len(poses) == 1
+    assert lm.batches == [2, 2] and len(poses) == 1  # 2 crops, both confirmed, ghost dropped
     np.testing.assert_allclose(poses[0].roi.center_px, [200, 250], atol=1e-3)  # the whole-frame ROI
     # tracking: on newcomer scans the ghost's face lies in the tracked person's keypoint box, so it
     # is skipped before the landmark model
@@ -222,8 +233,100 @@ def test_tile_only_ghost_on_a_body_is_dropped_and_skipped_when_tracked():
     est = Pose2DEstimator(
         TileGhostDetector(ONE),
         lm,
-        Pose2DConfig(detect_tiles=(2,), tiles_per_scan=0, detect_every_n=2),
+        Pose2DConfig(detect_tiles=(2,), tiles_per_scan=0, detect_every_n=2, async_scan=False),
     )
     counts = [len(est.process(FRAME)) for _ in range(5)]
     assert counts == [1] * 5
-    assert lm.batches == [2, 1, 1, 1, 1]  # first frame: no track yet, ghost run then dropped
+    assert lm.batches == [2, 2, 1, 1, 1, 1]  # first frame: no track yet, ghost run then dropped
+
+
+class SeesBlobs(FakeLandmarks):
+    """Finds a person (presence 0.99) only where the crop's centre pixel is bright."""
+
+    def run(self, feeds):
+        out = super().run(feeds)
+        centre = feeds["input_1"][:, 128, 128, :].mean(axis=-1)
+        out["Identity_1"] = np.where(centre > 0.5, 0.99, 0.05).astype(np.float32).reshape(-1, 1)
+        return out
+
+
+def _blob_frame(x_px: float) -> np.ndarray:
+    frame = np.zeros((448, 448, 3), np.uint8)
+    frame[230:270, int(x_px) - 20 : int(x_px) + 20] = 255
+    return frame
+
+
+def test_an_empty_tracked_crop_is_found_again_in_the_same_frame():
+    # the person jumps 150 px between frames: the tracked crop comes back empty, the detector
+    # looks again at once and the person is reported on that frame, under a new key
+    det, lm = FakeDetector(ONE), SeesBlobs()
+    cfg = Pose2DConfig(detect_tiles=(), detect_every_n=0, scene_cut_min_corr=0.0)
+    est = Pose2DEstimator(det, lm, cfg)
+    (first,) = est.process(_blob_frame(200))
+    det.people_px = [(np.array([350.0, 250.0]), np.array([350.0, 150.0]))]
+    (again,) = est.process(_blob_frame(350))
+    assert est.detector_calls == 2
+    np.testing.assert_allclose(again.roi.center_px, [350, 250], atol=1e-3)
+    assert again.track_key != first.track_key
+
+
+def test_a_scene_cut_ends_the_tracks_and_scans_the_new_picture():
+    rng = np.random.default_rng(0)
+    photo_a = rng.integers(0, 255, (448, 448, 3), dtype=np.uint8)
+    photo_b = rng.integers(0, 255, (448, 448, 3), dtype=np.uint8)
+    est, det, _ = _est(ONE, detect_every_n=0)
+    keys = [est.process(photo_a)[0].track_key for _ in range(3)]
+    assert len(set(keys)) == 1 and not est.scene_cut
+    (other,) = est.process(photo_b)  # another picture, a person in the same place
+    assert est.scene_cut and other.track_key != keys[0]
+    assert est.detector_calls == 2
+    est2, _, _ = _est(ONE, tracking=False)
+    est2.process(photo_a)
+    assert est2.scene_cut  # also said without tracking, for the id tracker
+    est2.process(photo_a)
+    assert not est2.scene_cut
+
+
+def test_crowd_neighbours_with_overlapping_square_crops_are_both_kept():
+    # square crops 250 px wide, centres 60 px apart: crop IoU 0.61 (dropped before as duplicates)
+    side = [(np.array([200.0, 250.0]), np.array([200.0, 150.0]))]
+    side += [(np.array([260.0, 250.0]), np.array([260.0, 150.0]))]
+    est, _, lm = _est(side, tracking=False)
+    poses = est.process(FRAME)
+    assert len(poses) == 2 and lm.batches == [2, 2]
+
+
+class GatedDetector(FakeDetector):
+    """A detector whose runs on the scan's worker thread wait until `gate` is set."""
+
+    def __init__(self, people_px):
+        super().__init__(people_px)
+        self.gate = threading.Event()
+        self.scan_threads = set()
+
+    def run(self, feeds):
+        if threading.current_thread() is not threading.main_thread():
+            self.scan_threads.add(threading.current_thread().name)
+            assert self.gate.wait(30.0)
+        return super().run(feeds)
+
+
+def test_the_newcomer_scan_never_holds_a_tracked_frame():
+    det, lm = GatedDetector(ONE), FakeLandmarks()
+    est = Pose2DEstimator(det, lm, Pose2DConfig(detect_tiles=(), detect_every_n=2))
+    try:
+        assert len(est.process(FRAME)) == 1  # nobody tracked: scanned on this thread
+        det.people_px = TWO  # a newcomer; the scan started after frame 2 waits at the gate
+        for _ in range(10):  # tracked frames go on while the scan is held
+            assert len(est.process(FRAME)) == 1
+        assert det.scan_threads and all(n.startswith("pose2d-scan") for n in det.scan_threads)
+        det.gate.set()
+        for _ in range(500):  # the newcomer joins on a frame after the scan ends
+            poses = est.process(FRAME)
+            if len(poses) == 2:
+                break
+            time.sleep(0.01)
+        assert len(poses) == 2
+    finally:
+        det.gate.set()
+        est.close()

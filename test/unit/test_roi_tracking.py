@@ -9,7 +9,10 @@ from pose3d_ros.core.geometry import alignment_roi, roi_bounds, roi_iou, roi_is_
 from pose3d_ros.core.pose2d.finder import tile_regions
 from pose3d_ros.core.pose2d.people import (
     Candidate,
+    confirmed,
+    continues,
     part_of,
+    plausible,
     same_person,
     select_people,
     visible_box,
@@ -128,3 +131,33 @@ def test_aux_smoother_known_answers():
     slow = AuxSmoother(OneEuroConfig(min_cutoff_hz=0.01, beta=1.0, derivative_of_raw=True))
     slow.smooth(1, aux)
     assert slow.smooth(1, aux + [1.0, 0.0])[0, 0] - 100.0 < 0.0998296
+
+
+def test_neighbours_with_overlapping_boxes_stay_two_people():
+    a = _pose(_body(100, 100, 300), score=0.99)
+    beside = _pose(_body(130, 110, 300), score=0.98)  # keypoint boxes IoU ~0.5, landmarks 30 px off
+    roi = a.roi
+    new = [Candidate(i, roi, tracked=False) for i in range(2)]
+    assert select_people(new, [a, beside], 0.5, 0.8, duplicate_iou=0.8) == [0, 1]
+    assert select_people(new, [a, beside], 0.5, 0.8, duplicate_iou=0.4) == [0]  # the old rule
+
+
+def test_a_track_continues_only_on_the_same_body():
+    prev = _pose(_body(100, 100, 300))
+    assert continues(prev, _pose(_body(110, 95, 300)))  # moved 10 px
+    assert continues(prev, _pose(_body(100, 100, 330)))  # came a little closer
+    assert not continues(prev, _pose(_body(300, 100, 300)))  # someone else beside
+    assert not continues(prev, _pose(_body(120, 150, 90)))  # a small thing in the old crop
+
+
+def test_a_new_person_is_confirmed_by_a_second_look():
+    first = _pose(_body(100, 100, 300), score=0.95)
+    assert confirmed(first, _pose(_body(105, 100, 300), score=0.93), 0.8)
+    assert not confirmed(first, _pose(_body(105, 100, 300), score=0.6), 0.8)  # faded
+    assert not confirmed(first, _pose(_body(160, 140, 300), score=0.95), 0.8)  # moved away
+
+
+def test_plausible_needs_size_and_the_frame():
+    assert plausible(_pose(_body(100, 100, 300)), 640, 480)
+    assert not plausible(_pose(_body(100, 100, 10)), 640, 480)  # 10 px tall
+    assert not plausible(_pose(_body(500, 300, 400)), 640, 480)  # mostly below the frame

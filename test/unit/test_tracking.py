@@ -64,3 +64,13 @@ def test_bad_input_and_config():
         Tracker().update(np.array([[0, 0, np.nan, 1]]), 0.0)
     with pytest.raises(ConfigError):
         TrackerConfig(timeout_s=-1)
+
+
+def test_scene_cut_ends_every_track_before_matching():
+    tr = Tracker(TrackerConfig(timeout_s=1.0), rng=np.random.default_rng(3))
+    (tid,) = tr.update(np.array([[0, 0, 10, 20]]), 0.0).ids
+    assert tr.update(np.array([[0, 0, 10, 20]]), 0.1).ids == (tid,)
+    # the same box on another picture: a new person, and the old id ends at once
+    upd = tr.update(np.array([[0, 0, 10, 20]]), 0.2, scene_cut=True)
+    assert upd.ids[0] != tid and upd.ended == (tid,)
+    assert tr.active_ids == upd.ids

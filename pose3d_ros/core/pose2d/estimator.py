@@ -1,14 +1,18 @@
 """The 2D stage, frame -> people with 33 BlazePose landmarks each; it only orchestrates.
 
 Per frame, top-down:
-1. the tracked people's crops (roi_tracker.py) are this frame's first candidates;
-2. when a detection is due (nobody tracked, a track lost on the last frame, every
-   `detect_every_n` frames, or always with tracking off) the finder (finder.py) adds new people,
-   skipping those a tracked crop already covers and tile-only detections whose face lies on a
-   tracked body;
+1. scene.py: a frame that does not continue the last one (a scene cut) ends every track;
+2. the tracked people's crops (roi_tracker.py) are this frame's first candidates; with nobody
+   tracked (start, after a cut, everyone lost, tracking off) the finder (finder.py) scans this
+   frame at once; otherwise the people a finished newcomer scan found (scan.py, on a worker
+   thread) join as candidates, skipping those on a tracked body;
 3. the landmark model (landmarks.py) runs once on all candidate crops;
-4. people.py keeps one result per person (presence, duplicates, tile ghosts);
-5. the kept people's next crops become the tracks.
+4. a tracked crop whose pose is gone (low presence) or is not last frame's body
+   (people.continues) loses its track, and the finder looks again at once, in this frame, around
+   the lost crops (plus the whole frame); what it finds gets its own landmark run;
+5. new people must be confirmed by a second look (people.confirmed) and be plausible;
+   people.py keeps one result per person (duplicates, tile ghosts);
+6. the kept people's next crops become the tracks; a newcomer scan of this frame starts when due.
 """
 
 from __future__ import annotations
@@ -18,21 +22,35 @@ import dataclasses
 import numpy as np
 
 from pose3d_ros.backends.base import InferenceBackend
-from pose3d_ros.core.geometry import alignment_roi, point_in_box, roi_iou, roi_is_valid
+from pose3d_ros.core.geometry import alignment_roi, point_in_box, roi_is_valid
 from pose3d_ros.core.image import validate_frame
 from pose3d_ros.core.pose2d.config import Pose2DConfig
-from pose3d_ros.core.pose2d.finder import PersonFinder, TileCycle
+from pose3d_ros.core.pose2d.finder import Detection, PersonFinder, TileCycle, regions_around
 from pose3d_ros.core.pose2d.landmarks import LandmarkModel
-from pose3d_ros.core.pose2d.people import Candidate, select_people
+from pose3d_ros.core.pose2d.people import (
+    Candidate,
+    body_size_px,
+    confirmed,
+    continues,
+    plausible,
+    select_people,
+    visible_box,
+)
 from pose3d_ros.core.pose2d.roi_tracker import RoiTracker
+from pose3d_ros.core.pose2d.scan import NewcomerScan
+from pose3d_ros.core.pose2d.scene import SceneCutDetector
 from pose3d_ros.core.types import Pose2D
+
+HIP_MATCH = 0.2  # a detection is a tracked person's when its hip lies this close (x body size)
 
 
 class Pose2DEstimator:
     """Frame (H, W, 3) uint8 RGB -> list of Pose2D, one per person, with ROI tracking between calls.
 
     Each Pose2D's track_key stays the same while its person's crop is carried from frame to frame.
-    Not thread-safe (it holds the tracks). `detector_calls` / `landmark_calls` count model runs.
+    `scene_cut` says whether the last frame was a cut (the tracks ended there). Call process() from
+    one thread; with `async_scan` a worker thread runs the newcomer scan, stopped by close().
+    `detector_calls` / `landmark_calls` count model runs.
     """
 
     def __init__(
@@ -40,9 +58,14 @@ class Pose2DEstimator:
         detector_backend: InferenceBackend,
         landmark_backend: InferenceBackend,
         config: Pose2DConfig | None = None,
+        finder=None,
     ):
-        self._backends = (detector_backend, landmark_backend)
-        self._frames_since_detect = 0
+        # finder: a ready person finder with PersonFinder's find()/calls/close() (assembly opens
+        # MoveNet's, pose2d/movenet.py, for person_finder "movenet"); None: the BlazePose detector
+        self._custom_finder = finder
+        self._backends = (detector_backend, landmark_backend)  # detector None with a finder
+        self._scan: NewcomerScan | None = None
+        self.scene_cut = False
         self.set_config(config or Pose2DConfig())
 
     @property
@@ -53,13 +76,17 @@ class Pose2DEstimator:
         """Use new settings over the same models; tracks are forgotten."""
         det, lm = self._backends
         c = self._config = config
-        self._finder = PersonFinder(det, c.min_detection_score, c.nms_iou)
+        if self._scan is not None:
+            self._scan.close()
+        self._finder = self._custom_finder or PersonFinder(det, c.min_detection_score, c.nms_iou)
         self._landmarks = LandmarkModel(
             lm, c.decoder, c.refine_kernel, c.heatmap_min_confidence, c.softargmax_beta
         )
         self._tiles = TileCycle(c.detect_tiles, c.tiles_per_scan)
         self._tracker = RoiTracker(smooth_aux=c.tracking and c.smooth_aux)
-        self._frames_since_detect = 0
+        self._scan = NewcomerScan(self._finder.find, asynchronous=c.tracking and c.async_scan)
+        self._cuts = SceneCutDetector(c.scene_cut_min_corr)
+        self._frames_since_scan = 0
 
     @property
     def detector_calls(self) -> int:
@@ -71,9 +98,14 @@ class Pose2DEstimator:
 
     def reset(self) -> None:
         """Forget every track (the next frame runs the detector on every tile)."""
+        self._forget_tracks()
+        self._cuts.reset()
+
+    def _forget_tracks(self) -> None:
         self._tracker.reset()
         self._tiles.restart()
-        self._frames_since_detect = 0
+        self._scan.cancel()
+        self._frames_since_scan = 0
 
     def process(self, frame_rgb: np.ndarray) -> list[Pose2D]:
         """People in this frame (presence >= min_presence), each with its landmarks in image px.
@@ -82,52 +114,120 @@ class Pose2DEstimator:
         when a backend fails (tracks are then reset).
         """
         validate_frame(frame_rgb)
-        c = self._config
-        cands = self._tracker.carried() if c.tracking else []
-        if self._detection_due(cands):
-            cands += self._new_people(frame_rgb, cands)
-            self._frames_since_detect = 0
-        else:
-            self._frames_since_detect += 1
         try:
-            poses = self._landmarks.estimate(frame_rgb, [k.roi for k in cands])
-            poses = self._settle_new(frame_rgb, cands, poses)
+            return self._process(frame_rgb)
         except Exception:
             self.reset()
             raise
-        kept = select_people(cands, poses, c.min_presence, c.min_new_presence, c.duplicate_iou)
-        self._tracker.update(cands, poses, kept)
-        return [dataclasses.replace(poses[i], track_key=cands[i].key) for i in kept]
 
-    def _detection_due(self, tracked: list[Candidate]) -> bool:
+    def _process(self, frame_rgb: np.ndarray) -> list[Pose2D]:
         c = self._config
-        if not c.tracking or not tracked or self._tracker.lost:
-            return True
-        return c.detect_every_n > 0 and self._frames_since_detect + 1 >= c.detect_every_n
+        self.scene_cut = self._cuts.update(frame_rgb)
+        if self.scene_cut:
+            self._forget_tracks()
+        cands = self._tracker.carried() if c.tracking else []
+        if cands:
+            found = self._scan.take()
+        else:  # nobody to follow: this frame is scanned now, like a static image
+            self._scan.cancel()
+            h, w = frame_rgb.shape[:2]
+            found = self._finder.find(frame_rgb, self._tiles.next(w, h, rotate=c.tracking))
+            self._frames_since_scan = 0
+        cands += self._candidates(found or [], cands)
+        poses = self._landmarks.estimate(frame_rgb, [k.roi for k in cands])
+        cands, poses = self._redetect_lost(frame_rgb, cands, poses)
+        poses = self._settle_new(frame_rgb, cands, poses)
+        people = self._people(frame_rgb, cands, poses)
+        self._tracker.update(cands, poses, people)
+        self._start_scan(frame_rgb)
+        return [dataclasses.replace(poses[i], track_key=cands[i].key) for i in people]
 
-    def _new_people(self, frame_rgb: np.ndarray, tracked: list[Candidate]) -> list[Candidate]:
-        """Candidates for the people the finder sees that no tracked crop covers
-        (up to max_people)."""
+    def _candidates(self, found: list[Detection], known: list[Candidate]) -> list[Candidate]:
+        """New candidates for the detections that are not a known person's body (_on_body), up
+        to max_people in all."""
         c = self._config
-        h, w = frame_rgb.shape[:2]
-        boxes = [t.box_px for t in self._tracker.tracks] if c.tracking else []
-        rois = [t.roi for t in tracked]
+        bodies = [k.previous for k in known if k.previous is not None]
         new: list[Candidate] = []
-        for det in self._finder.find(frame_rgb, self._tiles.next(w, h, rotate=c.tracking)):
-            if len(rois) >= c.max_people:
+        for det in found:
+            if len(known) + len(new) >= c.max_people:
                 break
-            if not roi_is_valid(det.roi) or (
-                rois and np.any(roi_iou(det.roi, rois) > c.duplicate_iou)
-            ):
+            if not roi_is_valid(det.roi) or any(_on_body(det, b) for b in bodies):
                 continue
             face = det.face_center_px if det.from_tile else None
-            if face is not None and any(point_in_box(face, b) for b in boxes):
-                continue  # on a tracked body (people.part_of's first test): skip its landmark run
-            rois.append(det.roi)
             new.append(
                 Candidate(self._tracker.new_key(), det.roi, tracked=False, tile_face_px=face)
             )
         return new
+
+    def _redetect_lost(
+        self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
+    ) -> tuple[list[Candidate], list[Pose2D]]:
+        """Tracked crops that lost their person: look again now, around them and on the whole
+        frame, and run the landmark model on what is found (lost tracks are dropped later by
+        select_people / continues)."""
+        lost = [i for i, k in enumerate(cands) if k.tracked and not self._holds(k, poses[i])]
+        if not lost:
+            return cands, poses
+        held = [
+            dataclasses.replace(k, previous=poses[i])
+            for i, k in enumerate(cands)
+            if k.tracked and i not in lost
+        ]
+        held += [k for k in cands if not k.tracked]
+        found = self._finder.find(frame_rgb, regions_around([cands[i].roi for i in lost]))
+        new = self._candidates(found, held)
+        if not new:
+            return cands, poses
+        return cands + new, poses + self._landmarks.estimate(frame_rgb, [k.roi for k in new])
+
+    def _holds(self, cand: Candidate, pose: Pose2D) -> bool:
+        """A tracked crop still holds its person: present, and the same body as last frame."""
+        return pose.score >= self._config.min_presence and (
+            cand.previous is None or continues(cand.previous, pose)
+        )
+
+    def _people(
+        self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
+    ) -> list[int]:
+        """Indices of the poses that are people: tracked ones that hold their person, new ones
+        confirmed and plausible, one per person (people.select_people)."""
+        c = self._config
+        h, w = frame_rgb.shape[:2]
+        ok = [self._holds(k, p) if k.tracked else plausible(p, w, h) for k, p in zip(cands, poses)]
+        if c.confirm_new:
+            new = [
+                i
+                for i, k in enumerate(cands)
+                if ok[i] and not k.tracked and poses[i].score >= c.min_new_presence
+            ]
+            rois = [alignment_roi(*poses[i].aux_px) for i in new]
+            for i, roi in zip(new, rois):
+                ok[i] = roi_is_valid(roi)  # no crop for a second look: not confirmed
+            new = [i for i, roi in zip(new, rois) if roi_is_valid(roi)]
+            again = self._landmarks.estimate(frame_rgb, [r for r in rois if roi_is_valid(r)])
+            for i, p in zip(new, again):
+                ok[i] = confirmed(poses[i], p, c.min_new_presence)
+        keep = [i for i in range(len(cands)) if ok[i]]
+        chosen = select_people(
+            [cands[i] for i in keep],
+            [poses[i] for i in keep],
+            c.min_presence,
+            c.min_new_presence,
+            c.duplicate_iou,
+        )
+        return [keep[j] for j in chosen]
+
+    def _start_scan(self, frame_rgb: np.ndarray) -> None:
+        """With tracks to follow, scan this frame for newcomers every detect_every_n frames."""
+        c = self._config
+        self._frames_since_scan += 1
+        if not c.tracking or not self._tracker.tracks or c.detect_every_n <= 0:
+            return
+        if self._frames_since_scan < c.detect_every_n or self._scan.busy:
+            return
+        h, w = frame_rgb.shape[:2]
+        if self._scan.start(frame_rgb, self._tiles.next(w, h, rotate=True)):
+            self._frames_since_scan = 0
 
     def _settle_new(
         self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
@@ -156,5 +256,20 @@ class Pose2DEstimator:
         return poses
 
     def close(self) -> None:
+        """Stop the newcomer scan's worker, then release the models."""
+        self._scan.close()
+        if self._custom_finder is not None:
+            self._custom_finder.close()
         for b in self._backends:
-            b.close()
+            if b is not None:
+                b.close()
+
+
+def _on_body(det: Detection, body: Pose2D) -> bool:
+    """The detection is `body`'s person again: its mid-hip keypoint lies within HIP_MATCH body
+    sizes of body's mid-hip (BlazePose landmarks 23, 24); or, found only in a zoomed tile, it is a
+    piece of that body (its face centre lies in body's visible box, as people.part_of)."""
+    if det.from_tile and point_in_box(det.face_center_px, visible_box(body)):
+        return True
+    hip_px = body.keypoints_px[[23, 24]].mean(axis=0)
+    return float(np.linalg.norm(det.keypoints_px[0] - hip_px)) <= HIP_MATCH * body_size_px(body)

@@ -12,6 +12,8 @@ that repeat a whole-frame one are dropped -> Detection (face box, keypoints, ROI
 
 from __future__ import annotations
 
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,7 @@ ANCHOR_STRIDES = (8, 16, 32, 32, 32)
 NUM_KEYPOINTS = 4
 SCORE_CLIP = 100.0
 TILE_OVERLAP = 0.25  # fraction of a tile shared with its neighbour
+REDETECT_SCALE = 1.5  # a lost person's re-detection region: its square ROI grown by this factor
 
 
 @dataclass(frozen=True)
@@ -177,10 +180,25 @@ def weighted_nms(dets: RawDetections, iou_threshold: float) -> RawDetections:
     return RawDetections(np.array(out_b), np.array(out_k), np.array(out_s))
 
 
+def regions_around(rois: list[Roi], scale: float = REDETECT_SCALE) -> list[Roi]:
+    """Axis-aligned square detector regions centred on `rois`, each `scale` x its side (px): where
+    to look again for a person whose tracked crop came back empty."""
+    return [
+        Roi(
+            center_px=np.asarray(r.center_px, np.float64),
+            size_px=r.size_px * scale,
+            rotation_rad=0.0,
+        )
+        for r in rois
+    ]
+
+
 class PersonFinder:
     """Runs the detector on the whole frame, or on it and several square tiles in one batch.
 
-    `min_score` and `nms_iou` come from the caller's validated Pose2DConfig.
+    `min_score` and `nms_iou` come from the caller's validated Pose2DConfig. find() may be called
+    from two threads (the frame's and the newcomer scan's, pose2d/scan.py): backend runs take turns
+    unless the backend declares `concurrent_runs`.
     """
 
     def __init__(self, backend: InferenceBackend, min_score: float, nms_iou: float):
@@ -190,6 +208,7 @@ class PersonFinder:
         self._anchors = ssd_anchors()
         self._min_score = float(min_score)
         self._nms_iou = float(nms_iou)
+        self._turns = nullcontext() if backend.concurrent_runs else threading.Lock()
         self.calls = 0  # number of frames the detector ran on (for tracking statistics)
 
     def find(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[Detection]:
@@ -203,8 +222,9 @@ class PersonFinder:
         """
         regions = [None, *tiles]
         tensors, boxes = zip(*(letterbox(frame_rgb, r) for r in regions))
-        out = self._backend.run_batched(self._input, np.stack(tensors))
-        self.calls += 1
+        with self._turns:
+            out = self._backend.run_batched(self._input, np.stack(tensors))
+            self.calls += 1
         whole, tiled = [], []
         for i, box in enumerate(boxes):
             d = decode_detections(

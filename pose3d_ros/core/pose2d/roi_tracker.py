@@ -34,12 +34,17 @@ MEDIAPIPE_AUX_RATE_HZ = 30.0
 
 @dataclass(frozen=True)
 class Track:
-    """A tracked person: its key, the ROI to crop on the next frame, and this frame's visible box
-    ((4,) xmin, ymin, xmax, ymax image px)."""
+    """A tracked person: its key, the ROI to crop on the next frame, and this frame's pose (the
+    evidence the next frame's pose must agree with, people.continues)."""
 
     key: int
     next_roi: Roi
-    box_px: np.ndarray
+    pose: Pose2D
+
+    @property
+    def box_px(self) -> np.ndarray:
+        """(4,) xmin, ymin, xmax, ymax image px of this frame's visible landmarks."""
+        return visible_box(self.pose)
 
 
 class AuxSmoother:
@@ -83,7 +88,6 @@ class RoiTracker:
         self._aux = AuxSmoother()
         self._tracks: list[Track] = []
         self._next_key = 0
-        self.lost = False  # a track ended on the last frame: the detector should look again
 
     @property
     def tracks(self) -> list[Track]:
@@ -92,11 +96,10 @@ class RoiTracker:
     def reset(self) -> None:
         self._tracks = []
         self._aux.reset()
-        self.lost = False
 
     def carried(self) -> list[Candidate]:
         """This frame's crops of the tracked people."""
-        return [Candidate(t.key, t.next_roi, tracked=True) for t in self._tracks]
+        return [Candidate(t.key, t.next_roi, tracked=True, previous=t.pose) for t in self._tracks]
 
     def new_key(self) -> int:
         self._next_key += 1
@@ -116,8 +119,5 @@ class RoiTracker:
             )
             roi = alignment_roi(aux[0], aux[1])
             if roi_is_valid(roi):
-                tracks.append(Track(cands[i].key, roi, visible_box(poses[i])))
-        n_tracked = sum(c.tracked for c in cands)
-        kept_tracked = sum(cands[i].tracked for i in kept)
-        self.lost = len(tracks) < len(kept) or kept_tracked < n_tracked
+                tracks.append(Track(cands[i].key, roi, poses[i]))
         self._tracks = tracks
