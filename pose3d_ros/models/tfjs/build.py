@@ -119,7 +119,7 @@ def _smoke_test(onnx_bytes: bytes, hw: tuple[int, int]) -> None:
         return
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     inp = session.get_inputs()[0]
-    out = session.run(None, {inp.name: np.zeros((1, *hw, 3), np.int32)})[0]
+    out = session.run(None, {inp.name: np.zeros((1, *hw, 3), np.float32)})[0]
     if not np.isfinite(out).all():
         raise ModelError("converted MoveNet gives non-finite output on a black frame")
 
@@ -158,7 +158,7 @@ def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
                 f"[{k}/{steps}] converting {src.name} (TF.js graph, input {hw[0]}x{hw[1]}) "
                 f"-> {want['file']}"
             )
-            model = convert_mod.convert_file(Path(tmp) / f"{src.name}.json", hw)
+            model = convert_mod.convert_file(Path(tmp) / f"{src.name}.json", hw, float_inputs=True)
             onnx_bytes = model.SerializeToString(deterministic=True)
             _smoke_test(onnx_bytes, hw)
             _write_atomic(engines_dir / want["file"], onnx_bytes)
@@ -168,8 +168,8 @@ def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
                 "onnx_bytes": len(onnx_bytes),
                 "input": {
                     "name": model.graph.input[0].name,
-                    "dtype": "int32",
-                    "layout": "NHWC RGB 0-255",
+                    "dtype": "float32",
+                    "layout": "NHWC RGB, whole numbers 0-255",
                 },
                 "output": {"name": model.graph.output[0].name},
             }

@@ -75,6 +75,10 @@ class OnnxBuilder:
         for port, value in enumerate(outputs):
             self._values[(node.name, port)] = value
 
+    def bind_input(self, name: str, value: str) -> None:
+        """The graph input (Placeholder) `name` is the ONNX value `value` (NHWC)."""
+        self._values[(name, 0)] = (value, NHWC)
+
     def layout(self, ref: TensorRef) -> str:
         if self.is_const(ref):
             return NHWC

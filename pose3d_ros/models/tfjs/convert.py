@@ -37,10 +37,11 @@ def input_shapes(graph: TfjsGraph, size_hw: tuple[int, int] | None) -> dict[str,
     nodes = graph.by_name()
     shapes = {}
     for ref in graph.inputs:
-        shape = list(nodes[ref.node].attrs.get("shape") or [])
-        if len(shape) == 4 and size_hw is not None:
+        declared = nodes[ref.node].attrs.get("shape")
+        shape = list(declared) if declared is not None else None
+        if shape is not None and len(shape) == 4 and size_hw is not None:
             shape[1], shape[2] = size_hw
-        if not shape or any(d < 0 for d in shape):
+        if shape is None or any(d < 0 for d in shape):
             raise ModelError(
                 f"input {ref.node!r} has shape {shape}: give the input size (H, W) to convert"
             )
@@ -73,8 +74,14 @@ def convert_graph(
     size_hw: tuple[int, int] | None = None,
     graph_name: str = "tfjs_model",
     doc: str = "",
+    float_inputs: bool = False,
 ) -> onnx.ModelProto:
-    """ONNX model of `graph` at input size `size_hw` (None: the Placeholder's own static shape)."""
+    """ONNX model of `graph` at input size `size_hw` (None: the Placeholder's own static shape).
+
+    float_inputs: declare integer graph inputs as float32 (the project's backends feed float32;
+    the values, e.g. RGB 0-255, must be whole numbers) and cast them to the graph's integer type
+    inside the model.
+    """
     shapes = input_shapes(graph, size_hw)
     nodes = graph.by_name()
     feeds = {
@@ -95,10 +102,13 @@ def convert_graph(
     inputs_info = []
     for name, shape in shapes.items():
         b.reserve(name)
-        b._values[(name, 0)] = (name, NHWC)
-        inputs_info.append(
-            helper.make_tensor_value_info(name, onnx_dtype(feeds[name].dtype), shape)
-        )
+        dtype = feeds[name].dtype
+        value = name
+        if float_inputs and np.issubdtype(dtype, np.integer):
+            value = b.node("Cast", [name], f"{name}__{dtype}", to=onnx_dtype(dtype))
+            dtype = np.dtype(np.float32)
+        b.bind_input(name, value)
+        inputs_info.append(helper.make_tensor_value_info(name, onnx_dtype(dtype), shape))
     out_names = []
     for ref in graph.outputs:
         out_names.append(ref.node if ref.port == 0 else f"{ref.node}_{ref.port}")
@@ -130,8 +140,11 @@ def convert_graph(
     return model
 
 
-def convert_file(model_json: Path, size_hw: tuple[int, int] | None = None) -> onnx.ModelProto:
-    """Read model.json + its weight shards (beside it) and convert."""
+def convert_file(
+    model_json: Path, size_hw: tuple[int, int] | None = None, float_inputs: bool = False
+) -> onnx.ModelProto:
+    """Read model.json + its weight shards (beside it) and convert (see convert_graph)."""
     graph = read_graph(model_json)
     weights = read_weights(graph.weights_manifest, Path(model_json).parent)
-    return convert_graph(graph, weights, size_hw, Path(model_json).stem.replace("-", "_"))
+    name = Path(model_json).stem.replace("-", "_")
+    return convert_graph(graph, weights, size_hw, name, float_inputs=float_inputs)

@@ -19,6 +19,14 @@ _RAW = {"float32": np.float32, "int32": np.int32, "bool": np.uint8}
 _QUANTISED = {"float16": np.float16, "uint8": np.uint8, "uint16": np.uint16}
 
 
+def _check_size(name: str, nbytes: int, buf: memoryview, offset: int) -> int:
+    if offset + nbytes > len(buf):
+        raise ModelError(
+            f"weight {name!r}: the weight files end before its data ({len(buf)} bytes)"
+        )
+    return nbytes
+
+
 def _decode(entry: dict, buf: memoryview, offset: int) -> tuple[np.ndarray, int]:
     """One manifest entry read from `buf` at `offset`: (array, bytes used)."""
     name, dtype = entry["name"], entry["dtype"]
@@ -30,7 +38,7 @@ def _decode(entry: dict, buf: memoryview, offset: int) -> tuple[np.ndarray, int]
         if qtype not in _QUANTISED:
             raise ModelError(f"weight {name!r}: unsupported quantization {qtype!r}")
         stored = np.dtype(_QUANTISED[qtype])
-        nbytes = count * stored.itemsize
+        nbytes = _check_size(name, count * stored.itemsize, buf, offset)
         raw = np.frombuffer(buf, stored, count, offset)
         if qtype == "float16":
             value = raw.astype(np.float32)
@@ -41,11 +49,9 @@ def _decode(entry: dict, buf: memoryview, offset: int) -> tuple[np.ndarray, int]
         if dtype not in _RAW:
             raise ModelError(f"weight {name!r}: unsupported dtype {dtype!r}")
         stored = np.dtype(_RAW[dtype])
-        nbytes = count * stored.itemsize
+        nbytes = _check_size(name, count * stored.itemsize, buf, offset)
         value = np.frombuffer(buf, stored, count, offset)
         value = value.astype(bool) if dtype == "bool" else value.copy()
-    if offset + nbytes > len(buf):
-        raise ModelError(f"weight {name!r}: the weight files end before its data")
     return value.reshape(shape), nbytes
 
 

@@ -1,0 +1,206 @@
+"""Finding people with MoveNet MultiPose Lightning: whole bodies, no face needed.
+
+The converted model (engines/movenet_multipose.onnx, models/tfjs/) takes one RGB image
+[1, S, S, 3] (float32 holding whole numbers 0-255, cast to TF.js's int32 inside; S = 256) and
+returns [1, 6, 56]: per person slot 17 COCO keypoints as (y, x, score) normalised to the input,
+then ymin, xmin, ymax, xmax and the person score. A frame (or a square region of it, a zoomed
+tile) is letterboxed into the square, centred with a black border, like the BlazePose detector's
+input; results are mapped back to image px.
+
+`MovenetFinder.find` has PersonFinder's contract (pose2d/finder.py), so the estimator can use
+either: each person becomes a Detection whose ROI for the BlazePose landmark model comes from its
+keypoints (`alignment_points`: mid-hip centre, body radius and the hip -> shoulder direction, the
+way the BlazePose detector's keypoints 0 and 1 define it). `people` gives the raw COCO-17 people.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.core.geometry import alignment_roi, box_iou, crop_to_image, square_around
+from pose3d_ros.core.image import warp_roi
+from pose3d_ros.core.pose2d.finder import Detection
+from pose3d_ros.core.types import Roi
+from pose3d_ros.errors import ModelError
+
+MAX_PEOPLE = 6
+NUM_KEYPOINTS = 17
+# COCO-17 indices
+NOSE, L_EYE, R_EYE, L_EAR, R_EAR = 0, 1, 2, 3, 4
+L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 5, 6, 11, 12
+HEAD = (NOSE, L_EYE, R_EYE, L_EAR, R_EAR)
+KEYPOINT_MIN_SCORE = 0.2  # a keypoint this confident places the landmark ROI
+# body radius around the mid-hip = farthest confident keypoint x this (the head top lies beyond
+# the eyes and the soles beyond the ankles); the ROI side is then 2 x radius x ROI_SCALE, as
+# MediaPipe's detector ROI
+RADIUS_MARGIN = 1.15
+DUPLICATE_IOU = 0.5  # a tile person whose box overlaps a whole-frame one this much is the same
+
+
+@dataclass(frozen=True)
+class MovenetPerson:
+    """One person of one MoveNet pass, in image px.
+
+    keypoints_px: (17, 2) COCO-17 x, y; keypoint_scores: (17,) in [0, 1]; box_px: (4,) xmin, ymin,
+    xmax, ymax; score: person score in [0, 1]; from_tile: found only in a zoomed tile.
+    """
+
+    keypoints_px: np.ndarray
+    keypoint_scores: np.ndarray
+    box_px: np.ndarray
+    score: float
+    from_tile: bool = False
+
+
+def model_input(frame_rgb: np.ndarray, side_px: int, region: Roi | None = None):
+    """([1, side, side, 3] float32 RGB 0-255, the square region it shows): the whole frame
+    letterboxed (centred, black border) or the square `region` (pixels around it from the
+    image)."""
+    box = region or square_around(0.0, 0.0, frame_rgb.shape[1], frame_rgb.shape[0])
+    crop = warp_roi(frame_rgb, box, side_px, replicate_border=False)
+    return crop.astype(np.float32)[None], box
+
+
+def decode_people(
+    output: np.ndarray, region: Roi, min_score: float, from_tile: bool = False
+) -> list[MovenetPerson]:
+    """The [1, 6, 56] (or [6, 56]) output -> people with score >= min_score, best first."""
+    out = np.asarray(output, dtype=np.float64).reshape(-1, 56)
+    people = []
+    for row in out[np.argsort(-out[:, 55], kind="stable")]:
+        if not row[55] >= min_score:
+            continue
+        kp = row[:51].reshape(NUM_KEYPOINTS, 3)
+        xy = crop_to_image(kp[:, [1, 0]], region)
+        corners = crop_to_image(np.array([[row[52], row[51]], [row[54], row[53]]]), region)
+        box = np.concatenate([corners.min(axis=0), corners.max(axis=0)])
+        people.append(MovenetPerson(xy, kp[:, 2].copy(), box, float(row[55]), from_tile))
+    return people
+
+
+def alignment_points(person: MovenetPerson) -> tuple[np.ndarray, np.ndarray]:
+    """(centre, scale point) in image px for geometry.alignment_roi: the BlazePose detector's
+    keypoints 0 (mid-hip) and 1 (|1 - 0| = body radius, 0 -> 1 = the body's up direction).
+
+    Centre: the mid-hip when both hips are confident, else the centre of the confident
+    keypoints' box (else of the person box). Up: mid-hip -> mid-shoulder when both pairs are
+    confident, else centre -> head keypoints, else the image's up. Radius: the farthest
+    confident keypoint from the centre x RADIUS_MARGIN (at least half the person box's height).
+    """
+    kp, ok = person.keypoints_px, person.keypoint_scores >= KEYPOINT_MIN_SCORE
+    box = person.box_px
+    if ok[L_HIP] and ok[R_HIP]:
+        centre = kp[[L_HIP, R_HIP]].mean(axis=0)
+    elif ok.sum() >= 2:
+        pts = kp[ok]
+        centre = 0.5 * (pts.min(axis=0) + pts.max(axis=0))
+    else:
+        centre = 0.5 * (box[:2] + box[2:])
+    up = np.array([0.0, -1.0])
+    if ok[L_HIP] and ok[R_HIP] and ok[L_SHOULDER] and ok[R_SHOULDER]:
+        v = kp[[L_SHOULDER, R_SHOULDER]].mean(axis=0) - centre
+    elif ok[list(HEAD)].any():
+        v = kp[list(HEAD)][ok[list(HEAD)]].mean(axis=0) - centre
+    else:
+        v = up
+    norm = float(np.hypot(*v))
+    if norm > 1e-6:
+        up = v / norm
+    dists = np.hypot(*(kp[ok] - centre).T) if ok.any() else np.zeros(1)
+    radius = max(float(dists.max()) * RADIUS_MARGIN, 0.5 * float(box[3] - box[1]))
+    return centre, centre + radius * up
+
+
+def head_box(person: MovenetPerson) -> np.ndarray:
+    """(4,) a box around the confident head keypoints (the top tenth of the person box when
+    none is): stands in for the BlazePose detector's face box."""
+    ok = person.keypoint_scores[list(HEAD)] >= KEYPOINT_MIN_SCORE
+    if ok.sum() >= 2:
+        pts = person.keypoints_px[list(HEAD)][ok]
+        return np.concatenate([pts.min(axis=0), pts.max(axis=0)])
+    x0, y0, x1, y1 = person.box_px
+    return np.array([x0, y0, x1, y0 + 0.1 * (y1 - y0)])
+
+
+def to_detection(person: MovenetPerson) -> Detection:
+    """A finder Detection: head box, BlazePose-style keypoints 0-3, the landmark ROI."""
+    centre, scale_point = alignment_points(person)
+    ok = person.keypoint_scores >= KEYPOINT_MIN_SCORE
+    shoulders = (
+        person.keypoints_px[[L_SHOULDER, R_SHOULDER]].mean(axis=0)
+        if ok[L_SHOULDER] and ok[R_SHOULDER]
+        else centre
+    )
+    upper = shoulders + 0.5 * (scale_point - centre)
+    keypoints = np.stack([centre, scale_point, shoulders, upper])
+    return Detection(
+        score=person.score,
+        face_box_px=head_box(person),
+        keypoints_px=keypoints,
+        roi=alignment_roi(centre, scale_point),
+        from_tile=person.from_tile,
+    )
+
+
+class MovenetFinder:
+    """PersonFinder's interface over MoveNet MultiPose: find() -> Detections, people() -> the
+    COCO-17 people. One model run per region (whole frame, then each tile); tile people whose
+    box overlaps a whole-frame person's (IoU > DUPLICATE_IOU) are dropped. Thread-safe like
+    PersonFinder (runs take turns unless the backend declares `concurrent_runs`)."""
+
+    def __init__(self, backend: InferenceBackend, min_score: float):
+        if len(backend.input_shapes) != 1 or len(backend.output_shapes) != 1:
+            raise ModelError("MoveNet MultiPose must have one input and one output")
+        (self._input, shape), (self._output, out_shape) = (
+            next(iter(backend.input_shapes.items())),
+            next(iter(backend.output_shapes.items())),
+        )
+        if (
+            len(shape) != 4
+            or shape[1] != shape[2]
+            or shape[1] <= 0
+            or tuple(out_shape[-1:]) != (56,)
+        ):
+            raise ModelError(
+                f"MoveNet MultiPose: expected input [1, S, S, 3] and output [1, 6, 56], got "
+                f"{shape} and {out_shape}"
+            )
+        self._backend = backend
+        self._side_px = int(shape[1])
+        self._min_score = float(min_score)
+        concurrent = getattr(backend, "concurrent_runs", False)
+        self._turns = nullcontext() if concurrent else threading.Lock()
+        self.calls = 0
+
+    def people(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[MovenetPerson]:
+        """People of the whole frame (best first), then new ones from `tiles`."""
+        found: list[MovenetPerson] = []
+        for k, region in enumerate([None, *tiles]):
+            x, box = model_input(frame_rgb, self._side_px, region)
+            with self._turns:
+                out = self._backend.run({self._input: x})[self._output]
+                self.calls += 1
+            for p in decode_people(out, box, self._min_score, from_tile=k > 0):
+                if (
+                    k
+                    and found
+                    and np.any(
+                        box_iou(p.box_px, np.stack([f.box_px for f in found]))[0] > DUPLICATE_IOU
+                    )
+                ):
+                    continue
+                found.append(p)
+        return found
+
+    def find(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[Detection]:
+        """PersonFinder.find's contract: Detections in image px, whole frame first."""
+        return [to_detection(p) for p in self.people(frame_rgb, tiles)]
+
+    def close(self) -> None:
+        """Release the model."""
+        self._backend.close()
