@@ -3,8 +3,10 @@
 
 Stages, in order (each timed):
 1. pose2d:  the 2D stage (core/pose2d) -> Pose2D per person, with ROI tracking;
-2. lift:    BlazePose-33 -> H36M-17 2D joints, all people lifted in one batch -> root-relative 3D;
-3. place:   root translation (from the 2D/3D scale, or from an aligned depth image) -> absolute 3D;
+2. lift:    BlazePose-33 -> H36M-17 2D joints, all people lifted in one batch -> root-relative 3D
+            (or the landmark model's own 3D, or both fused: `source3d`, core/source3d.py);
+3. place:   size and root translation (body-height prior, floor, reprojection, or an aligned
+            depth image) -> absolute 3D;
 4. track:   letter ids that follow the 2D stage's tracks (core/tracking.py);
 5. smooth:  One-Euro filtering of each track's 3D joints (core/smoothing.py).
 People whose result is not finite, or whose root is nearer than `placement.min_depth_m`, are
@@ -28,6 +30,7 @@ from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
 from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.skeleton import PELVIS, blazepose_conf_to_h36m, blazepose_to_h36m
 from pose3d_ros.core.smoothing import PoseSmoother
+from pose3d_ros.core.source3d import check_source, relative_3d
 from pose3d_ros.core.tracking import Tracker, TrackerConfig
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D
 from pose3d_ros.errors import InputError
@@ -64,12 +67,17 @@ PlaceFn = Callable[..., "tuple[np.ndarray, np.ndarray]"]
 @dataclass(frozen=True)
 class PipelineConfig:
     """Every stage's settings: pose2d (the 2D stage), placement (its min_depth_m is the nearest a
-    placed person may be), tracker (ids), smoothing (One-Euro on the 3D joints)."""
+    placed person may be), tracker (ids), smoothing (One-Euro on the 3D joints), source3d (where
+    the root-relative 3D comes from: core/source3d.SOURCES)."""
 
     pose2d: Pose2DConfig = field(default_factory=Pose2DConfig)
     placement: PlacementConfig = field(default_factory=PlacementConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     smoothing: OneEuroConfig = field(default_factory=OneEuroConfig)
+    source3d: str = "lifter"
+
+    def __post_init__(self) -> None:
+        check_source(self.source3d)
 
 
 @dataclass(frozen=True)
@@ -183,7 +191,7 @@ class Pose3DPipeline:
         t0 = time.perf_counter()
         j2d = blazepose_to_h36m(np.stack([p.keypoints_px for p in poses]).astype(np.float64))
         conf = blazepose_conf_to_h36m(np.stack([p.visibility for p in poses]).astype(np.float64))
-        rel_m = np.asarray(self._lifter.lift(j2d, conf, intrinsics), dtype=np.float64)
+        rel_m = relative_3d(self._config.source3d, poses, j2d, conf, intrinsics, self._lifter.lift)
         t1 = time.perf_counter()
         abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m, self._config.placement)
         abs_m = np.asarray(abs_m, dtype=np.float64)

@@ -25,6 +25,18 @@ disagreement r when it has a depth reading, times 0.5 when a depth image was giv
 joint has no reading (or placement fell back to (a)).
 A person whose placement puts any joint closer than `min_depth_m` (or behind the camera) gets
 NaN joints and valid = False: the pipeline drops it, so no joint is ever put at the origin.
+
+Size (core/body_scale.py), before (a) and (b): the root-relative skeleton is first rescaled to the
+body-height prior (`body_height_m`; 0 keeps the model's size), then, when the floor is known
+(`floor`, or `camera_height_m` > 0 with `camera_pitch_deg` / `camera_roll_deg`; core/floor.py),
+by the scale that puts the lowest ankle on the floor, weighted against the prior by their
+errors. Scaling about the camera centre keeps the reprojection, so (a) is unchanged by it and the
+floor decides the distance. With a depth image, (b) still decides the root depth.
+
+Reprojection consistency, last: each joint moves towards the point of its own 2D ray at its
+depth by `reprojection_weight` x its 2D confidence (joints below `conf_min` stay), so the placed
+skeleton reprojects onto the 2D keypoints it came from (weight 1: exactly) while its depths stay
+the model's.
 """
 
 from __future__ import annotations
@@ -33,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose3d_ros.core.body_scale import floor_scale, fuse_scales, prior_scale
+from pose3d_ros.core.floor import FloorPlane, floor_from_angles
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import ConfigError, InputError
 
@@ -52,6 +66,17 @@ class PlacementConfig:
         0.2  # nearest a placed joint (and a usable depth reading) may be; node: min_root_depth_m
     )
     max_depth_m: float = 20.0
+    # size and floor (core/body_scale.py, core/floor.py)
+    body_height_m: float = 1.70  # standing height assumed for everyone; 0: the model's own size
+    size_sigma: float = 0.07  # relative spread of real sizes around body_height_m
+    camera_height_m: float = 0.0  # camera above the floor; 0: floor unknown
+    camera_pitch_deg: float = 0.0  # optical axis below the horizontal, down positive
+    camera_roll_deg: float = 0.0  # about the optical axis, clockwise from behind positive
+    floor: FloorPlane | None = None  # a floor from elsewhere (TF); wins over the three above
+    foot_height_m: float = 0.085  # ankle joint above the floor when standing
+    foot_height_sigma_m: float = 0.04
+    ray_sigma_rad: float = 0.005  # angular error of a 2D foot (about 3 px at f = 600 px)
+    reprojection_weight: float = 0.5  # pull joints onto their 2D rays, x 2D confidence; 0: off
 
     def __post_init__(self) -> None:
         if self.window_radius_px < 0 or self.min_valid_px < 1 or self.min_joints < 1:
@@ -60,17 +85,45 @@ class PlacementConfig:
             raise ConfigError(
                 f"need 0 < min_depth_m < max_depth_m, got {self.min_depth_m}, {self.max_depth_m}"
             )
+        if not (self.body_height_m == 0.0 or 0.5 <= self.body_height_m <= 2.5):
+            raise ConfigError(
+                f"body_height_m must be 0 (model size) or 0.5..2.5 m, got {self.body_height_m}"
+            )
+        if not 0.0 <= self.camera_height_m <= 100.0:
+            raise ConfigError(f"camera_height_m must be 0..100 m, got {self.camera_height_m}")
+        if not -90.0 <= self.camera_pitch_deg <= 90.0:
+            raise ConfigError(f"camera_pitch_deg must be -90..90, got {self.camera_pitch_deg}")
+        if not -180.0 <= self.camera_roll_deg <= 180.0:
+            raise ConfigError(f"camera_roll_deg must be -180..180, got {self.camera_roll_deg}")
+        if not 0.0 <= self.reprojection_weight <= 1.0:
+            raise ConfigError(f"reprojection_weight must be 0..1, got {self.reprojection_weight}")
+        if not (self.size_sigma > 0 and self.foot_height_sigma_m > 0 and self.ray_sigma_rad > 0):
+            raise ConfigError(f"size and floor error settings must be > 0: {self}")
+
+    def floor_plane(self) -> FloorPlane | None:
+        """The floor placement uses: `floor` when set, else the camera parameters, else None."""
+        if self.floor is not None:
+            return self.floor
+        if self.camera_height_m > 0.0:
+            return floor_from_angles(
+                self.camera_height_m, self.camera_pitch_deg, self.camera_roll_deg
+            )
+        return None
 
 
 @dataclass(frozen=True)
 class Placement:
     """joints3d_m (N, J, 3) m camera optical frame (NaN where not valid); conf3d (N, J) in [0, 1];
-    used_depth (N,) bool: root depth came from the depth image; valid (N,) bool."""
+    used_depth (N,) bool: root depth came from the depth image; valid (N,) bool;
+    scale (N,): the size applied to the model's skeleton (prior x floor);
+    used_floor (N,) bool: the floor took part in the size."""
 
     joints3d_m: np.ndarray
     conf3d: np.ndarray
     used_depth: np.ndarray
     valid: np.ndarray
+    scale: np.ndarray | None = None
+    used_floor: np.ndarray | None = None
 
 
 def _normalised(j2d_px: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
@@ -172,7 +225,7 @@ def place_with_confidence(
         )
     if depth_m is not None and np.ndim(depth_m) != 2:
         raise InputError(f"depth image must be (H, W), got {np.shape(depth_m)}")
-    t = solve_translation(rel, j2d, c, intrinsics)
+    rel, t, scale, used_floor = _sized(rel, j2d, c, intrinsics, cfg)
     conf3d = c.copy()
     used = np.zeros(rel.shape[0], dtype=bool)
     if depth_m is not None:
@@ -195,10 +248,50 @@ def place_with_confidence(
             )
             conf3d[i] = c[i] * agree
     out = rel + t[:, None, :]
+    if cfg.reprojection_weight > 0.0:
+        out = onto_rays(
+            out, j2d, np.where(c >= cfg.conf_min, c, 0.0) * cfg.reprojection_weight, intrinsics
+        )
     valid = np.all(np.isfinite(out), axis=(1, 2)) & (out[..., 2].min(axis=1) >= cfg.min_depth_m)
     out[~valid] = np.nan
     conf3d[~valid] = 0.0
-    return Placement(out, conf3d, used, valid)
+    return Placement(out, conf3d, used, valid, scale, used_floor)
+
+
+def _sized(rel, j2d, conf, intrinsics, cfg: PlacementConfig):
+    """Rescale (N, J, 3) rel by the body-height prior and the floor; (rel scaled, translation
+    (N, 3) by reprojection for it, scale (N,), floor used (N,) bool)."""
+    scale = prior_scale(rel, cfg.body_height_m) if rel.shape[1] == 17 else np.ones(rel.shape[0])
+    rel = rel * scale[:, None, None]
+    t = solve_translation(rel, j2d, conf, intrinsics)
+    floor = cfg.floor_plane()
+    used_floor = np.zeros(rel.shape[0], dtype=bool)
+    if floor is not None and rel.shape[1] == 17 and rel.shape[0] > 0:
+        lam, sigma = floor_scale(
+            rel + t[:, None, :],
+            conf >= cfg.conf_min,
+            floor,
+            cfg.foot_height_m,
+            cfg.foot_height_sigma_m,
+            cfg.ray_sigma_rad,
+        )
+        used_floor = np.isfinite(lam) & np.all(np.isfinite(t), axis=1)
+        s_floor = fuse_scales(lam, sigma, cfg.size_sigma)
+        rel, t, scale = rel * s_floor[:, None, None], t * s_floor[:, None], scale * s_floor
+    return rel, t, scale, used_floor
+
+
+def onto_rays(
+    joints_m: np.ndarray, j2d_px: np.ndarray, weight: np.ndarray, intrinsics: CameraIntrinsics
+) -> np.ndarray:
+    """Move each (N, J, 3) m joint towards the point of its 2D ray at the same depth by weight
+    (N, J) in [0, 1] (1: it reprojects exactly onto j2d_px); depths are kept. New array."""
+    xy = _normalised(np.asarray(j2d_px, dtype=np.float64), intrinsics)
+    z = joints_m[..., 2:3]
+    on_ray = xy * z
+    w = np.clip(np.asarray(weight, dtype=np.float64), 0.0, 1.0)[..., None]
+    moved = joints_m[..., :2] + w * (on_ray - joints_m[..., :2])
+    return np.concatenate([moved, z], axis=-1)
 
 
 def place(
@@ -207,6 +300,7 @@ def place(
     conf: np.ndarray,
     intrinsics: CameraIntrinsics,
     depth_m: np.ndarray | None = None,
+    config: PlacementConfig | None = None,
 ) -> np.ndarray:
     """(N, J, 3) m absolute camera-frame joints (NaN for people that could not be placed)."""
-    return place_with_confidence(rel_m, j2d_px, conf, intrinsics, depth_m).joints3d_m
+    return place_with_confidence(rel_m, j2d_px, conf, intrinsics, depth_m, config).joints3d_m

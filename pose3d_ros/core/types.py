@@ -94,6 +94,9 @@ class Pose2D:
     aux_px: (2, 2) auxiliary landmarks 33 and 34 (for the next frame's ROI).
     track_key: the 2D stage's number for this person, the same while its crop is tracked from
     frame to frame (None when not from a tracking 2D stage).
+    world_m: (33, 3) BlazePose world landmarks, metres, hip-centred, in the image's axes (x right,
+    y down, z away from the camera; core/source3d.py turns them into the optical frame), or None
+    when the landmark model has no world output.
     """
 
     keypoints_px: np.ndarray
@@ -104,6 +107,7 @@ class Pose2D:
     roi: Roi
     aux_px: np.ndarray
     track_key: int | None = None
+    world_m: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import InputError
 
 INTR = CameraIntrinsics(600.0, 610.0, 320.0, 240.0, 640, 480)
+MODEL_SIZE = PlacementConfig(body_height_m=0.0)  # keep the lifted size (test_floor_placement.py)
 
 
 def skeleton_rel(seed=0):
@@ -32,7 +33,7 @@ def test_recovers_known_translation_within_1cm(t_true):
     j2d = project(rel + np.array(t_true))
     t = solve_translation(rel, j2d, np.ones((1, 17)), INTR)
     np.testing.assert_allclose(t[0], t_true, atol=0.01)
-    out = place(rel, j2d, np.ones((1, 17)), INTR)
+    out = place(rel, j2d, np.ones((1, 17)), INTR, config=MODEL_SIZE)
     np.testing.assert_allclose(out[0], rel[0] + t_true, atol=0.01)
 
 
@@ -80,7 +81,7 @@ def test_all_holes_fall_back_to_reprojection_never_origin():
     j2d = project(rel + t_true)[None]
     for hole in (0.0, np.nan):
         depth = np.full((480, 640), hole, np.float32)
-        res = place_with_confidence(rel[None], j2d, np.ones((1, 17)), INTR, depth)
+        res = place_with_confidence(rel[None], j2d, np.ones((1, 17)), INTR, depth, MODEL_SIZE)
         assert not res.used_depth[0] and res.valid[0]
         assert np.all(res.joints3d_m[..., 2] > 0.1)
         np.testing.assert_allclose(res.joints3d_m[0], rel + t_true, atol=0.01)
@@ -94,7 +95,8 @@ def test_outlier_depth_readings_are_rejected():
     uv = np.rint(project(abs_m)).astype(int)
     for u, v in uv[[2, 5]]:  # two joints see a wall 1 m behind
         depth[v - 2 : v + 3, u - 2 : u + 3] = 5.0
-    res = place_with_confidence(rel[None], project(abs_m)[None], np.ones((1, 17)), INTR, depth)
+    j2d = project(abs_m)[None]
+    res = place_with_confidence(rel[None], j2d, np.ones((1, 17)), INTR, depth, MODEL_SIZE)
     assert res.joints3d_m[0, 0, 2] == pytest.approx(4.0, abs=0.02)
     assert res.conf3d[0, 2] < 0.01 and res.conf3d[0, 0] > 0.9
 

@@ -2,8 +2,10 @@
 decode, map back.
 
 Per ROI the model gives 39 landmarks (33 body, 2 auxiliary that place the next frame's crop,
-4 unused) in crop px with visibility and presence logits, a person-presence probability, and
-64 x 64 heatmaps that the decoders (pose2d/decode.py) use.
+4 unused) in crop px with visibility and presence logits, a person-presence probability,
+64 x 64 heatmaps that the decoders (pose2d/decode.py) use, and (when the converted model kept it)
+39 world landmarks in metres, hip-centred, in the crop's axes: turned by the ROI rotation into
+the image's axes (MediaPipe's WorldLandmarkProjectionCalculator), they become Pose2D.world_m.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ def crop_rois(frame_rgb: np.ndarray, rois: list[Roi]) -> np.ndarray:
         out[i] = warp_roi(frame_rgb, roi, LANDMARK_INPUT_PX, replicate_border=True)
     out *= np.float32(1.0 / 255.0)
     return out
+
+
+def world_to_image_axes(world_m: np.ndarray, roi: Roi) -> np.ndarray:
+    """(K, 3) world landmarks in the crop's axes -> the image's axes (x right, y down): x, y turned
+    by the ROI rotation (the rotation crop_to_image applies), z unchanged."""
+    c, s = np.cos(roi.rotation_rad), np.sin(roi.rotation_rad)
+    x, y = world_m[..., 0], world_m[..., 1]
+    return np.stack([c * x - s * y, s * x + c * y, world_m[..., 2]], axis=-1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -76,6 +86,9 @@ class LandmarkModel:
         flag = out[self._names["pose_flag"]].reshape(-1)
         heatmaps = out.get(self._names.get("heatmap", ""))
         xy_norm = decode_xy(lm[..., :2] / LANDMARK_INPUT_PX, heatmaps, **self._decode)
+        world = out.get(self._names.get("world", ""))
+        if world is not None:
+            world = world.reshape(len(rois), NUM_LANDMARKS, 3)[:, :NUM_BODY].astype(np.float64)
         poses = []
         for i, roi in enumerate(rois):
             pts = crop_to_image(xy_norm[i], roi)
@@ -89,6 +102,7 @@ class LandmarkModel:
                     score=float(flag[i]),
                     roi=roi,
                     aux_px=pts[list(AUX)],
+                    world_m=None if world is None else world_to_image_axes(world[i], roi),
                 )
             )
         return poses
