@@ -61,8 +61,13 @@ def floor_from_angles(camera_height_m: float, pitch_deg: float, roll_deg: float)
     return FloorPlane(up / np.linalg.norm(up), float(camera_height_m))
 
 
-def floor_from_transform(rotation_xyzw: np.ndarray, translation_m: np.ndarray) -> FloorPlane:
+def floor_from_pose(rotation: np.ndarray, translation_m: np.ndarray) -> FloorPlane:
     """The floor from the camera optical frame's pose in the floor frame (z up, floor at z = 0):
-    p_floor = R p_cam + t. up_cam = R^T (0, 0, 1); the camera's height is t_z."""
-    rot = quat_xyzw_to_rotation(rotation_xyzw)
-    return FloorPlane(rot[2] / np.linalg.norm(rot[2]), float(np.asarray(translation_m)[2]))
+    p_floor = R p_cam + t, R (3, 3). up_cam = R^T (0, 0, 1); the camera's height is t_z."""
+    up = np.asarray(rotation, dtype=np.float64)[2]
+    return FloorPlane(up / np.linalg.norm(up), float(np.asarray(translation_m)[2]))
+
+
+def floor_from_transform(rotation_xyzw: np.ndarray, translation_m: np.ndarray) -> FloorPlane:
+    """floor_from_pose with the rotation as a quaternion x, y, z, w (as in a TF message)."""
+    return floor_from_pose(quat_xyzw_to_rotation(rotation_xyzw), translation_m)

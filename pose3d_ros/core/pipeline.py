@@ -18,6 +18,7 @@ frame (epoch seconds as float lose ~0.2 us). Tracks that see no frames end throu
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -25,6 +26,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from pose3d_ros.core.filters import OneEuroConfig
+from pose3d_ros.core.floor import FloorPlane
 from pose3d_ros.core.image import validate_frame
 from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
 from pose3d_ros.core.pose2d import Pose2DConfig
@@ -150,18 +152,24 @@ class Pose3DPipeline:
         intrinsics: CameraIntrinsics,
         stamp_ns: int,
         depth_m: np.ndarray | None = None,
+        floor: FloorPlane | None = None,
     ) -> FrameResult:
         """(H, W, 3) uint8 RGB frame taken at stamp_ns -> people, joints3d_m absolute in the camera
         optical frame.
 
         depth_m: optional (H, W) float32 metres aligned to the frame (0 or NaN = no reading).
+        floor: the floor seen from this frame's camera (e.g. from TF); wins over the placement
+        config's camera_height_m / pitch / roll for this frame.
         Raises InputError for a malformed frame or intrinsics of another image size.
         """
         _check_frame(frame_rgb, intrinsics, depth_m)
         t0 = time.perf_counter()
         poses = self._pose2d.process(frame_rgb)
         t1 = time.perf_counter()
-        people, rejected, lift_timings = self._lift_and_place(poses, intrinsics, depth_m)
+        placement = self._config.placement
+        if floor is not None:
+            placement = dataclasses.replace(placement, floor=floor)
+        people, rejected, lift_timings = self._lift_and_place(poses, intrinsics, depth_m, placement)
         t2 = time.perf_counter()
         stamp_s = self._seconds(stamp_ns)
         scene_cut = bool(getattr(self._pose2d, "scene_cut", False))
@@ -182,7 +190,11 @@ class Pose3DPipeline:
         return ended
 
     def _lift_and_place(
-        self, poses: list[Pose2D], intrinsics: CameraIntrinsics, depth_m: np.ndarray | None
+        self,
+        poses: list[Pose2D],
+        intrinsics: CameraIntrinsics,
+        depth_m: np.ndarray | None,
+        placement: PlacementConfig,
     ) -> tuple[list[Person], tuple[str, ...], dict[str, float]]:
         """Lift and place every pose; (people kept, why the others were dropped, seconds taken by
         "lift" and "place")."""
@@ -193,7 +205,7 @@ class Pose3DPipeline:
         conf = blazepose_conf_to_h36m(np.stack([p.visibility for p in poses]).astype(np.float64))
         rel_m = relative_3d(self._config.source3d, poses, j2d, conf, intrinsics, self._lifter.lift)
         t1 = time.perf_counter()
-        abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m, self._config.placement)
+        abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m, placement)
         abs_m = np.asarray(abs_m, dtype=np.float64)
         timings = {"lift": t1 - t0, "place": time.perf_counter() - t1}
         people, rejected = [], []

@@ -19,6 +19,7 @@ from pose3d_ros.core.pipeline import PipelineConfig
 from pose3d_ros.core.placement import PlacementConfig
 from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.pose2d.decode import DECODER_METHODS
+from pose3d_ros.core.source3d import SOURCES
 from pose3d_ros.core.tracking import TrackerConfig
 from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros.conversions import DEFAULT_MAX_IMAGE_PIXELS
@@ -123,6 +124,47 @@ SPECS = (
         PlacementConfig.min_depth_m,
         "a person placed closer than this to the camera is dropped",
         (0.01, 10.0),
+    ),
+    ParamSpec(
+        "source3d",
+        PipelineConfig.source3d,
+        "root-relative 3D from: lifter (2D -> 3D network), direct (the landmark model's own 3D), "
+        "fused (confidence-weighted mean, the lifter's orientation)",
+        SOURCES,
+    ),
+    ParamSpec(
+        "body_height_m",
+        PlacementConfig.body_height_m,
+        "standing height assumed for every person (sizes the skeleton, hence the distance, "
+        "without depth; weighed against the floor when known); 0 = the 3D model's own size, "
+        "else 0.5..2.5",
+        (0.0, 2.5),
+    ),
+    ParamSpec(
+        "camera_height_m",
+        PlacementConfig.camera_height_m,
+        "camera height above the floor; 0 = unknown (no floor constraint)",
+        (0.0, 100.0),
+    ),
+    ParamSpec(
+        "camera_pitch_deg",
+        PlacementConfig.camera_pitch_deg,
+        "optical axis below the horizontal, down positive (used with camera_height_m)",
+        (-90.0, 90.0),
+    ),
+    ParamSpec(
+        "camera_roll_deg",
+        PlacementConfig.camera_roll_deg,
+        "camera turned about its optical axis, clockwise as seen from behind positive "
+        "(used with camera_height_m)",
+        (-180.0, 180.0),
+    ),
+    ParamSpec(
+        "reprojection_weight",
+        PlacementConfig.reprojection_weight,
+        "pull each placed joint onto its own 2D ray by this x its 2D confidence (1: the 3D "
+        "reprojects exactly onto the keypoints; depths are kept)",
+        (0.0, 1.0),
     ),
     ParamSpec(
         "track_timeout_s",
@@ -295,7 +337,14 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
     )
     pipeline = PipelineConfig(
         pose2d=pose2d,
-        placement=PlacementConfig(min_depth_m=float(v["min_root_depth_m"])),
+        placement=PlacementConfig(
+            min_depth_m=float(v["min_root_depth_m"]),
+            body_height_m=float(v["body_height_m"]),
+            camera_height_m=float(v["camera_height_m"]),
+            camera_pitch_deg=float(v["camera_pitch_deg"]),
+            camera_roll_deg=float(v["camera_roll_deg"]),
+            reprojection_weight=float(v["reprojection_weight"]),
+        ),
         tracker=TrackerConfig(
             timeout_s=float(v["track_timeout_s"]), min_iou=float(v["track_min_iou"])
         ),
@@ -305,6 +354,7 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
             beta=float(v["smoothing.beta"]),
             d_cutoff_hz=float(v["smoothing.d_cutoff_hz"]),
         ),
+        source3d=v["source3d"],
     )
     outputs = OutputSettings(
         publish_tf=v["publish_tf"],

@@ -18,6 +18,7 @@ from factories import (
     project_px,
     random_rotation,
 )
+from pose3d_ros.core.floor import floor_from_angles
 from pose3d_ros.core.geometry import crop_to_image
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.pose2d.landmarks import LandmarkModel, world_to_image_axes
@@ -184,3 +185,18 @@ def test_landmark_model_carries_world_landmarks_into_pose2d():
         blank_frame_rgb(), [roi]
     )
     assert plain.world_m is None
+
+
+def test_a_floor_given_with_the_frame_reaches_placement_for_that_frame_only():
+    seen = []
+
+    def spy(rel_m, j2d, conf, intr, depth_m, config):
+        seen.append(config.floor)
+        return rel_m + [0.0, 0.0, 3.0], np.ones(rel_m.shape[:2])
+
+    pipe = Pose3DPipeline(Stub2D(poses_with_world(1)), CountingLifter(), place=spy)
+    floor = floor_from_angles(1.5, 10.0, 0.0)
+    pipe.process(blank_frame_rgb(), VGA_INTRINSICS, STAMP_NS, floor=floor)
+    pipe.process(blank_frame_rgb(), VGA_INTRINSICS, STAMP_NS + 1)
+    assert seen == [floor, None]
+    assert pipe.config.placement.floor is None
