@@ -8,8 +8,8 @@ degrees; dev/behaviour_data.sample_camera). Two rows per set:
 - shipped path: exact 2D projections + the lifter's 2D noise model (no clean samples) -> the lifter
   (ONNX, the engine given) -> One-Euro smoothing (the node's defaults) -> BehaviourTracker with the
   node's defaults (level-camera assumption, hysteresis);
-- GT 3D: the exact camera-frame skeleton, every joint trusted -> the same BehaviourTracker (what
-  is lost to the camera-pose assumption and hysteresis alone).
+- GT 3D: the exact camera-frame skeleton and its exact 2D, every joint trusted -> the same
+  BehaviourTracker (what is lost to the camera-pose assumption and hysteresis alone).
 Labels and their limits: dev/behaviour_data.py. Sets: held-out subjects (the lifter's test and val
 splits: 2, 13, 6, 35) and all 26 subjects (the lifter was trained on the other 22). Walking clips
 are played a second time with synthetic waves (dev/behaviour_data.add_wave).
@@ -41,13 +41,16 @@ HELD_OUT_SUBJECTS = (2, 6, 13, 35)
 WAVE_CLIP_WORDS = r"^(walk|slow walk|brisk walk|normalwalk|walkstraight|walk forward)$"
 
 
-def run_tracker(joints_m: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T, 17, 3) m + (T, 17) conf of one track at FPS -> reported (posture, gesture) per frame,
-    UNDEFINED as OTHER."""
+def run_tracker(
+    joints_m: np.ndarray, joints2d_px: np.ndarray, conf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 17, 3) m + (T, 17, 2) px + (T, 17) conf of one track at FPS -> reported (posture,
+    gesture) per frame, UNDEFINED as OTHER."""
     tracker = BehaviourTracker()
     post, gest = [], []
     for k in range(len(joints_m)):
-        b = tracker.update("clip", int(round(k * 1e9 / FPS)), joints_m[k], conf[k])
+        stamp_ns = int(round(k * 1e9 / FPS))
+        b = tracker.update("clip", stamp_ns, joints_m[k], joints2d_px[k], conf[k])
         post.append(max(int(b.posture), 0))
         gest.append(max(int(b.gesture), 0))
     return np.array(post), np.array(gest)
@@ -99,8 +102,8 @@ def evaluate(args) -> list[dict]:
                     "classes": bd.description_classes(desc),
                     "posture": post_label,
                     "gesture": gest_label,
-                    "shipped": run_tracker(lifted, conf),
-                    "gt3d": run_tracker(cam3d - cam3d[:, :1], np.ones(conf.shape)),
+                    "shipped": run_tracker(lifted, noisy, conf),
+                    "gt3d": run_tracker(cam3d - cam3d[:, :1], uv, np.ones(conf.shape)),
                 }
             )
     lifter.close()

@@ -214,7 +214,9 @@ class Outputs:
             topics.position.publish(rep155.position(pose.origin_m, header))
             topics.velocity.publish(rep155.velocity(velocity_mps, header))
             topics.joint_states.publish(rep155.joint_state(pose.joints_body_m, p.track_id, header))
-            behaviour = self._behaviours.update(p.track_id, stamp_ns, p.joints3d_m, p.joints3d_conf)
+            behaviour = self._behaviours.update(
+                p.track_id, stamp_ns, p.joints3d_m, p.joints2d_px, p.joints3d_conf
+            )
             topics.posture.publish(rep155.body_posture(behaviour.posture, header))
             topics.gesture.publish(rep155.gesture(behaviour.gesture, header))
         self._tracked.publish(rep155.ids_list([i for i in active_ids if i in self._bodies], header))

@@ -15,11 +15,19 @@ Static rules (classify_static), first match wins:
                   front of the trunk's back (x > -0.05 m) and within crossed_max_from_thorax_m of
                   the thorax
   OTHER           none of these
-WAVING (WaveDetector, per hand): while the wrist is above its shoulder, the forearm's sideways
-swing (wrist y - elbow y) over the last wave_window_s swings through at least wave_min_ptp_m and
-crosses its mean (with a band of a quarter of that swing, so jitter does not count) at least
-wave_min_reversals times, no faster than wave_max_hz, over at least wave_min_span_s.
-UNDEFINED when a shoulder, elbow, wrist, the neck or the head is below min_conf.
+WAVING (WaveDetector, per hand): while the wrist is above its shoulder (3D, body frame), the
+forearm's angle in the image (forearm_angle_2d_deg: elbow -> wrist against the person's own
+pelvis -> thorax direction in the image, so camera roll cancels), averaged over wave_smooth_s,
+swings through at least wave_min_swing_deg and wave_min_swing_over_jitter times the frame-to-frame
+jitter (estimated from the raw angle's second differences) over the last wave_window_s, crosses
+its mean (with a band of a quarter of that swing, so jitter does not count) at least
+wave_min_reversals
+times, no faster than wave_max_hz, over at least wave_min_span_s. The swing is read in 2D because
+the lifter, a learned prior, flattens a fast forearm swing (measured: a +-0.1 m swing came out
+as +-0.01 m); a wave seen edge-on (the camera beside the person) is therefore not detected.
+Trust: an arm counts only when its shoulder, elbow and wrist are at least min_conf; the rules
+use the trusted arms (BOTH_HANDS_RAISED and ARMS_CROSSED need both). UNDEFINED when the neck or
+head, or both arms, are below min_conf. An untrusted frame neither adds to nor resets a wave.
 """
 
 from __future__ import annotations
@@ -32,16 +40,8 @@ import numpy as np
 from pose3d_ros.core.behaviour.features import J, trusted
 from pose3d_ros.core.behaviour.labels import Gesture
 
-GESTURE_JOINTS = (
-    "l_shoulder",
-    "l_elbow",
-    "l_wrist",
-    "r_shoulder",
-    "r_elbow",
-    "r_wrist",
-    "neck",
-    "head",
-)
+HEAD_JOINTS = ("neck", "head")
+ARM_JOINTS = {side: tuple(f"{side}_{n}" for n in ("shoulder", "elbow", "wrist")) for side in "lr"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ class GestureConfig:
     crossed_max_from_thorax_m: float = 0.4
     wave_window_s: float = 1.5
     wave_min_span_s: float = 0.8
-    wave_min_ptp_m: float = 0.08
+    wave_min_swing_deg: float = 15.0
+    wave_smooth_s: float = 0.15
+    wave_min_swing_over_jitter: float = 3.0
     wave_min_reversals: int = 3
     wave_max_hz: float = 5.0
 
@@ -97,21 +99,29 @@ def classify_static(
 
     joints_body_m: (17, 3) H36M joints in the body frame, m; conf: (17,) in [0, 1].
     """
-    if not trusted(np.asarray(conf), GESTURE_JOINTS, config.min_conf):
+    sides = trusted_arms(conf, config)
+    if not sides or not trusted(np.asarray(conf), HEAD_JOINTS, config.min_conf):
         return Gesture.UNDEFINED
     jb = np.asarray(joints_body_m, dtype=np.float64)
-    left, right = _raised(jb, "l", config), _raised(jb, "r", config)
+    left = "l" in sides and _raised(jb, "l", config)
+    right = "r" in sides and _raised(jb, "r", config)
     if left and right:
         return Gesture.BOTH_HANDS_RAISED
     if left:
         return Gesture.LEFT_HAND_RAISED
     if right:
         return Gesture.RIGHT_HAND_RAISED
-    if _on_face(jb, "l", config) or _on_face(jb, "r", config):
+    if any(_on_face(jb, side, config) for side in sides):
         return Gesture.HANDS_ON_FACE
-    if _crossed(jb, config):
+    if len(sides) == 2 and _crossed(jb, config):
         return Gesture.ARMS_CROSSED
     return Gesture.OTHER
+
+
+def trusted_arms(conf: np.ndarray, config: GestureConfig = GestureConfig()) -> tuple[str, ...]:
+    """The arms ('l', 'r') whose shoulder, elbow and wrist are all at least min_conf."""
+    c = np.asarray(conf)
+    return tuple(side for side, names in ARM_JOINTS.items() if trusted(c, names, config.min_conf))
 
 
 def hand_up(joints_body_m: np.ndarray, side: str) -> bool:
@@ -120,10 +130,14 @@ def hand_up(joints_body_m: np.ndarray, side: str) -> bool:
     return bool(jb[J[f"{side}_wrist"], 2] > jb[J[f"{side}_shoulder"], 2])
 
 
-def forearm_swing_m(joints_body_m: np.ndarray, side: str) -> float:
-    """Sideways position of the wrist relative to the elbow (body frame y), m."""
-    jb = np.asarray(joints_body_m)
-    return float(jb[J[f"{side}_wrist"], 1] - jb[J[f"{side}_elbow"], 1])
+def forearm_angle_2d_deg(joints2d_px: np.ndarray, side: str) -> float:
+    """Signed angle in the image between the person's trunk (pelvis -> thorax) and a forearm
+    (elbow -> wrist) of side 'l' or 'r', degrees in (-180, 180]; (17, 2) H36M joints, px."""
+    j = np.asarray(joints2d_px, dtype=np.float64)
+    trunk = j[J["thorax"]] - j[J["pelvis"]]
+    fore = j[J[f"{side}_wrist"]] - j[J[f"{side}_elbow"]]
+    cross = trunk[0] * fore[1] - trunk[1] * fore[0]
+    return float(np.degrees(np.arctan2(cross, float(trunk @ fore))))
 
 
 class WaveDetector:
@@ -131,18 +145,20 @@ class WaveDetector:
 
     def __init__(self, config: GestureConfig = GestureConfig()):
         self._c = config
-        self._samples: deque[tuple[float, float]] = deque()  # (stamp s, forearm swing m)
+        self._samples: deque[tuple[float, float]] = deque()  # (stamp s, forearm angle deg)
 
-    def update(self, stamp_s: float, up: bool, swing_m: float) -> bool:
-        """Add one frame (up: the hand is above its shoulder); True while the hand waves.
+    def update(self, stamp_s: float, up: bool | None, angle_deg: float = float("nan")) -> bool:
+        """Add one frame; True while the hand waves.
 
+        up: the hand is above its shoulder (True), below it (False: the wave ends), or the arm is
+        not trusted in this frame (None: the frame is skipped). angle_deg: forearm_angle_2d_deg.
         A frame whose stamp is not later than the last one is ignored (repeated frames)."""
-        if not up or not np.isfinite(swing_m):
+        if up is False:
             self._samples.clear()
             return False
-        if self._samples and stamp_s <= self._samples[-1][0]:
-            return self._waving()
-        self._samples.append((stamp_s, swing_m))
+        if up is not None and np.isfinite(angle_deg):
+            if not self._samples or stamp_s > self._samples[-1][0]:
+                self._samples.append((stamp_s, angle_deg))
         while self._samples and self._samples[0][0] < stamp_s - self._c.wave_window_s:
             self._samples.popleft()
         return self._waving()
@@ -152,12 +168,21 @@ class WaveDetector:
         if len(self._samples) < 3:
             return False
         t = np.array([s[0] for s in self._samples])
-        x = np.array([s[1] for s in self._samples])
+        raw = np.array([s[1] for s in self._samples])
+        # causal moving average over wave_smooth_s (2D jitter is per frame)
+        recent = (t[None, :] <= t[:, None]) & (t[None, :] > t[:, None] - c.wave_smooth_s - 1e-9)
+        x = (recent * raw[None, :]).sum(axis=1) / recent.sum(axis=1)
         span_s = float(t[-1] - t[0])
-        ptp_m = float(np.ptp(x))
-        if span_s < c.wave_min_span_s or ptp_m < c.wave_min_ptp_m:
+        swing_deg = float(np.ptp(x))
+        # white jitter of std s gives second differences of std s * sqrt(1.5); a wave barely any
+        jitter_deg = float(np.std(raw[1:-1] - 0.5 * (raw[:-2] + raw[2:]))) / np.sqrt(1.5)
+        if (
+            span_s < c.wave_min_span_s
+            or swing_deg < c.wave_min_swing_deg
+            or swing_deg < c.wave_min_swing_over_jitter * jitter_deg
+        ):
             return False
-        reversals = count_reversals(x - x.mean(), 0.25 * ptp_m)
+        reversals = count_reversals(x - x.mean(), 0.25 * swing_deg)
         return reversals >= c.wave_min_reversals and reversals / (2.0 * span_s) <= c.wave_max_hz
 
     def reset(self) -> None:

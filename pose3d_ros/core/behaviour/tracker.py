@@ -13,8 +13,9 @@ from pose3d_ros.core.behaviour.gesture import (
     GestureConfig,
     WaveDetector,
     classify_static,
-    forearm_swing_m,
+    forearm_angle_2d_deg,
     hand_up,
+    trusted_arms,
 )
 from pose3d_ros.core.behaviour.labels import Gesture, Posture
 from pose3d_ros.core.behaviour.posture import PostureConfig, classify_posture
@@ -62,11 +63,17 @@ class BehaviourTracker:
         self._tracks: dict[str, _TrackState] = {}
 
     def update(
-        self, track_id: str, stamp_ns: int, joints_m: np.ndarray, conf: np.ndarray
+        self,
+        track_id: str,
+        stamp_ns: int,
+        joints_m: np.ndarray,
+        joints2d_px: np.ndarray,
+        conf: np.ndarray,
     ) -> Behaviour:
         """One frame of a track -> its debounced posture and gesture.
 
-        joints_m: (17, 3) H36M joints, m, camera optical frame (smoothed); conf: (17,) in [0, 1];
+        joints_m: (17, 3) H36M joints, m, camera optical frame (smoothed); joints2d_px: (17, 2)
+        the same joints in the image, px (waving is read there); conf: (17,) in [0, 1];
         stamp_ns: the image stamp.
         """
         state = self._tracks.get(track_id)
@@ -74,10 +81,10 @@ class BehaviourTracker:
             state = self._tracks[track_id] = _TrackState(self._config, int(stamp_ns))
         t_s = (int(stamp_ns) - state.first_ns) / NS_PER_S
         posture = classify_posture(joints_m, conf, self._up, self._config.posture)
-        gesture = self._gesture(state, t_s, joints_m, conf)
+        gesture = self._gesture(state, t_s, joints_m, joints2d_px, conf)
         return Behaviour(state.posture.update(posture, t_s), state.gesture.update(gesture, t_s))
 
-    def _gesture(self, state: _TrackState, t_s: float, joints_m, conf) -> Gesture:
+    def _gesture(self, state: _TrackState, t_s: float, joints_m, joints2d_px, conf) -> Gesture:
         try:
             joints_body_m = body_pose(joints_m).joints_body_m
         except InputError:
@@ -87,11 +94,15 @@ class BehaviourTracker:
             if joints_body_m is None
             else classify_static(joints_body_m, conf, self._config.gesture)
         )
+        sides = trusted_arms(conf, self._config.gesture) if joints_body_m is not None else ()
         waving = False
         for side, detector in state.waves.items():
-            up = static != Gesture.UNDEFINED and hand_up(joints_body_m, side)
-            swing = forearm_swing_m(joints_body_m, side) if up else float("nan")
-            waving = detector.update(t_s, up, swing) or waving
+            if side in sides:
+                up = hand_up(joints_body_m, side)
+                angle_deg = forearm_angle_2d_deg(joints2d_px, side)
+                waving = detector.update(t_s, up, angle_deg) or waving
+            else:
+                waving = detector.update(t_s, None) or waving
         return Gesture.WAVING if waving else static
 
     def end(self, track_ids) -> None:
