@@ -16,10 +16,12 @@ from pose3d_ros.backends.factory import create_backend
 from pose3d_ros.core.lifting import Lifter
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+from pose3d_ros.core.pose2d.movenet import MovenetFinder
 from pose3d_ros.errors import ModelError
 
 DETECTOR_FILE = "pose_detection.onnx"
 LANDMARK_FILE = "pose_landmark_full.onnx"
+MOVENET_FILE = "movenet_multipose.onnx"  # MoveNet MultiPose, 256 x 256 int32 RGB (pose3d_models)
 LIFTER_FILE = "lifter_h36m17.onnx"
 LIFTER_META_FILE = "lifter_h36m17.json"
 ENGINES_ENV = "POSE3D_ENGINES_DIR"
@@ -90,19 +92,44 @@ def open_pose2d(
     config: Pose2DConfig | None = None,
     engine_cache_dir: str | Path | None = None,
 ) -> Pose2DEstimator:
-    """The 2D stage over engines_dir's detector and landmark models."""
+    """The 2D stage over engines_dir's landmark model and its person finder: the BlazePose
+    detector, or MoveNet MultiPose when config.person_finder is "movenet"."""
     d = Path(engines_dir)
-    det = open_backend(d / DETECTOR_FILE, backend, threads, engine_cache_dir)
+    config = config or Pose2DConfig()
+    finder, det = None, None
+    if config.person_finder == "movenet":
+        finder = open_movenet_finder(
+            d, backend, threads, config.movenet_min_score, engine_cache_dir
+        )
+    else:
+        det = open_backend(d / DETECTOR_FILE, backend, threads, engine_cache_dir)
+    first = finder or det
     try:
         lm = open_backend(d / LANDMARK_FILE, backend, threads, engine_cache_dir)
     except Exception:
-        det.close()
+        first.close()
         raise
     try:
-        return Pose2DEstimator(det, lm, config)
+        return Pose2DEstimator(det, lm, config, finder=finder)
     except Exception:
-        det.close()
+        first.close()
         lm.close()
+        raise
+
+
+def open_movenet_finder(
+    engines_dir: str | Path,
+    backend: str = "onnxruntime",
+    threads: int = 1,
+    min_score: float = 0.2,
+    engine_cache_dir: str | Path | None = None,
+) -> MovenetFinder:
+    """MoveNet MultiPose (engines_dir's movenet_multipose.onnx) as a person finder."""
+    model = open_backend(Path(engines_dir) / MOVENET_FILE, backend, threads, engine_cache_dir)
+    try:
+        return MovenetFinder(model, min_score)
+    except Exception:
+        model.close()
         raise
 
 

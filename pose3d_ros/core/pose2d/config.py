@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.errors import ConfigError
 
+PERSON_FINDERS = ("blazepose", "movenet")
+
 
 @dataclass(frozen=True)
 class Pose2DConfig:
@@ -54,6 +56,10 @@ class Pose2DConfig:
     scene_cut_min_corr: a frame whose 16 x 16 grey thumbnail correlates less than this with the
     last frame's is a scene cut: every track ends and the frame is scanned like a first one
     (pose2d/scene.py; 0 = only a frame size or colour change cuts).
+    person_finder: "blazepose" (the BlazePose detector: needs a face) | "movenet" (MoveNet
+    MultiPose: whole bodies, no face needed, pose2d/movenet.py; its people seed the BlazePose
+    landmark crops). Read when the models are opened (assembly.open_pose2d).
+    movenet_min_score: MoveNet person score needed to seed a crop.
     confirm_new: a new person is reported only when a second landmark pass, cropped from its own
     auxiliary landmarks, sees it again in the same place (people.confirmed; one extra batched
     landmark run on frames with new people).
@@ -78,6 +84,8 @@ class Pose2DConfig:
     async_scan: bool = True
     scene_cut_min_corr: float = 0.6
     confirm_new: bool = True
+    person_finder: str = "blazepose"
+    movenet_min_score: float = 0.2
 
     def __post_init__(self) -> None:
         for name in (
@@ -88,6 +96,7 @@ class Pose2DConfig:
             "heatmap_min_confidence",
             "duplicate_iou",
             "scene_cut_min_corr",
+            "movenet_min_score",
         ):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
@@ -125,6 +134,11 @@ class Pose2DConfig:
                 raise ConfigError(
                     f"Pose2DConfig.{name} must be a bool, got {getattr(self, name)!r}"
                 )
+        if self.person_finder not in PERSON_FINDERS:
+            raise ConfigError(
+                f"Pose2DConfig.person_finder must be one of {PERSON_FINDERS}, "
+                f"got {self.person_finder!r}"
+            )
         if self.decoder not in DECODER_METHODS:
             raise ConfigError(
                 f"Pose2DConfig.decoder must be one of {DECODER_METHODS}, got {self.decoder!r}"
