@@ -4,7 +4,8 @@ It follows /humans/bodies/tracked, subscribes to each body's /humans/bodies/<id>
 the nearest body (distance from the camera) and publishes where to look on ~/attention_target
 (geometry_msgs/PointStamped): the origin of that person's `head_<id>` TF frame, stamped with the
 body's latest position stamp, so whoever looks transforms it with TF into its own frame. It logs
-when a person is found (becomes the target) and lost (leaves the tracked list).
+when a person is found (becomes the target) and lost (leaves the tracked list), and, from the
+target's /humans/bodies/<id>/gesture (hri_msgs/Gesture), when that person starts waving.
 
 Written the way a behaviour node should be: ROS messages only (no pose3d_ros import), a body's
 topics subscribed right after its id appears, with the transient-local QoS the publisher uses, so
@@ -20,7 +21,7 @@ import sys
 
 import rclpy
 from geometry_msgs.msg import PointStamped
-from hri_msgs.msg import IdsList
+from hri_msgs.msg import Gesture, IdsList
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -43,6 +44,11 @@ def nearest(positions: dict[str, PointStamped]) -> str | None:
     return min(positions, key=lambda bid: distance_m(positions[bid]), default=None)
 
 
+def started_waving(previous: int | None, msg: Gesture) -> bool:
+    """True when msg says WAVING and the previous gesture (None: none yet) did not."""
+    return msg.gesture == Gesture.WAVING and previous != Gesture.WAVING
+
+
 class Greeter(Node):
     """Attention on the nearest person."""
 
@@ -51,6 +57,8 @@ class Greeter(Node):
         self._subs = {}  # body id -> its position subscription
         self._positions: dict[str, PointStamped] = {}  # body id -> latest position
         self._target: str | None = None
+        self._gesture_sub = None  # the target's gesture subscription
+        self._last_gesture: int | None = None  # the target's latest gesture
         self._attention = self.create_publisher(PointStamped, "~/attention_target", 10)
         self.create_subscription(IdsList, TRACKED_TOPIC, self._on_tracked, 10)
 
@@ -61,7 +69,7 @@ class Greeter(Node):
             self._positions.pop(bid, None)
             if bid == self._target:
                 self.get_logger().info(f"person {bid} lost")
-                self._target = None
+                self._set_target(None)
         for bid in ids - set(self._subs):
             self._subs[bid] = self.create_subscription(
                 PointStamped,
@@ -83,11 +91,32 @@ class Greeter(Node):
         best = nearest(self._positions)
         if best is None or best == self._target:
             return
-        self._target = best
+        self._set_target(best)
         self.get_logger().info(
             f"person {best} found at {distance_m(self._positions[best]):.1f} m: "
             f"looking at head_{best}"
         )
+
+    def _set_target(self, bid: str | None) -> None:
+        """Make bid the target (None: nobody) and listen to its gesture only."""
+        if self._gesture_sub is not None:
+            self.destroy_subscription(self._gesture_sub)
+            self._gesture_sub = None
+        self._target, self._last_gesture = bid, None
+        if bid is not None:
+            self._gesture_sub = self.create_subscription(
+                Gesture,
+                f"/humans/bodies/{bid}/gesture",
+                lambda m, bid=bid: self._on_gesture(bid, m),
+                BODY_QOS,
+            )
+
+    def _on_gesture(self, bid: str, msg: Gesture) -> None:
+        if bid != self._target:
+            return  # queued before the target changed
+        if started_waving(self._last_gesture, msg):
+            self.get_logger().info(f"person {bid} is waving")
+        self._last_gesture = msg.gesture
 
     @staticmethod
     def _head_target(bid: str, position: PointStamped) -> PointStamped:
