@@ -1,7 +1,8 @@
 """Issue 12 over real DDS with the real node and a sample photo: a behaviour node's view.
 
 - a client that subscribes to a body's topics only after reading its id on /humans/bodies/tracked
-  still gets skeleton2d, roi, position, velocity, joint_states and the latched urdf;
+  still gets skeleton2d, roi, position, velocity, joint_states, posture, gesture and the latched
+  urdf;
 - the per-body topics disappear from the graph when the track ends;
 - joint_tf_publisher:=robot_state_publisher leaves only body_<id> on /tf;
 - the example behaviour node pose3d_greeter follows the nearest body's head and logs found / lost.
@@ -21,7 +22,16 @@ import pytest
 from node_helpers import BASE_NS, FRAME, PERIOD_NS, stamp_ns_of, start_node, wait_node_ready
 
 TIMEOUT_S = 20.0  # track_timeout_s given to the node: no track ends while a test looks at it
-BODY_LEAVES = ("skeleton2d", "roi", "position", "velocity", "joint_states", "urdf")
+BODY_LEAVES = (
+    "skeleton2d",
+    "roi",
+    "position",
+    "velocity",
+    "joint_states",
+    "posture",
+    "gesture",
+    "urdf",
+)
 
 
 def greeter_command() -> list[str]:
@@ -69,7 +79,13 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
     launch, ros_node, engines_dir, skier
 ):
     from geometry_msgs.msg import PointStamped, TwistStamped
-    from hri_msgs.msg import IdsList, NormalizedRegionOfInterest2D, Skeleton2D
+    from hri_msgs.msg import (
+        BodyPosture,
+        Gesture,
+        IdsList,
+        NormalizedRegionOfInterest2D,
+        Skeleton2D,
+    )
     from sensor_msgs.msg import JointState
     from std_msgs.msg import String
     from tf2_msgs.msg import TFMessage
@@ -97,6 +113,8 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
                 PointStamped,
                 TwistStamped,
                 JointState,
+                BodyPosture,
+                Gesture,
                 String,
             ),
         )
@@ -134,6 +152,15 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
     )
     urdf = got["urdf"][0].data
     assert f'<link name="body_{bid}"' in urdf and f'<link name="head_{bid}">' in urdf
+    # posture and gesture: one of the message's constants (UNDEFINED is sent as OTHER)
+    assert got["posture"][0].posture in (
+        BodyPosture.OTHER,
+        BodyPosture.STANDING,
+        BodyPosture.SITTING,
+        BodyPosture.CROUCHING,
+        BodyPosture.LAYING,
+    )
+    assert got["gesture"][0].gesture in range(Gesture.OTHER, Gesture.WAVING + 1)
     # the roi is normalised
     roi = got["roi"][0]
     assert 0.0 <= roi.xmin < roi.xmax <= 1.0 and 0.0 <= roi.ymin < roi.ymax <= 1.0
