@@ -5,6 +5,8 @@ detector on every image, no tracking) once per decoder, and MediaPipe 0.10.21's 
 `mp.solutions.pose` through the oracle venv, and reports per image and overall:
 - found: GT people with >= 5 labelled keypoints (12 here) matched to a prediction with OKS >= 0.5
   (greedy by prediction score; unlabelled GT people are ignore regions, metrics2d.py);
+- phantoms: predictions that match no annotated person (ignore regions included) even at OKS >=
+  0.1: people reported where nobody is (a chair, a toy, a pizza) or a second skeleton on one body;
 - PCK@0.2: per found person, fraction of labelled keypoints within 0.2 * max(bbox w, bbox h) px of
   the annotation; averaged over the found people;
 - AP (OKS 0.50:0.05:0.95, COCO-style 101-point) and AP@0.5, all images pooled; a prediction's score
@@ -28,11 +30,12 @@ import numpy as np
 
 from dev import oracle_client
 from dev.doc_sections import write_section
-from dev.metrics2d import average_precision, greedy_match, oks_matrix, pck
+from dev.metrics2d import UNMATCHED, average_precision, greedy_match, oks_matrix, pck
 from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
 
 MIN_LABELLED = 5
 FOUND_OKS = 0.5
+PHANTOM_OKS = 0.1  # a prediction matching no annotated person even this loosely is a phantom
 PCK_ALPHA = 0.2
 SECTION = "eval2d"  # docs/accuracy.md markers <!-- eval2d:begin --> ... <!-- eval2d:end -->
 
@@ -132,6 +135,8 @@ def score_coco(images: list[CocoImage], preds: Predictions) -> dict:
         ap_inputs.append((oks, scores, img.ignore))
         match = greedy_match(oks, scores, FOUND_OKS, img.ignore)
         found = [(p, g) for p, g in enumerate(match) if g >= 0 and img.counted[g]]
+        loose = greedy_match(oks, scores, PHANTOM_OKS, img.ignore)
+        phantoms = int(np.sum(loose == UNMATCHED))
         img_pck = [
             float(pck(kp17[p][None], img.kp[g][None], img.bbox[g][None], PCK_ALPHA)[0])
             for p, g in found
@@ -148,6 +153,7 @@ def score_coco(images: list[CocoImage], preds: Predictions) -> dict:
                 "people": int(img.counted.sum()),
                 "predictions": int(len(kp33)),
                 "found": len(found),
+                "phantoms": phantoms,
                 "pck": float(np.mean(img_pck)) if img_pck else float("nan"),
             }
         )
@@ -156,6 +162,7 @@ def score_coco(images: list[CocoImage], preds: Predictions) -> dict:
         "rows": rows,
         "people": sum(r["people"] for r in rows),
         "found": sum(r["found"] for r in rows),
+        "phantoms": sum(r["phantoms"] for r in rows),
         "pck": float(np.mean(pcks)) if pcks else float("nan"),
         "err_frac": float(np.mean(errs)) if errs else float("nan"),
         "ap": float(np.mean(list(aps.values()))),
@@ -221,12 +228,13 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
         "",
         "### Overall",
         "",
-        "| method | found | PCK@0.2 (found) | mean error, % of bbox side | AP | AP@0.5 |",
-        "|---|---|---|---|---|---|",
+        "| method | found | phantoms | PCK@0.2 (found) | mean error, % of bbox side | AP | "
+        "AP@0.5 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, s in [(f"ours ({default_decoder})", ours)] + ([("MediaPipe", mp)] if mp else []):
         lines.append(
-            f"| {name} | {s['found']} / {s['people']} | {_fmt(s['pck'])} | "
+            f"| {name} | {s['found']} / {s['people']} | {s['phantoms']} | {_fmt(s['pck'])} | "
             f"{_fmt(100 * s['err_frac'], '.1f')} | {_fmt(s['ap'], '.3f')} | "
             f"{_fmt(s['ap50'], '.3f')} |"
         )
