@@ -148,12 +148,15 @@ class Outputs:
         header,
         image_size_px: tuple[int, int] | None,
         settings: OutputSettings,
+        up_optical=None,
     ) -> list[Person]:
         """Publish a frame's outputs (all stamped with header). Returns the people actually
         published: a person whose body frame is undefined (degenerate skeleton) is left out of
         every output.
         image_size_px: (width, height) of the image the people were found in (None with no
-        people)."""
+        people). up_optical: (3,) direction against gravity in the image's optical frame when the
+        camera pose is known (core/floor.py FloorPlane.up_cam), else None (posture assumes a level
+        camera)."""
         posed, tfs = [], []  # (person, its body pose), computed once for TF and REP-155
         with_joints = settings.joint_tf_publisher == "node"
         for p in people:
@@ -188,7 +191,7 @@ class Outputs:
             # also while publish_rep155 is off: no publisher outlives its track
             self._end_bodies(ended)
             if settings.publish_rep155:
-                self._publish_rep155(posed, active_ids, header, image_size_px)
+                self._publish_rep155(posed, active_ids, header, image_size_px, up_optical)
         return published
 
     def _end_bodies(self, ended) -> None:
@@ -199,7 +202,7 @@ class Outputs:
         self._velocities.end(ended)
         self._behaviours.end(ended)
 
-    def _publish_rep155(self, posed, active_ids, header, size_px) -> None:
+    def _publish_rep155(self, posed, active_ids, header, size_px, up_optical) -> None:
         """Per-body topics first (creating a new body's publishers), then the ids: only ids whose
         topics exist are announced. posed: [(person, its body pose)]."""
         stamp_ns = conversions.stamp_to_ns(header.stamp)
@@ -215,7 +218,7 @@ class Outputs:
             topics.velocity.publish(rep155.velocity(velocity_mps, header))
             topics.joint_states.publish(rep155.joint_state(pose.joints_body_m, p.track_id, header))
             behaviour = self._behaviours.update(
-                p.track_id, stamp_ns, p.joints3d_m, p.joints2d_px, p.joints3d_conf
+                p.track_id, stamp_ns, p.joints3d_m, p.joints2d_px, p.joints3d_conf, up_optical
             )
             topics.posture.publish(rep155.body_posture(behaviour.posture, header))
             topics.gesture.publish(rep155.gesture(behaviour.gesture, header))

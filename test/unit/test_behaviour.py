@@ -78,6 +78,15 @@ def test_standing_sitting_crouching_with_a_level_or_pitched_camera(pitch_deg):
         assert classify_posture(in_camera(body, rot), ALL, UP_OPTICAL) == want, want
 
 
+def test_a_known_camera_pose_replaces_the_level_camera_assumption():
+    steep = pitch_x(-70.0) @ FACING_CAMERA  # a camera looking steeply down at the person
+    cam = in_camera(sitting(), steep)
+    up_known = steep @ np.array([0.0, 0.0, 1.0])  # the body's (and world's) up, optical frame
+    assert classify_posture(cam, ALL, UP_OPTICAL) != Posture.SITTING  # the assumption fails
+    got = BehaviourTracker().update("abcde", 0, cam, project(cam), ALL, up_optical=up_known)
+    assert got.posture == Posture.SITTING
+
+
 def test_laying_but_not_bending_over():
     # lying on the floor along the camera's x axis: the body's z (head) points right in the image
     lying = np.column_stack([[0, -1, 0], [0, 0, -1], [1, 0, 0]]).astype(float)

@@ -69,18 +69,22 @@ class BehaviourTracker:
         joints_m: np.ndarray,
         joints2d_px: np.ndarray,
         conf: np.ndarray,
+        up_optical: np.ndarray | None = None,
     ) -> Behaviour:
         """One frame of a track -> its debounced posture and gesture.
 
         joints_m: (17, 3) H36M joints, m, camera optical frame (smoothed); joints2d_px: (17, 2)
         the same joints in the image, px (waving is read there); conf: (17,) in [0, 1];
-        stamp_ns: the image stamp.
+        stamp_ns: the image stamp; up_optical: (3,) unit vector against gravity in the optical
+        frame when the camera pose is known for this frame (core/floor.py's FloorPlane.up_cam),
+        else None: config.up_optical (a level camera).
         """
         state = self._tracks.get(track_id)
         if state is None:
             state = self._tracks[track_id] = _TrackState(self._config, int(stamp_ns))
         t_s = (int(stamp_ns) - state.first_ns) / NS_PER_S
-        posture = classify_posture(joints_m, conf, self._up, self._config.posture)
+        up = self._up if up_optical is None else np.asarray(up_optical, dtype=np.float64)
+        posture = classify_posture(joints_m, conf, up, self._config.posture)
         gesture = self._gesture(state, t_s, joints_m, joints2d_px, conf)
         return Behaviour(state.posture.update(posture, t_s), state.gesture.update(gesture, t_s))
 
