@@ -44,6 +44,7 @@ setup(
     entry_points={
         "console_scripts": [
             "pose3d_node = pose3d_ros.ros.node:main",
+            "pose3d_lifecycle_node = pose3d_ros.ros.lifecycle_node:main",
             "pose3d_play = pose3d_ros.tools.play:main",
             "pose3d_models = pose3d_ros.tools.models:main",
             "pose3d_engines = pose3d_ros.tools.build_engines:main",

@@ -88,3 +88,39 @@ def all_finite(tf_msgs) -> bool:
             t.transform.rotation.w,
         )
     )
+
+
+def lifecycle_call(ros_node, service: str, srv_type, request, timeout_s: float = READY_S):
+    """Call a lifecycle service of a managed node (e.g. "/pose3d_node/change_state") from the test
+    node, spinning while waiting; the response, or None when no answer came within timeout_s."""
+    client = ros_node.node.create_client(srv_type, service)
+    try:
+        if not ros_node.wait_for(client.service_is_ready, timeout_s):
+            return None
+        future = client.call_async(request)
+        if not ros_node.wait_for(future.done, timeout_s):
+            return None
+        return future.result()
+    finally:
+        ros_node.node.destroy_client(client)
+
+
+def change_state(ros_node, transition: str, node: str = "/pose3d_node") -> bool:
+    """Request a lifecycle transition by label ("configure", "activate", "deactivate", "cleanup",
+    "shutdown") as `ros2 lifecycle set` does; True when the node reports success."""
+    from lifecycle_msgs.srv import ChangeState
+
+    request = ChangeState.Request()
+    request.transition.label = transition
+    response = lifecycle_call(ros_node, f"{node}/change_state", ChangeState, request)
+    assert response is not None, f"{node}/change_state never answered"
+    return response.success
+
+
+def lifecycle_state(ros_node, node: str = "/pose3d_node") -> str:
+    """The managed node's current state label ("unconfigured", "inactive", "active", ...)."""
+    from lifecycle_msgs.srv import GetState
+
+    response = lifecycle_call(ros_node, f"{node}/get_state", GetState, GetState.Request())
+    assert response is not None, f"{node}/get_state never answered"
+    return response.current_state.label

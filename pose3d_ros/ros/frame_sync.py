@@ -41,6 +41,13 @@ class LatestSlot:
             self._closed = True
             self._cond.notify_all()
 
+    def reopen(self) -> None:
+        """Accept frames again after close() (a managed node activated again); a frame left
+        from before is discarded, uncounted."""
+        with self._cond:
+            self._closed = False
+            self._item = None
+
     @property
     def closed(self) -> bool:
         return self._closed

@@ -414,11 +414,15 @@ class SettingsMailbox:
             return new
 
 
-def descriptor(spec: ParamSpec):
-    """rcl_interfaces ParameterDescriptor with the description, range and read-only flag."""
+def descriptor(spec: ParamSpec, lock_read_only: bool = True):
+    """rcl_interfaces ParameterDescriptor with the description, range and read-only flag
+    (lock_read_only False: no flag; the managed node refuses such changes itself unless it is
+    unconfigured)."""
     from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
-    desc = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    desc = ParameterDescriptor(
+        description=spec.description, read_only=spec.read_only and lock_read_only
+    )
     r = spec.range
     if r and isinstance(r[0], str):
         desc.additional_constraints = "one of: " + ", ".join(r)
@@ -469,10 +473,11 @@ def _similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
-def declare_all(node) -> dict:
+def declare_all(node, lock_read_only: bool = True) -> dict:
     """Validate the start-up overrides, declare every parameter on an rclpy node, and return
-    {name: value} (the overrides from params files and the command line applied)."""
+    {name: value} (the overrides from params files and the command line applied).
+    lock_read_only: see descriptor()."""
     overrides = getattr(node, "_parameter_overrides", {})  # rclpy keeps them here until declared
     validate_overrides({name: p.value for name, p in overrides.items()})
-    node.declare_parameters("", [(s.name, s.default, descriptor(s)) for s in SPECS])
+    node.declare_parameters("", [(s.name, s.default, descriptor(s, lock_read_only)) for s in SPECS])
     return {s.name: node.get_parameter(s.name).value for s in SPECS}

@@ -504,7 +504,7 @@ def load_launch_file(monkeypatch, rviz_installed: bool):
         },
         "launch.substitutions": {"LaunchConfiguration": LaunchConfiguration},
         "launch_ros": {},
-        "launch_ros.actions": {"Node": type("Node", (Action,), {})},
+        "launch_ros.actions": {n: type(n, (Action,), {}) for n in ("Node", "LifecycleNode")},
         "ament_index_python": {},
         "ament_index_python.packages": {
             "get_package_share_directory": lambda name: f"/opt/share/{name}"
@@ -530,8 +530,8 @@ def test_9_rviz_true_without_rviz2_warns_and_keeps_the_node(monkeypatch, install
     from pose3d_ros.ros.launch_support import RVIZ_MISSING
 
     module = load_launch_file(monkeypatch, installed)
-    actions = module.generate_launch_description().args[0]
-    nodes = [a for a in actions if type(a).__name__ == "Node"]
+    started_by_default = module._pose_node({"managed": "false", "autostart": "false"})
+    nodes = [a for a in started_by_default if type(a).__name__ == "Node"]
     assert [n.kwargs["executable"] for n in nodes] == [
         "pose3d_node"
     ]  # the node never depends on RViz
