@@ -79,3 +79,94 @@ def write_mlp_onnx(
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
+
+
+def write_temporal_onnx(
+    path: str | Path,
+    layers: list[tuple[np.ndarray, np.ndarray]],
+    widths: tuple[int, ...],
+    n_features: int,
+    input_name: str,
+    output_name: str,
+) -> None:
+    """The causal temporal lifter (dev/train_temporal.py) as Reshape/Gemm/Relu/Gather/Add.
+
+    Input (N, T, F) with T = prod(widths): the last T frames of a track, oldest first. It is a
+    stack of causal dilated convolutions (kernel widths[i], dilation prod(widths[:i])) evaluated
+    at the newest frame only, which is the same as grouping: level 0 applies one Gemm to each
+    group of widths[0] consecutive frames; block i applies a Gemm to each group of widths[i]
+    consecutive level outputs, then a 1x1 Gemm, plus the newest element of the group (residual).
+    layers: [expand, (block_a, block_b) * (len(widths) - 1), head], BN folded.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    n_blocks = len(widths) - 1
+    if len(layers) != 2 + 2 * n_blocks:
+        raise ValueError(f"expected {2 + 2 * n_blocks} layers, got {len(layers)}")
+    width = layers[0][0].shape[0]
+    inits, nodes = [], []
+
+    def const(name: str, values) -> str:
+        inits.append(numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+        return name
+
+    def gemm(x: str, i: int, relu: bool) -> str:
+        w, b = layers[i]
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(w, np.float32), f"w{i}"))
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(b, np.float32), f"b{i}"))
+        y = output_name if i == len(layers) - 1 else f"h{i}"
+        nodes.append(
+            helper.make_node(
+                "Gemm", [x, f"w{i}", f"b{i}"], [y + ("_pre" if relu else "")], transB=1
+            )
+        )
+        if relu:
+            nodes.append(helper.make_node("Relu", [y + "_pre"], [y]))
+        return y
+
+    nodes.append(
+        helper.make_node(
+            "Reshape", [input_name, const("shape0", [-1, widths[0] * n_features])], ["g0"]
+        )
+    )
+    h = gemm("g0", 0, True)
+    for blk in range(n_blocks):
+        k = widths[blk + 1]
+        grouped = f"grp{blk}"
+        nodes.append(
+            helper.make_node("Reshape", [h, const(f"shape_g{blk}", [-1, k * width])], [grouped])
+        )
+        a = gemm(grouped, 1 + 2 * blk, True)
+        c = gemm(a, 2 + 2 * blk, True)
+        trip = f"trip{blk}"
+        nodes.append(
+            helper.make_node("Reshape", [h, const(f"shape_t{blk}", [-1, k, width])], [trip])
+        )
+        last = f"last{blk}"
+        idx = numpy_helper.from_array(np.array(k - 1, dtype=np.int64), f"idx{blk}")
+        inits.append(idx)
+        nodes.append(helper.make_node("Gather", [trip, f"idx{blk}"], [last], axis=1))
+        out = f"res{blk}"
+        nodes.append(helper.make_node("Add", [last, c], [out]))
+        h = out
+    gemm(h, len(layers) - 1, False)
+    n_frames = int(np.prod(widths))
+    n_out = layers[-1][0].shape[0]
+    graph = helper.make_graph(
+        nodes,
+        "lifter_h36m17_temporal",
+        [
+            helper.make_tensor_value_info(
+                input_name, TensorProto.FLOAT, ["batch", n_frames, n_features]
+            )
+        ],
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_out])],
+        inits,
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="pose3d_ros"
+    )
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))

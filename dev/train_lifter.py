@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +31,75 @@ from pose3d_ros.models.wheel import sha256_file
 INPUT_NAME, OUTPUT_NAME = "features", "joints3d_rel_m"
 
 
-def make_batch(poses_m: np.ndarray, rng: np.random.Generator, conf_min: float, noisy: bool = True):
-    """World poses (B, 17, 3) -> features (B, 54) float32, targets (B, 48) float32 metres."""
-    cam3d, uv, focal, center, _ = ld.sample_views(poses_m, rng)
-    if noisy:
-        uv, conf = ld.apply_noise(uv, rng)
+@dataclass(frozen=True)
+class TrainMix:
+    """How a training batch is drawn: room_fraction of the samples from robot/room cameras
+    (lifter_data.RoomRanges, truncation included), the rest from the evaluation protocol's
+    cameras (lifter_data.CameraRanges); clean_fraction exact 2D; of the noisy rest,
+    synthetic_fraction gets the old synthetic model (lifter_data.NoiseModel) and the others the
+    noise fitted to the 2D stage (dev/noise2d_fit.json) with its sigma x U(scale_range)."""
+
+    room_fraction: float = 0.5
+    clean_fraction: float = 0.2
+    synthetic_fraction: float = 0.2
+    scale_range: tuple = (0.3, 1.5)
+
+
+def noisy_2d(uv, in_frame, rng, mix: TrainMix, fitted: ld.FittedNoise):
+    """Clean (B, ..., 17, 2) px + in_frame (B, ..., 17) -> (2D, conf) by the mix's noise rules."""
+    b = uv.shape[0]
+    scale = rng.uniform(*mix.scale_range, b)
+    out, conf = ld.apply_fitted_noise(uv, in_frame, rng, fitted, scale)
+    kind = rng.random(b)
+    bshape = (b,) + (1,) * (uv.ndim - 2)
+    clean = (kind < mix.clean_fraction).reshape(bshape)
+    synth = (kind >= mix.clean_fraction) & (kind < mix.clean_fraction + mix.synthetic_fraction)
+    if synth.any():
+        flat = uv[synth].reshape(-1, 17, 2)
+        s_uv, s_conf = ld.apply_noise(flat, rng, ld.NoiseModel(clean_fraction=0.0))
+        out[synth] = s_uv.reshape(uv[synth].shape)
+        conf[synth] = np.where(in_frame[synth], s_conf.reshape(in_frame[synth].shape), 0.0)
+    out = np.where(clean[..., None], uv, out)
+    conf = np.where(clean, in_frame.astype(np.float64), conf)
+    return out, conf
+
+
+def make_batch(
+    poses_m: np.ndarray,
+    rng: np.random.Generator,
+    conf_min: float,
+    noisy: bool = True,
+    mix: TrainMix | None = None,
+    fitted: ld.FittedNoise | None = None,
+):
+    """World poses (B, 17, 3) -> features (B, 54) float32, targets (B, 48) float32 metres.
+
+    mix None: the evaluation protocol's cameras and the old synthetic noise (the validation
+    sets); else cameras and noise drawn by the mix (training)."""
+    if mix is None:
+        cam3d, uv, focal, center, _ = ld.sample_views(poses_m, rng)
+        if noisy:
+            uv, conf = ld.apply_noise(uv, rng)
+        else:
+            conf = np.ones(uv.shape[:2])
     else:
-        conf = np.ones(uv.shape[:2])
+        b = len(poses_m)
+        room = rng.random(b) < mix.room_fraction
+        cam3d = np.zeros((b, 17, 3))
+        uv = np.zeros((b, 17, 2))
+        in_frame = np.ones((b, 17), dtype=bool)
+        focal, center = np.zeros((b, 2)), np.zeros((b, 2))
+        if room.any():
+            c3, u, inf, cams = ld.sample_room_views(poses_m[room], rng)
+            cam3d[room], uv[room], in_frame[room] = c3, u, inf
+            focal[room], center[room] = cams.focal_px, cams.center_px
+        if (~room).any():
+            c3, u, f, c, _ = ld.sample_views(poses_m[~room], rng)
+            cam3d[~room], uv[~room], focal[~room], center[~room] = c3, u, f, c
+        if noisy:
+            uv, conf = noisy_2d(uv, in_frame, rng, mix, fitted)
+        else:
+            conf = in_frame.astype(np.float64)
     feats = normalise_2d(uv, conf, focal, center, conf_min)
     target = (cam3d[:, 1:] - cam3d[:, :1]).reshape(len(cam3d), -1)
     return feats, target.astype(np.float32)
@@ -69,8 +132,70 @@ def build_model(width: int, blocks: int, dropout: float):
     return Martinez()
 
 
+def onnx_layers(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (W (out, in), b (out,)) Gemm layers of an exported lifter, in graph order."""
+    import onnx
+    from onnx import numpy_helper
+
+    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    n = sum(1 for k in init if k.startswith("w"))
+    return [(init[f"w{i}"].astype(np.float64), init[f"b{i}"].astype(np.float64)) for i in range(n)]
+
+
+def build_plain_model(layers: list, dropout: float):
+    """The Martinez network without batch norm, initialised from folded layers (onnx_layers):
+    the same function as the exported model in eval mode; fine-tuned with dropout."""
+    import torch
+    import torch.nn as nn
+
+    def lin(w, b):
+        m = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            m.weight.copy_(torch.from_numpy(w.astype(np.float32)))
+            m.bias.copy_(torch.from_numpy(b.astype(np.float32)))
+        return m
+
+    class Block(nn.Module):
+        def __init__(self, a, c):
+            super().__init__()
+            self.body = nn.Sequential(
+                lin(*a), nn.ReLU(), nn.Dropout(dropout), lin(*c), nn.ReLU(), nn.Dropout(dropout)
+            )
+
+        def forward(self, x):
+            return x + self.body(x)
+
+    class Plain(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(lin(*layers[0]), nn.ReLU(), nn.Dropout(dropout))
+            mid = layers[1:-1]
+            self.blocks = nn.Sequential(*[Block(mid[i], mid[i + 1]) for i in range(0, len(mid), 2)])
+            self.head = lin(*layers[-1])
+
+        def forward(self, x):
+            return self.head(self.blocks(self.stem(x)))
+
+    return Plain()
+
+
+def _plain_layers(model) -> list:
+    g = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
+    layers = [(g(model.stem[0].weight), g(model.stem[0].bias))]
+    for blk in model.blocks:
+        for k in (0, 3):
+            layers.append((g(blk.body[k].weight), g(blk.body[k].bias)))
+    layers.append((g(model.head.weight), g(model.head.bias)))
+    return layers
+
+
 def _folded_layers(model, out_scale: np.ndarray) -> list:
+    import torch.nn as nn
+
     from dev.lifter_onnx import fold_bn
+
+    if not isinstance(model.stem[1], nn.BatchNorm1d):
+        return _plain_layers(model)  # fine-tuned plain model: out_scale is already in the head
 
     def lb(lin, bn):
         g = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
@@ -107,6 +232,8 @@ def train(args: argparse.Namespace) -> dict:
     rng = np.random.default_rng(args.seed)
     tr, va = ld.load_split("train"), ld.load_split("val")
     p_frame = ld.subject_weights(tr.subject, args.subject_power)
+    mix = TrainMix(room_fraction=args.room_fraction) if args.noise == "fitted" else None
+    fitted = ld.FittedNoise.load() if mix else None
     vrng = np.random.default_rng(1234)
     vidx = vrng.choice(len(va.poses_m), min(4096, len(va.poses_m)), replace=False)
     val_gt = make_batch(va.poses_m[vidx], vrng, args.conf_min, noisy=False)
@@ -116,10 +243,17 @@ def train(args: argparse.Namespace) -> dict:
         tr.poses_m[scale_rng.choice(len(tr.poses_m), 20000, p=p_frame)], scale_rng, args.conf_min
     )
     out_scale = t0.std(axis=0).astype(np.float64)  # the network predicts targets / out_scale
-    model = build_model(args.width, args.blocks, args.dropout)
+    if args.init:
+        layers = onnx_layers(args.init)
+        args.blocks = (len(layers) - 2) // 2
+        args.width = layers[0][0].shape[0]
+        model = build_plain_model(layers, args.dropout)
+        out_scale = np.ones_like(out_scale)  # the initial head already predicts metres
+    else:
+        model = build_model(args.width, args.blocks, args.dropout)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.05
+        opt, max_lr=args.lr, total_steps=args.steps, pct_start=args.pct_start
     )
     scale_t = torch.from_numpy(out_scale.astype(np.float32))
     history, start = [], time.perf_counter()
@@ -134,7 +268,7 @@ def train(args: argparse.Namespace) -> dict:
     bar = tqdm(range(args.steps), desc="train", mininterval=5.0)
     for step in bar:
         idx = rng.choice(len(tr.poses_m), args.batch, p=p_frame)
-        x, y = make_batch(tr.poses_m[idx], rng, args.conf_min)
+        x, y = make_batch(tr.poses_m[idx], rng, args.conf_min, mix=mix, fitted=fitted)
         pred = model(torch.from_numpy(x)) * scale_t
         diff = (pred - torch.from_numpy(y)).view(-1, 16, 3)
         loss = diff.norm(dim=-1).mean()
@@ -239,6 +373,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--out", default="engines/lifter_h36m17.onnx")
+    p.add_argument(
+        "--noise",
+        default="fitted",
+        choices=("fitted", "synthetic"),
+        help="fitted: TrainMix (room cameras + the noise fitted to the 2D stage); synthetic: the "
+        "protocol cameras and the old noise model only (the runs before issue 13)",
+    )
+    p.add_argument(
+        "--init",
+        default=None,
+        help="fine-tune from this exported lifter (.onnx; BN folded, so trained without BN)",
+    )
+    p.add_argument("--pct-start", type=float, default=0.05, help="one-cycle warm-up fraction")
+    p.add_argument("--room-fraction", type=float, default=0.5, help="TrainMix.room_fraction")
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return args

@@ -142,3 +142,105 @@ class Lifter:
 
     def close(self) -> None:
         self._backend.close()
+
+
+class TemporalLifter:
+    """Causal temporal lifting per track, with the single-frame Lifter for new tracks.
+
+    The temporal model (engines/lifter_h36m17_temporal.onnx, dev/train_temporal.py) takes the
+    last T frames' features of one track, (N, T, 54) oldest first, and returns the newest frame's
+    (N, 48) root-relative joints. A track's first frame, and people without a track key, go
+    through the single-frame lifter; from its second frame on a track is lifted from its window,
+    the frames before its first being copies of the first (as in training). A track unseen for
+    `max_idle_calls` calls is forgotten. meta: the temporal model's JSON.
+    """
+
+    def __init__(self, single: Lifter, backend, meta: dict, max_idle_calls: int = 30):
+        joints = tuple(meta.get("joints", ()))
+        if joints != H36M_JOINTS:
+            raise ModelError(f"temporal lifter joint order {joints} does not match H36M-17")
+        self._single = single
+        self._backend = backend
+        self._input = meta["input_name"]
+        self._output = meta["output_name"]
+        self._frames = int(meta["window_frames"])
+        if abs(float(meta["conf_min"]) - single.conf_min) > 1e-9:
+            raise ModelError("temporal and single-frame lifters use different conf_min")
+        shape = backend.input_shapes.get(self._input)
+        if shape is None or tuple(shape[-2:]) != (self._frames, N_FEATURES):
+            raise ModelError(
+                f"temporal lifter inputs {backend.input_shapes}, expected {self._input!r} "
+                f"(-1, {self._frames}, {N_FEATURES})"
+            )
+        self._max_idle = int(max_idle_calls)
+        self._calls = 0
+        self._tracks: dict = {}  # key -> [window (T, 54) float32, frames seen, last call]
+
+    @property
+    def conf_min(self) -> float:
+        return self._single.conf_min
+
+    @property
+    def window_frames(self) -> int:
+        return self._frames
+
+    def lift(
+        self,
+        joints2d_px: np.ndarray,
+        conf: np.ndarray,
+        intrinsics: CameraIntrinsics,
+        track_keys=None,
+    ) -> np.ndarray:
+        """(N, 17, 2) px + (N, 17) conf (+ N track keys, None for untracked) -> (N, 17, 3) m."""
+        feats = camera_features(joints2d_px, conf, intrinsics, self.conf_min)
+        keys = [None] * feats.shape[0] if track_keys is None else list(track_keys)
+        if len(keys) != feats.shape[0]:
+            raise InputError(f"{len(keys)} track keys for {feats.shape[0]} people")
+        return self.lift_features(feats, keys)
+
+    def lift_features(self, features: np.ndarray, keys: list) -> np.ndarray:
+        """(N, 54) features of one frame and their N track keys -> (N, 17, 3) m."""
+        self._calls += 1
+        n = features.shape[0]
+        out = np.zeros((n, N_JOINTS, 3))
+        windows, rows, single = [], [], []
+        for i, key in enumerate(keys):
+            if key is None:
+                single.append(i)
+                continue
+            state = self._tracks.get(key)
+            if state is None:
+                window = np.repeat(features[i : i + 1].astype(np.float32), self._frames, axis=0)
+                self._tracks[key] = [window, 1, self._calls]
+                single.append(i)
+                continue
+            window = state[0]
+            window[:-1] = window[1:]
+            window[-1] = features[i]
+            state[1] += 1
+            state[2] = self._calls
+            windows.append(window.copy())
+            rows.append(i)
+        if single:
+            out[single] = self._single.lift_features(features[single])
+        if windows:
+            res = self._backend.run({self._input: np.stack(windows)})[self._output]
+            out[rows] = rel_from_output(res)
+        self._expire()
+        return out
+
+    def forget(self, keys) -> None:
+        """Drop the windows of ended tracks."""
+        for key in keys:
+            self._tracks.pop(key, None)
+
+    def reset(self) -> None:
+        self._tracks.clear()
+
+    def _expire(self) -> None:
+        old = [k for k, s in self._tracks.items() if self._calls - s[2] > self._max_idle]
+        self.forget(old)
+
+    def close(self) -> None:
+        self._backend.close()
+        self._single.close()
