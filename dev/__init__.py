@@ -9,7 +9,8 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
   (lifter on held-out CMU subjects), `eval_placement` (root depth with / without a known floor),
   `compare_sources` (lifter / direct / fused 3D on photos, consistency only), `metrics`
   (3D: MPJPE, P-MPJPE, PCK, AUC), `metrics2d` (OKS, AP, PCK), `nn_baseline` (nearest-neighbour
-  lifting baseline);
+  lifting baseline), `eval_behaviour` (posture / gesture precision and recall on CMU mocap) with
+  `behaviour_data` (its frame labels, clip cameras and synthetic waves);
 - lifter training: `train_lifter` (needs torch, requirements/train.txt), `lifter_data` (CMU mocap,
   virtual cameras, noise; numpy), `lifter_onnx` (BN folding, ONNX writing);
 - benchmarks: `bench` (runs the three below; `make bench`), `bench2d`, `bench_lifter`, `bench_e2e`,
