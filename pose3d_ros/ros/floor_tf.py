@@ -74,7 +74,8 @@ def floor_in(tree: TransformTree, floor_frame: str, camera_frame: str) -> FloorP
 
 
 class TfFloor:
-    """Subscribes /tf and /tf_static on `node` and answers floor(camera_frame)."""
+    """Subscribes /tf and /tf_static on `node` (kept in .subscriptions) and answers
+    floor(camera_frame)."""
 
     def __init__(self, node, floor_frame: str):
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -88,7 +89,7 @@ class TfFloor:
             reliability=ReliabilityPolicy.RELIABLE,
             durability=DurabilityPolicy.TRANSIENT_LOCAL,
         )
-        self._subs = [
+        self.subscriptions = [
             node.create_subscription(TFMessage, "/tf", self._on_tf, dynamic),
             node.create_subscription(TFMessage, "/tf_static", self._on_tf, static),
         ]

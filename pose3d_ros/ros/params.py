@@ -160,6 +160,14 @@ SPECS = (
         (-180.0, 180.0),
     ),
     ParamSpec(
+        "floor_frame",
+        "",
+        "a TF frame whose z = 0 is the floor (z up, e.g. base_footprint): the floor is taken "
+        "from /tf and /tf_static between it and the image's frame_id and wins over "
+        "camera_height_m / pitch / roll (used until TF connects them); empty = off",
+        read_only=True,
+    ),
+    ParamSpec(
         "reprojection_weight",
         PlacementConfig.reprojection_weight,
         "pull each placed joint onto its own 2D ray by this x its 2D confidence (1: the 3D "
@@ -289,6 +297,7 @@ class NodeSettings:
     diagnostics_period_s: float
     no_input_warn_s: float
     max_image_pixels: int
+    floor_frame: str
     values: Mapping[str, object]
 
 
@@ -380,6 +389,7 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         diagnostics_period_s=float(v["diagnostics_period_s"]),
         no_input_warn_s=float(v["no_input_warn_s"]),
         max_image_pixels=v["max_image_pixels"],
+        floor_frame=v["floor_frame"],
         values=v,
     )
 

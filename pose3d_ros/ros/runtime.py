@@ -31,6 +31,7 @@ from pose3d_ros.ros import conversions, params
 from pose3d_ros.ros.camera_inputs import CameraInputs
 from pose3d_ros.ros.diagnostics import Diagnostics
 from pose3d_ros.ros.drops import DropLog
+from pose3d_ros.ros.floor_tf import TfFloor
 from pose3d_ros.ros.frame_sync import LatestSlot, StampGaps
 from pose3d_ros.ros.outputs import Outputs
 from pose3d_ros.ros.stats import RunStats
@@ -123,6 +124,7 @@ class NodeRuntime:
         self._warned: set[str] = set()
         self._last = None  # (stamp_ns, frame_id, monotonic s) of the last processed frame
         self._subscriptions: list = []
+        self._tf_floor: TfFloor | None = None
         self._timer = None
         self._worker: threading.Thread | None = None
 
@@ -152,6 +154,9 @@ class NodeRuntime:
             self._subscriptions.append(
                 node.create_subscription(Image, "depth", self._camera.add_depth, qos)
             )
+        if s.floor_frame:
+            self._tf_floor = TfFloor(node, s.floor_frame)
+            self._subscriptions += self._tf_floor.subscriptions
         self._timer = node.create_timer(s.diagnostics_period_s, self._diagnostics.report)
         self._worker = threading.Thread(target=self._run, name="pose3d_worker", daemon=True)
         self._worker.start()
@@ -272,8 +277,9 @@ class NodeRuntime:
                 self._drops.report(
                     "depth_unusable", f"{matched.problem}: placing without depth", level="warning"
                 )
+        floor = self._floor(header.frame_id)
         try:
-            result = self._pipeline.process(rgb, intr.value, stamp_ns, depth)
+            result = self._pipeline.process(rgb, intr.value, stamp_ns, depth, floor)
         except InputError as e:
             return self._drop("bad_frame", f"bad input, frame dropped: {e}")
         except ModelError as e:
@@ -281,13 +287,34 @@ class NodeRuntime:
         for reason in result.rejected:
             self._drops.report("person_rejected", f"person dropped: {reason}", level="warning")
         published = self._outputs.publish(
-            result.people, result.ended_ids, result.active_ids, header, (w, h), s.outputs
+            result.people,
+            result.ended_ids,
+            result.active_ids,
+            header,
+            (w, h),
+            s.outputs,
+            None if floor is None else floor.up_cam,
         )
         self._last = (stamp_ns, header.frame_id, time.monotonic())
         self._stats.frame_done(result.timings_s, len(published))
         if self._outputs.debug_wanted(s.outputs.debug_max_fps):
             fps = self._stats.fps() if s.outputs.debug_draw_fps else None
             self._outputs.publish_debug(rgb, published, header, fps)
+
+    def _floor(self, frame_id: str):
+        """The floor under this frame's camera from TF when floor_frame is set and connected
+        (warned once while it is not), else None: the pipeline then uses the camera_* parameters'
+        floor, if any."""
+        if self._tf_floor is None:
+            return self._settings.pipeline.placement.floor_plane()
+        floor = self._tf_floor.floor(frame_id)
+        if floor is None:
+            self._warn_once(
+                "no_floor_tf",
+                f"no transform from {self._tf_floor.floor_frame!r} to {frame_id!r} with the "
+                "camera above its z = 0 yet: placing with camera_height_m's floor, if set",
+            )
+        return floor
 
     def _drop(self, reason: str, text: str) -> None:
         self._stats.frame_failed()
