@@ -22,7 +22,7 @@ from pose3d_ros.core.body_frame import quat_xyzw_to_rotation
 from pose3d_ros.errors import ConfigError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FloorPlane:
     """up_cam: (3,) unit vector against gravity in the camera optical frame;
     camera_height_m: the camera's height above the floor (> 0). Floor points X satisfy
@@ -39,6 +39,16 @@ class FloorPlane:
             raise ConfigError(
                 f"camera height above the floor must be > 0 m, got {self.camera_height_m}"
             )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, FloorPlane)
+            and np.array_equal(self.up_cam, other.up_cam)
+            and self.camera_height_m == other.camera_height_m
+        )
+
+    def __hash__(self) -> int:
+        return hash((tuple(np.asarray(self.up_cam, dtype=np.float64)), self.camera_height_m))
 
     def height_above_m(self, points_m: np.ndarray) -> np.ndarray:
         """(..., 3) m optical frame -> (...) m above the floor."""

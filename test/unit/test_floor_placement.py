@@ -188,3 +188,10 @@ def test_bad_floor_raises_config_error():
         FloorPlane(np.array([0.0, -2.0, 0.0]), 1.0)
     with pytest.raises(ConfigError):
         FloorPlane(np.array([0.0, -1.0, 0.0]), 0.0)
+
+
+def test_configs_with_a_floor_compare_by_value():
+    a = PlacementConfig(floor=floor_from_angles(1.5, 10.0, 2.0))
+    b = PlacementConfig(floor=floor_from_angles(1.5, 10.0, 2.0))
+    assert a == b and hash(a.floor) == hash(b.floor)
+    assert a != PlacementConfig(floor=floor_from_angles(1.6, 10.0, 2.0)) != PlacementConfig()
