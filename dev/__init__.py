@@ -15,7 +15,8 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
   virtual cameras, noise; numpy), `lifter_onnx` (BN folding, ONNX writing);
 - benchmarks: `bench` (runs the three below; `make bench`), `bench2d`, `bench_lifter`, `bench_e2e`,
   `soak` (10 min over DDS: RSS, drops, latency), `timing` (the shared timing helper),
-  `node_process` (starts and stops pose3d_node for bench_e2e and soak);
+  `node_process` (starts and stops pose3d_node for bench_e2e and soak), `lifecycle_cpu` (the
+  managed node's CPU per lifecycle state over DDS);
 - MediaPipe oracle: `mediapipe_oracle` (a script run by .venv-mediapipe's interpreter),
   `oracle_client` (runs it from .venv, finds ../shared);
 - GPU: `gpu_check` (every installed GPU backend against the CPU one on the sample clip),

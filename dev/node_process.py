@@ -16,12 +16,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_node(log_path: Path, extra_params: list[str], topic_ns: str) -> subprocess.Popen:
-    """Start the node; its input topics are `/<topic_ns>/image` and `/<topic_ns>/camera_info`."""
+def start_node(
+    log_path: Path,
+    extra_params: list[str],
+    topic_ns: str,
+    module: str = "pose3d_ros.ros.node",
+    node_args: tuple[str, ...] = (),
+) -> subprocess.Popen:
+    """Start the node (`module`: pose3d_ros.ros.lifecycle_node for the managed one, with its own
+    arguments node_args); its input topics are `/<topic_ns>/image` and `/<topic_ns>/camera_info`."""
     cmd = [
         sys.executable,
         "-m",
-        "pose3d_ros.ros.node",
+        module,
+        *node_args,
         "--ros-args",
         "--params-file",
         str(ROOT / "config" / "pose3d.yaml"),
