@@ -60,20 +60,33 @@ class Pose3DLifecycleNode(LifecycleNode):
             self._runtime = NodeRuntime(
                 self, settings, self._open_models(settings, self.get_logger())
             )
-        except Pose3DError as e:
-            self.get_logger().error(f"configure failed, still unconfigured: {e}")
+        except Exception as e:  # noqa: BLE001 - one error line; the node stays up, unconfigured
+            reason = str(e) if isinstance(e, Pose3DError) else repr(e)
+            self.get_logger().error(f"configure failed, still unconfigured: {reason}")
             return TransitionCallbackReturn.FAILURE
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe and start processing."""
-        self._runtime.activate()
+        if not self._attempt("activate", self._runtime.activate):
+            return TransitionCallbackReturn.ERROR
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Stop every subscription and the worker; end every track."""
-        self._runtime.deactivate()
+        if not self._attempt("deactivate", self._runtime.deactivate):
+            return TransitionCallbackReturn.ERROR
         return super().on_deactivate(state)
+
+    def _attempt(self, what: str, step: Callable[[], None]) -> bool:
+        """Run a transition's step; an exception is logged (rclpy would drop it) and gives False:
+        the transition returns ERROR and on_error cleans up to unconfigured."""
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - logged here, handled by the state machine
+            self.get_logger().error(f"{what} failed: {e!r}")
+            return False
+        return True
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Destroy the publishers, free the models."""

@@ -56,6 +56,8 @@ class Opener:
         self.opened: list[StandInModels] = []
 
     def __call__(self, settings, logger):
+        if settings.engines_dir == "explode":
+            raise RuntimeError("a runtime's own error")
         if settings.engines_dir != STANDIN:
             return runtime.open_models(settings, logger)
         self.opened.append(StandInModels(settings))
@@ -190,6 +192,10 @@ def test_failed_configure_keeps_the_node_unconfigured_and_alive(managed, ros_nod
     assert not change_state(ros_node, "configure")  # the real loader: no model files there
     assert lifecycle_state(ros_node) == "unconfigured" and node.runtime is None
     assert opener.opened == [] and not workers()
+    # an error that is not ours: also FAILURE, also still unconfigured
+    assert node.set_parameters([Parameter("engines_dir", value="explode")])[0].successful
+    assert not change_state(ros_node, "configure")
+    assert lifecycle_state(ros_node) == "unconfigured" and node.runtime is None
     # fix the parameter and configure again, same process
     assert node.set_parameters([Parameter("engines_dir", value=STANDIN)])[0].successful
     assert change_state(ros_node, "configure") and lifecycle_state(ros_node) == "inactive"
