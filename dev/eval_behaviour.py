@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import platform
 import shlex
 import sys
@@ -211,8 +212,8 @@ def markdown(records: list[dict], args, info: dict) -> str:
         "which assumes a level camera). **shipped**: exact projections + the lifter's 2D noise "
         "model (every frame noisy: jitter, outliers, joint and limb dropout) -> the lifter "
         f"(`{args.engine}`) -> One-Euro smoothing -> `BehaviourTracker` with the node's defaults. "
-        "**GT 3D**: the exact camera-frame skeleton -> the same tracker. Cells: precision / "
-        "recall, %; UNDEFINED predictions count as OTHER.",
+        "**GT 3D**: the exact camera-frame skeleton and its exact 2D -> the same tracker. "
+        "Cells: precision / recall, %; UNDEFINED predictions count as OTHER.",
         "",
         "**How the labels were made, and their limits.** Frame labels are the same rules applied "
         "to the ground-truth *world* skeleton with the true gravity direction and every joint "
@@ -284,6 +285,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def machine() -> str:
+    """CPU model and core count (Linux /proc/cpuinfo), else the platform's machine name."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        model = next(x.split(":", 1)[1].strip() for x in lines if x.startswith("model name"))
+        return f"{model}, {os.cpu_count()} cores"
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     start = time.perf_counter()
@@ -292,7 +303,7 @@ def main(argv=None) -> None:
         "argv": args.argv,
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "seconds": time.perf_counter() - start,
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "machine": machine(),
         "engine_sha256": hashlib.sha256(Path(args.engine).read_bytes()).hexdigest(),
     }
     text = markdown(records, args, info)
