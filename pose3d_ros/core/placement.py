@@ -138,6 +138,7 @@ def solve_translation(
     xy = _normalised(j2d_px, intrinsics)
     w = np.clip(conf, 0.0, None).astype(np.float64)
     w = np.where(w.sum(axis=1, keepdims=True) > 1e-6, w, 1.0)
+    w = w + 1e-6 * w.max(axis=1, keepdims=True)  # every joint counts a little: never rank 2
     n, jn = xy.shape[:2]
     a = np.zeros((n, jn, 2, 3))
     a[:, :, 0, 0] = 1.0
@@ -149,8 +150,11 @@ def solve_translation(
     for _ in range(2):
         ata = np.einsum("njri,nj,njrk->nik", a, wi, a)
         atb = np.einsum("njri,nj,njr->ni", a, wi, b)
-        ata += np.eye(3) * 1e-12
-        t = np.linalg.solve(ata, atb[..., None])[..., 0]
+        ata += np.eye(3) * (1e-12 + 1e-12 * np.trace(ata, axis1=1, axis2=2))[:, None, None]
+        try:
+            t = np.linalg.solve(ata, atb[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # degenerate 2D (all joints on one ray): least norm
+            t = (np.linalg.pinv(ata) @ atb[..., None])[..., 0]
         depth = np.maximum(rel_m[..., 2] + t[:, None, 2], 1e-3)
         wi = w / depth**2
     return t

@@ -195,3 +195,15 @@ def test_configs_with_a_floor_compare_by_value():
     b = PlacementConfig(floor=floor_from_angles(1.5, 10.0, 2.0))
     assert a == b and hash(a.floor) == hash(b.floor)
     assert a != PlacementConfig(floor=floor_from_angles(1.6, 10.0, 2.0)) != PlacementConfig()
+
+
+def test_a_person_seen_by_one_joint_or_one_point_never_raises():
+    cam, rel, floor = scene(1.0)
+    j2d = project(cam)[None]
+    one = np.zeros((1, 17))
+    one[0, 10] = 0.9  # only the head in the frame
+    res = place_with_confidence(rel, j2d, one, INTR, config=PlacementConfig(floor=floor))
+    assert res.joints3d_m.shape == (1, 17, 3)
+    same_point = np.full((1, 17, 2), 300.0)  # a degenerate 2D skeleton
+    res = place_with_confidence(rel, same_point, np.ones((1, 17)), INTR)
+    assert np.all(np.isfinite(res.joints3d_m)) or not res.valid[0]
