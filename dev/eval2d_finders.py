@@ -6,6 +6,8 @@ Methods (each on <shared>/data/real_images/coco and coco_mini):
 - `blazepose_whole`: the same with the detector on the whole frame only (MediaPipe's path);
 - `movenet+landmarks`: MoveNet MultiPose finds the people (core/pose2d/movenet.py: one pass, no
   face needed), each seeds a BlazePose landmark ROI, the rest of the stage as the default;
+- `both+landmarks`: the BlazePose detector (whole frame + tiles) and MoveNet both seed landmark
+  crops (person_finder "both");
 - `movenet`: MoveNet MultiPose alone, its 17 COCO keypoints as the prediction (score: mean
   keypoint score, as eval2d scores BlazePose people).
 Scores come from dev/eval2d.score_coco (found = GT people with >= 5 labelled keypoints matched at
@@ -18,6 +20,7 @@ under `nice` on a shared machine and read the times as indicative).
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import platform
 import shlex
@@ -33,7 +36,7 @@ from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
 
 SECTION = "finders"
 SETS = ("coco", "coco_mini")
-METHODS = ("blazepose", "blazepose_whole", "movenet+landmarks", "movenet")
+METHODS = ("blazepose", "blazepose_whole", "movenet+landmarks", "movenet", "both+landmarks")
 
 
 def _shared() -> Path:
@@ -42,37 +45,80 @@ def _shared() -> Path:
     return shared_dir()
 
 
-def _as33(kp17: list[np.ndarray], score17: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """COCO-17 people placed in the 33-landmark slots eval2d scores (others stay 0)."""
-    kp = np.zeros((len(kp17), 33, 2))
-    vis = np.zeros((len(kp17), 33))
-    for i, (k, s) in enumerate(zip(kp17, score17)):
-        kp[i, BLAZEPOSE_TO_COCO17] = k
-        vis[i, BLAZEPOSE_TO_COCO17] = s
+def coco17_as_33(people: list) -> tuple[np.ndarray, np.ndarray]:
+    """MoveNet people (COCO-17 keypoints_px, keypoint_scores) placed in the 33-landmark slots
+    eval2d scores: ((P, 33, 2) px, (P, 33) scores; the other slots stay 0)."""
+    kp = np.zeros((len(people), 33, 2))
+    vis = np.zeros((len(people), 33))
+    for i, p in enumerate(people):
+        kp[i, BLAZEPOSE_TO_COCO17] = p.keypoints_px
+        vis[i, BLAZEPOSE_TO_COCO17] = p.keypoint_scores
     return kp, vis
 
 
-def _open(method: str, engines_dir: Path, min_movenet_score: float):
-    """(callable frame -> (kp33, vis33), closer) for one method."""
+def movenet_engines(engines_dir: Path, side_px: int, work_dir: Path) -> Path:
+    """An engines folder whose movenet_multipose.onnx takes side x side px: engines_dir itself
+    for the built size, else a folder under work_dir with the model converted at that size (from
+    the cached npm tarball) and links to engines_dir's other models."""
+    from pose3d_ros.assembly import MOVENET_FILE
+    from pose3d_ros.models.tfjs.build import MovenetBuildOptions, build_movenet
+    from pose3d_ros.models.tfjs.npm_package import MOVENET_MULTIPOSE
+    from pose3d_ros.models.wheel import default_cache_dir
+
+    manifest = json.loads((engines_dir / "movenet_manifest.json").read_text())
+    if manifest["models"][MOVENET_MULTIPOSE.name]["input_hw"] == [side_px, side_px]:
+        return engines_dir
+    out = work_dir / f"movenet_{side_px}"
+    out.mkdir(parents=True, exist_ok=True)
+    for f in engines_dir.iterdir():
+        if (
+            f.suffix in (".onnx", ".json")
+            and f.name != MOVENET_FILE
+            and not (out / f.name).exists()
+        ):
+            (out / f.name).symlink_to(f.resolve())
+    opts = MovenetBuildOptions(
+        engines_dir=out,
+        cache_dir=default_cache_dir(),
+        sizes={MOVENET_MULTIPOSE.name: (side_px, side_px)},
+    )
+    build_movenet(opts, log=lambda m: None)
+    return out
+
+
+OVERRIDES: dict = {}  # Pose2DConfig fields set by --set for every method that uses the stage
+
+
+def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple[int, ...]):
+    """(callable frame -> (kp33, vis33), closer) for one method; `tiles`: MoveNet's extra
+    zoomed regions (grid sizes, finder.tile_regions)."""
     from pose3d_ros.assembly import open_movenet_finder, open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
+    from pose3d_ros.core.pose2d.finder import tile_regions
 
     if method == "movenet":
         finder = open_movenet_finder(engines_dir, "onnxruntime", 1, min_movenet_score)
 
         def run(frame):
-            people = finder.people(frame)
-            return _as33([p.keypoints_px for p in people], [p.keypoint_scores for p in people])
+            h, w = frame.shape[:2]
+            regions = [r for g in tiles for r in tile_regions(w, h, g)]
+            people = finder.people(frame, regions)
+            return coco17_as_33(people)
 
         return run, finder.close
     if method == "blazepose":
-        config = Pose2DConfig(tracking=False)
+        config = Pose2DConfig(tracking=False, **OVERRIDES)
     elif method == "blazepose_whole":
-        config = Pose2DConfig(tracking=False, detect_tiles=0)
+        config = Pose2DConfig(tracking=False, detect_tiles=0, **OVERRIDES)
+    elif method == "both+landmarks":
+        config = Pose2DConfig(
+            **OVERRIDES, tracking=False, person_finder="both", movenet_min_score=min_movenet_score
+        )
     else:
         config = Pose2DConfig(
+            **OVERRIDES,
             tracking=False,
-            detect_tiles=0,
+            detect_tiles=tiles,
             person_finder="movenet",
             movenet_min_score=min_movenet_score,
         )
@@ -88,16 +134,41 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float):
     return run, est.close
 
 
+def variants(methods: list[str], sides: list[int], tiles: list[str]) -> list[tuple]:
+    """(label, method, MoveNet side px, MoveNet tile grids) for every method x MoveNet option."""
+    out = []
+    for method in methods:
+        if method == "both+landmarks":
+            out += [(f"{method} {side}px", method, side, ()) for side in sides]
+            continue
+        if not method.startswith("movenet"):
+            out.append((method, method, None, ()))
+            continue
+        for side in sides:
+            for t in tiles:
+                grids = tuple(int(g) for g in t.split(",") if g.strip() and int(g) >= 2)
+                label = f"{method} {side}px" + (f" tiles {t}" if grids else "")
+                out.append((label, method, side, grids))
+    return out
+
+
 def evaluate(
-    engines_dir: Path, sets: list[str], methods: list[str], min_movenet_score: float
+    engines_dir: Path,
+    sets: list[str],
+    methods: list[str],
+    min_movenet_score: float,
+    sides: list[int] = (256,),
+    tiles: list[str] = ("0",),
+    work_dir: Path = Path(".cache/eval2d_finders"),
 ) -> dict:
-    """results[set][method] = score_coco's dict + empty_photo_people, wall_ms, cpu_ms."""
+    """results[set][label] = score_coco's dict + empty_photo_people, wall_ms, cpu_ms."""
     results: dict = {}
     for name in sets:
         images = load_coco(_shared() / "data" / "real_images" / name)
         results[name] = {}
-        for method in methods:
-            run, close = _open(method, engines_dir, min_movenet_score)
+        for method_label, method, side, grids in variants(methods, list(sides), list(tiles)):
+            engines = engines_dir if side is None else movenet_engines(engines_dir, side, work_dir)
+            run, close = _open(method, engines, min_movenet_score, grids)
             preds, wall, cpu = Predictions(), [], []
             try:
                 run(images[0].rgb)  # warm-up
@@ -117,9 +188,9 @@ def evaluate(
             s["empty_photos"] = sum(1 for img in images if not img.counted.any())
             s["wall_ms"] = 1e3 * float(np.median(wall))
             s["cpu_ms"] = 1e3 * float(np.median(cpu))
-            results[name][method] = s
+            results[name][method_label] = s
             print(
-                f"{name:9s} {method:18s} found {s['found']}/{s['people']} AP {s['ap']:.3f} "
+                f"{name:9s} {method_label:28s} found {s['found']}/{s['people']} AP {s['ap']:.3f} "
                 f"PCK {s['pck']:.3f} empty-photo people {s['empty_photo_people']} "
                 f"ms {s['wall_ms']:.0f} (cpu {s['cpu_ms']:.0f})",
                 flush=True,
@@ -156,6 +227,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--movenet-min-score", type=float, default=None, help="person score (default: config's)"
     )
+    p.add_argument(
+        "--movenet-sides", nargs="+", type=int, default=[256], help="MoveNet input side(s), px"
+    )
+    p.add_argument(
+        "--movenet-tiles",
+        nargs="+",
+        default=["0"],
+        help="MoveNet tile grid sets, e.g. 0 2 2,3 (0: whole frame only)",
+    )
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="Pose2DConfig overrides (Python literals), e.g. confirm_new=False",
+    )
     p.add_argument("--write-docs", type=Path, default=None, help="e.g. docs/pose2d.md")
     p.add_argument("--json", type=Path, default=None)
     return p
@@ -166,13 +253,18 @@ def main(argv: list[str] | None = None) -> int:
     from pose3d_ros.assembly import resolve_engines_dir
     from pose3d_ros.core.pose2d import Pose2DConfig
 
+    for item in args.set:
+        key, _, value = item.partition("=")
+        OVERRIDES[key] = ast.literal_eval(value)
     engines = args.engines_dir or resolve_engines_dir()
     score = (
         Pose2DConfig().movenet_min_score
         if args.movenet_min_score is None
         else args.movenet_min_score
     )
-    results = evaluate(engines, args.sets, args.methods, score)
+    results = evaluate(
+        engines, args.sets, args.methods, score, args.movenet_sides, args.movenet_tiles
+    )
     argv_txt = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     md = render_markdown(f"python -m dev.eval2d_finders {argv_txt}".strip(), results)
     print(md)

@@ -16,7 +16,8 @@ from pose3d_ros.backends.factory import create_backend
 from pose3d_ros.core.lifting import Lifter
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
-from pose3d_ros.core.pose2d.movenet import MovenetFinder
+from pose3d_ros.core.pose2d.finder import PersonFinder
+from pose3d_ros.core.pose2d.movenet import MovenetFinder, UnionFinder
 from pose3d_ros.errors import ModelError
 
 DETECTOR_FILE = "pose_detection.onnx"
@@ -92,28 +93,29 @@ def open_pose2d(
     config: Pose2DConfig | None = None,
     engine_cache_dir: str | Path | None = None,
 ) -> Pose2DEstimator:
-    """The 2D stage over engines_dir's landmark model and its person finder: the BlazePose
-    detector, or MoveNet MultiPose when config.person_finder is "movenet"."""
+    """The 2D stage over engines_dir's landmark model and its person finder (config.person_finder):
+    the BlazePose detector, MoveNet MultiPose, or both."""
     d = Path(engines_dir)
     config = config or Pose2DConfig()
-    finder, det = None, None
-    if config.person_finder == "movenet":
-        finder = open_movenet_finder(
-            d, backend, threads, config.movenet_min_score, engine_cache_dir
-        )
-    else:
-        det = open_backend(d / DETECTOR_FILE, backend, threads, engine_cache_dir)
-    first = finder or det
+    finder, det, opened = None, None, []
     try:
-        lm = open_backend(d / LANDMARK_FILE, backend, threads, engine_cache_dir)
+        if config.person_finder in ("movenet", "both"):
+            finder = open_movenet_finder(
+                d, backend, threads, config.movenet_min_score, engine_cache_dir
+            )
+            opened.append(finder)
+        if config.person_finder in ("blazepose", "both"):
+            det = open_backend(d / DETECTOR_FILE, backend, threads, engine_cache_dir)
+            opened.append(det)
+        if config.person_finder == "both":
+            finder = UnionFinder(
+                PersonFinder(det, config.min_detection_score, config.nms_iou), finder
+            )
+        opened.append(open_backend(d / LANDMARK_FILE, backend, threads, engine_cache_dir))
+        return Pose2DEstimator(det, opened[-1], config, finder=finder)
     except Exception:
-        first.close()
-        raise
-    try:
-        return Pose2DEstimator(det, lm, config, finder=finder)
-    except Exception:
-        first.close()
-        lm.close()
+        for model in opened:
+            model.close()
         raise
 
 

@@ -17,6 +17,7 @@ from pose3d_ros.core.pose2d.movenet import (
     R_SHOULDER,
     MovenetFinder,
     MovenetPerson,
+    UnionFinder,
     alignment_points,
     decode_people,
     model_input,
@@ -151,3 +152,26 @@ def test_config_person_finder_is_validated():
         Pose2DConfig(person_finder="yolo")
     with pytest.raises(ConfigError, match="movenet_min_score"):
         Pose2DConfig(movenet_min_score=1.5)
+
+
+def test_union_finder_lists_detector_then_movenet_people_and_closes_movenet():
+    class FakeDetectorFinder:
+        calls = 3
+
+        def __init__(self):
+            self.tiles = None
+
+        def find(self, frame, tiles=()):
+            self.tiles = list(tiles)
+            return ["detector person"]
+
+    detector = FakeDetectorFinder()
+    fake = FakeMovenet([upright_person_row(0.5, 0.1, 0.8, 0.9)])
+    union = UnionFinder(detector, MovenetFinder(fake, 0.2))
+    tiles = [Roi(center_px=np.array([50.0, 50.0]), size_px=100.0, rotation_rad=0.0)]
+    found = union.find(np.zeros((240, 320, 3), np.uint8), tiles)
+    assert found[0] == "detector person" and len(found) == 2
+    assert detector.tiles == tiles and len(fake.inputs) == 1  # tiles go to the detector only
+    assert union.calls == 4
+    union.close()
+    assert fake.closed

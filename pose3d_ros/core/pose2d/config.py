@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.errors import ConfigError
 
-PERSON_FINDERS = ("blazepose", "movenet")
+PERSON_FINDERS = ("blazepose", "movenet", "both")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ class Pose2DConfig:
     (pose2d/scene.py; 0 = only a frame size or colour change cuts).
     person_finder: "blazepose" (the BlazePose detector: needs a face) | "movenet" (MoveNet
     MultiPose: whole bodies, no face needed, pose2d/movenet.py; its people seed the BlazePose
-    landmark crops). Read when the models are opened (assembly.open_pose2d).
+    landmark crops) | "both" (the detector's people, then MoveNet's; repeats are removed after the
+    landmark model). Read when the models are opened (assembly.open_pose2d).
     movenet_min_score: MoveNet person score needed to seed a crop.
     confirm_new: a new person is reported only when a second landmark pass, cropped from its own
     auxiliary landmarks, sees it again in the same place (people.confirmed; one extra batched

@@ -204,3 +204,23 @@ class MovenetFinder:
     def close(self) -> None:
         """Release the model."""
         self._backend.close()
+
+
+class UnionFinder:
+    """Both finders: the BlazePose detector's detections (whole frame + tiles), then MoveNet's
+    people on the whole frame (person_finder "both"). Repeats of one person are left to the
+    landmark-level suppression after the landmark model (people.select_people)."""
+
+    def __init__(self, detector_finder, movenet_finder: MovenetFinder):
+        self._finders = (detector_finder, movenet_finder)
+
+    @property
+    def calls(self) -> int:
+        return sum(f.calls for f in self._finders)
+
+    def find(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[Detection]:
+        detector, movenet = self._finders
+        return detector.find(frame_rgb, tiles) + movenet.find(frame_rgb)
+
+    def close(self) -> None:
+        self._finders[1].close()
