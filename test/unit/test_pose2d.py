@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from factories import FakeDetector, FakeLandmarks
+from pose3d_ros.core.geometry import alignment_roi, roi_bounds
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
+from pose3d_ros.core.pose2d.finder import Detection
 from pose3d_ros.errors import ConfigError, InputError
 
 FRAME = np.zeros((448, 448, 3), np.uint8)  # square: letterbox is a plain 2x scale
@@ -256,18 +258,46 @@ def _blob_frame(x_px: float) -> np.ndarray:
     return frame
 
 
+class BlobFinder:
+    """A person finder (PersonFinder's contract) that finds the bright blob of _blob_frame when
+    its centre lies in a searched region (the whole frame unless whole_frame=False)."""
+
+    def __init__(self):
+        self.searches = []  # (whole_frame, number of regions) per call
+        self.calls = 0
+
+    def find(self, frame_rgb, tiles=(), whole_frame=True):
+        self.calls += 1
+        self.searches.append((whole_frame, len(tiles)))
+        ys, xs = np.nonzero(frame_rgb[:, :, 0] > 128)
+        hip = np.array([xs.mean(), 250.0])
+        regions = [roi_bounds(r) for r in tiles] + ([[0, 0, 448, 448]] if whole_frame else [])
+        if not any(b[0] <= hip[0] <= b[2] and b[1] <= hip[1] <= b[3] for b in regions):
+            return []
+        top = hip - [0.0, 100.0]
+        face = np.array([top[0] - 10, top[1] - 10, top[0] + 10, top[1] + 10])
+        kps = np.stack([hip, top, hip - [0, 50], top])
+        return [Detection(0.9, face, kps, alignment_roi(hip, top), from_tile=not whole_frame)]
+
+    def close(self):
+        """Nothing to release."""
+
+
 def test_an_empty_tracked_crop_is_found_again_in_the_same_frame():
-    # the person jumps 150 px between frames: the tracked crop comes back empty, the detector
-    # looks again at once and the person is reported on that frame, under a new key
-    det, lm = FakeDetector(ONE), SeesBlobs()
+    # the person jumps 150 px between frames: the tracked crop comes back empty, the finder
+    # looks again at once around it and the person is reported on that frame, under a new key
+    finder = BlobFinder()
     cfg = Pose2DConfig(detect_tiles=(), detect_every_n=0, scene_cut_min_corr=0.0)
-    est = Pose2DEstimator(det, lm, cfg)
+    est = Pose2DEstimator(None, SeesBlobs(), cfg, finder=finder)
     (first,) = est.process(_blob_frame(200))
-    det.people_px = [(np.array([350.0, 250.0]), np.array([350.0, 150.0]))]
     (again,) = est.process(_blob_frame(350))
-    assert est.detector_calls == 2
-    np.testing.assert_allclose(again.roi.center_px, [350, 250], atol=1e-3)
+    assert not est.scene_cut
+    assert finder.searches == [(True, 0), (False, 1)]  # frame 2: only around the lost crop
+    np.testing.assert_allclose(again.roi.center_px, [350, 250], atol=1.0)
     assert again.track_key != first.track_key
+    # a jump beyond the region around the lost crop: found by the next frame's scan
+    assert est.process(_blob_frame(40)) == []
+    assert len(est.process(_blob_frame(40))) == 1 and finder.searches[-1] == (True, 0)
 
 
 def test_a_scene_cut_ends_the_tracks_and_scans_the_new_picture():

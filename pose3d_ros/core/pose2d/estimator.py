@@ -18,6 +18,7 @@ Per frame, top-down:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import numpy as np
 
@@ -79,6 +80,8 @@ class Pose2DEstimator:
         if self._scan is not None:
             self._scan.close()
         self._finder = self._custom_finder or PersonFinder(det, c.min_detection_score, c.nms_iou)
+        params = inspect.signature(self._finder.find).parameters
+        self._finds_in_regions = "whole_frame" in params  # PersonFinder.find(..., whole_frame)
         self._landmarks = LandmarkModel(
             lm, c.decoder, c.refine_kernel, c.heatmap_min_confidence, c.softargmax_beta
         )
@@ -162,9 +165,9 @@ class Pose2DEstimator:
     def _redetect_lost(
         self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
     ) -> tuple[list[Candidate], list[Pose2D]]:
-        """Tracked crops that lost their person: look again now, around them and on the whole
-        frame, and run the landmark model on what is found (lost tracks are dropped later by
-        select_people / continues)."""
+        """Tracked crops that lost their person: look again now, around them (plus the whole
+        frame for a finder without `whole_frame`), and run the landmark model on what is found
+        (lost tracks are dropped later by _people)."""
         lost = [i for i, k in enumerate(cands) if k.tracked and not self._holds(k, poses[i])]
         if not lost:
             return cands, poses
@@ -174,7 +177,11 @@ class Pose2DEstimator:
             if k.tracked and i not in lost
         ]
         held += [k for k in cands if not k.tracked]
-        found = self._finder.find(frame_rgb, regions_around([cands[i].roi for i in lost]))
+        regions = regions_around([cands[i].roi for i in lost])
+        if self._finds_in_regions:  # around the lost crops only (one detector image each)
+            found = self._finder.find(frame_rgb, regions, whole_frame=False)
+        else:
+            found = self._finder.find(frame_rgb, regions)
         new = self._candidates(found, held)
         if not new:
             return cands, poses

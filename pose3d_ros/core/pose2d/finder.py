@@ -211,16 +211,21 @@ class PersonFinder:
         self._turns = nullcontext() if backend.concurrent_runs else threading.Lock()
         self.calls = 0  # number of frames the detector ran on (for tracking statistics)
 
-    def find(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[Detection]:
+    def find(
+        self, frame_rgb: np.ndarray, tiles: list[Roi] = (), whole_frame: bool = True
+    ) -> list[Detection]:
         """Detections in image px from the letterboxed whole frame plus `tiles`, all in one batch.
 
         Whole-frame candidates are merged by weighted NMS on their own, exactly as MediaPipe does,
         so tiles never move a whole-frame detection. Tile candidates are merged among themselves,
         and a merged tile detection is added (from_tile=True) only when its face box does not
         overlap (IoU > nms_iou) a whole-frame detection's. Order: whole-frame detections best first,
-        then tile detections best first.
+        then tile detections best first. whole_frame=False looks in `tiles` only (a re-detection
+        around lost people); everything found is then from_tile.
         """
-        regions = [None, *tiles]
+        regions = ([None] if whole_frame else []) + list(tiles)
+        if not regions:
+            return []
         tensors, boxes = zip(*(letterbox(frame_rgb, r) for r in regions))
         with self._turns:
             out = self._backend.run_batched(self._input, np.stack(tensors))
@@ -232,7 +237,7 @@ class PersonFinder:
             )
             if d.scores.size:  # rotation 0: face boxes stay axis-aligned in the image
                 corners = crop_to_image(d.boxes.reshape(-1, 2, 2), box).reshape(-1, 4)
-                (tiled if i else whole).append(
+                (whole if regions[i] is None else tiled).append(
                     RawDetections(corners, crop_to_image(d.keypoints, box), d.scores)
                 )
         found = self._merge(whole, False, [])

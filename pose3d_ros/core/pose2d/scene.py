@@ -58,9 +58,10 @@ class SceneCutDetector:
             return True
         if min(thumb.std(), last[1].std()) < FLAT_STD:
             return float(np.abs(thumb.mean() - last[1].mean())) > FLAT_MAX_DIFF
-        corr = float(np.mean(_z(thumb) * _z(last[1])))
         hist_distance = 0.5 * float(np.abs(hist - last[2]).sum())
-        return corr < self._min_corr or hist_distance > MAX_HIST_DISTANCE
+        if hist_distance > MAX_HIST_DISTANCE:
+            return True
+        return self._min_corr > 0.0 and float(np.mean(_z(thumb) * _z(last[1]))) < self._min_corr
 
 
 def _z(a: np.ndarray) -> np.ndarray:
