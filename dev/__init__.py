@@ -5,7 +5,8 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
 
     .venv/bin/python -m dev.<tool> --help
 
-- evaluation: `eval2d` (2D stage vs COCO and MediaPipe -> docs/accuracy.md), `eval_lifter`
+- evaluation: `eval2d` (2D stage vs COCO and MediaPipe -> docs/accuracy.md), `eval2d_finders`
+  (person finders side by side: BlazePose detector, MoveNet, both -> docs/pose2d.md), `eval_lifter`
   (lifter on held-out CMU subjects), `eval_placement` (root depth with / without a known floor),
   `compare_sources` (lifter / direct / fused 3D on photos, consistency only), `metrics`
   (3D: MPJPE, P-MPJPE, PCK, AUC), `metrics2d` (OKS, AP, PCK), `nn_baseline` (nearest-neighbour
@@ -19,6 +20,8 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
   managed node's CPU per lifecycle state over DDS);
 - MediaPipe oracle: `mediapipe_oracle` (a script run by .venv-mediapipe's interpreter),
   `oracle_client` (runs it from .venv, finds ../shared);
+- TF.js oracle: `tfjs_oracle` (runs TF.js graph models under node with the pure-JavaScript TF.js
+  of .oracle-tfjs through tfjs_oracle.js; the reference of the TF.js -> ONNX converter);
 - GPU: `gpu_check` (every installed GPU backend against the CPU one on the sample clip),
   `tracking_sensitivity` (how far ROI tracking carries a tiny model-output difference);
 - maintenance: `check_conversion` (our ONNX models vs the TFLite interpreter), `record_demo`

@@ -11,7 +11,8 @@ Methods (each on <shared>/data/real_images/coco and coco_mini):
 - `movenet`: MoveNet MultiPose alone, its 17 COCO keypoints as the prediction (score: mean
   keypoint score, as eval2d scores BlazePose people).
 Scores come from dev/eval2d.score_coco (found = GT people with >= 5 labelled keypoints matched at
-OKS >= 0.5; AP; PCK@0.2 on found people) plus: people predicted on photos where nobody is
+OKS >= 0.5; AP; PCK@0.2 on found people; phantoms = predictions matching no annotated person even
+at OKS 0.1) plus: people predicted on photos where nobody is
 annotated ("empty-photo people"), and ms per image (wall and CPU, ONNX Runtime 1 thread; run it
 under `nice` on a shared machine and read the times as indicative).
 `--write-docs docs/pose2d.md` puts the table between that file's finders markers.
@@ -191,7 +192,8 @@ def evaluate(
             results[name][method_label] = s
             print(
                 f"{name:9s} {method_label:28s} found {s['found']}/{s['people']} AP {s['ap']:.3f} "
-                f"PCK {s['pck']:.3f} empty-photo people {s['empty_photo_people']} "
+                f"PCK {s['pck']:.3f} phantoms {s.get('phantoms', '-')} "
+                f"empty-photo people {s['empty_photo_people']} "
                 f"ms {s['wall_ms']:.0f} (cpu {s['cpu_ms']:.0f})",
                 flush=True,
             )
@@ -203,15 +205,16 @@ def render_markdown(command: str, results: dict) -> str:
         f"Command: `{command}` ({platform.machine()}, {platform.processor() or 'cpu'}, "
         "ONNX Runtime 1 thread, static photos, median ms per photo).",
         "",
-        "| set | finder | found (OKS >= 0.5) | AP | PCK@0.2 | people on empty photos "
+        "| set | finder | found (OKS >= 0.5) | AP | PCK@0.2 | phantoms | people on empty photos "
         "| ms | CPU ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, per in results.items():
         for method, s in per.items():
             lines.append(
                 f"| {name} | {method} | {s['found']}/{s['people']} | {s['ap']:.3f} | "
-                f"{s['pck']:.3f} | {s['empty_photo_people']} ({s['empty_photos']} photos) | "
+                f"{s['pck']:.3f} | {s.get('phantoms', '-')} | "
+                f"{s['empty_photo_people']} ({s['empty_photos']} photos) | "
                 f"{s['wall_ms']:.0f} | {s['cpu_ms']:.0f} |"
             )
     return "\n".join(lines) + "\n"
