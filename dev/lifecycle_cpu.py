@@ -28,6 +28,7 @@ from dev.soak import HEIGHT_PX, SCENES, WIDTH_PX, cpu_model, load_scene
 NODE = "/pose3d_node"
 TOPIC_NS = "lifecycle_cpu"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+RETRY_S = 2.0  # an unanswered get_state / probe is sent again after this long
 
 
 def cpu_s(pid: int) -> float:
@@ -101,24 +102,39 @@ class Bench:
         return sent
 
     def call(self, client, request, timeout_s: float):
+        """The response to request, sent again every RETRY_S until answered: a server may answer
+        before it has discovered a fresh client's response reader (seen on Jazzy's Fast DDS), so
+        only requests that change nothing go through here."""
         deadline = time.perf_counter() + timeout_s
         while not client.service_is_ready():
             if time.perf_counter() > deadline:
                 raise SystemExit(f"{client.srv_name} never appeared")
             self.stream(0.2)
-        future = client.call_async(request)
-        while not future.done():
-            if time.perf_counter() > deadline:
-                raise SystemExit(f"{client.srv_name} never answered")
-            self.stream(0.05)
-        return future.result()
+        while time.perf_counter() < deadline:
+            future = client.call_async(request)
+            end = time.perf_counter() + RETRY_S
+            while not future.done() and time.perf_counter() < end:
+                self.stream(0.05)
+            if future.done():
+                return future.result()
+        raise SystemExit(f"{client.srv_name} never answered")
 
     def transition(self, label: str, timeout_s: float) -> None:
+        """An unknown label until answered (changes nothing), then the transition, once."""
         from lifecycle_msgs.srv import ChangeState
 
+        probe = ChangeState.Request()
+        probe.transition.label = "no_such_transition"
+        self.call(self.change, probe, timeout_s)
         request = ChangeState.Request()
         request.transition.label = label
-        if not self.call(self.change, request, timeout_s).success:
+        future = self.change.call_async(request)
+        deadline = time.perf_counter() + timeout_s
+        while not future.done():
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"transition {label} never answered")
+            self.stream(0.05)
+        if not future.result().success:
             raise SystemExit(f"transition {label} failed")
 
     def state(self, timeout_s: float) -> str:

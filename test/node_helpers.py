@@ -90,31 +90,62 @@ def all_finite(tf_msgs) -> bool:
     )
 
 
+PROBE_TRANSITION = "no_such_transition"  # a label the node answers False to, changing nothing
+RETRY_S = 2.0  # an unanswered idempotent request is sent again after this long
+
+
 def lifecycle_call(ros_node, service: str, srv_type, request, timeout_s: float = READY_S):
-    """Call a lifecycle service of a managed node (e.g. "/pose3d_node/change_state") from the test
-    node, spinning while waiting; the response, or None when no answer came within timeout_s."""
+    """Call a lifecycle service of a managed node (e.g. "/pose3d_node/get_state") from the test
+    node, spinning while waiting; the response, or None when no answer came within timeout_s.
+
+    The request is sent again every RETRY_S until one is answered, so use it for requests that
+    change nothing: a server may answer before it has discovered this client's response reader,
+    and that answer is lost (seen on Jazzy's Fast DDS for a fresh client)."""
+    import time
+
     client = ros_node.node.create_client(srv_type, service)
     try:
+        deadline = time.monotonic() + timeout_s
         if not ros_node.wait_for(client.service_is_ready, timeout_s):
             return None
-        future = client.call_async(request)
-        if not ros_node.wait_for(future.done, timeout_s):
-            return None
-        return future.result()
+        while time.monotonic() < deadline:
+            future = client.call_async(request)
+            wait_s = min(RETRY_S, max(0.0, deadline - time.monotonic()))
+            if ros_node.wait_for(future.done, wait_s):
+                return future.result()
+        return None
     finally:
         ros_node.node.destroy_client(client)
 
 
 def change_state(ros_node, transition: str, node: str = "/pose3d_node") -> bool:
     """Request a lifecycle transition by label ("configure", "activate", "deactivate", "cleanup",
-    "shutdown") as `ros2 lifecycle set` does; True when the node reports success."""
+    "shutdown") as `ros2 lifecycle set` does; True when the node reports success. One client
+    sends an unknown label until it is answered (both directions discovered), then the
+    transition, once."""
+    import time
+
     from lifecycle_msgs.srv import ChangeState
 
-    request = ChangeState.Request()
-    request.transition.label = transition
-    response = lifecycle_call(ros_node, f"{node}/change_state", ChangeState, request)
-    assert response is not None, f"{node}/change_state never answered"
-    return response.success
+    service = f"{node}/change_state"
+    client = ros_node.node.create_client(ChangeState, service)
+    try:
+        deadline = time.monotonic() + READY_S
+        assert ros_node.wait_for(client.service_is_ready, READY_S), f"no {service}"
+        probe = ChangeState.Request()
+        probe.transition.label = PROBE_TRANSITION
+        while True:
+            assert time.monotonic() < deadline, f"{service} never answered"
+            future = client.call_async(probe)
+            if ros_node.wait_for(future.done, RETRY_S):
+                break
+        request = ChangeState.Request()
+        request.transition.label = transition
+        future = client.call_async(request)
+        assert ros_node.wait_for(future.done, READY_S), f"{service} never answered {transition}"
+        return future.result().success
+    finally:
+        ros_node.node.destroy_client(client)
 
 
 def lifecycle_state(ros_node, node: str = "/pose3d_node") -> str:
