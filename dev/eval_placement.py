@@ -47,24 +47,38 @@ def rigid_fit(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return r, t
 
 
-def test_set(views: int, seed: int, conf_min: float) -> dict:
-    """Fixed-seed test samples with each camera's floor (up vector, height)."""
+def test_set(views: int, seed: int, conf_min: float, cameras: str = "protocol") -> dict:
+    """Fixed-seed test samples with each camera's floor (up vector, height).
+
+    cameras: "protocol" (lifter_data.sample_views, eval_lifter's cameras) or "room"
+    (lifter_data.sample_room_views: robot/room cameras, joints out of the frame get confidence 0).
+    """
     te = ld.load_split("test")
     rng = np.random.default_rng(seed)
     world = np.repeat(te.poses_m, views, axis=0)
-    out = ld.sample_views(world, rng, mirror=False)
-    cam3d, uv, focal, center = out[0], out[1], out[2], out[3]
+    if cameras == "room":
+        cam3d, uv, in_frame, cams = ld.sample_room_views(world, rng, mirror=False)
+        focal, center = cams.focal_px, cams.center_px
+        up, height = cams.rot[:, :, 1], cams.pos_m[:, 1]  # world +Y in the camera frame
+        seen, fit_err = in_frame.astype(np.float64), 0.0
+    else:
+        out = ld.sample_views(world, rng, mirror=False)
+        cam3d, uv, focal, center = out[0], out[1], out[2], out[3]
+        src = world - world[:, :1, :] * np.array([1.0, 0.0, 1.0])
+        r, t = rigid_fit(src, cam3d)
+        up = r[:, :, 1]  # world +Y in the camera frame
+        height = -np.einsum("bi,bi->b", up, t)
+        seen = np.ones(uv.shape[:2])
+        fit_err = np.abs(src @ r.transpose(0, 2, 1) + t[:, None] - cam3d).max()
     noisy, conf = ld.apply_noise(uv, rng, ld.NoiseModel(clean_fraction=0.0))
-    src = world - world[:, :1, :] * np.array([1.0, 0.0, 1.0])
-    r, t = rigid_fit(src, cam3d)
-    up = r[:, :, 1]  # world +Y in the camera frame
-    height = -np.einsum("bi,bi->b", up, t)
-    ones = np.ones(uv.shape[:2])
+    conf = conf * seen
+    ones = seen
     return {
         "gt": cam3d,
         "up": up,
         "height": height,
-        "fit_err_m": np.abs(src @ r.transpose(0, 2, 1) + t[:, None] - cam3d).max(),
+        "fit_err_m": fit_err,
+        "truncated": (seen < 1).any(axis=1).mean(),
         "2d": {
             "GT 2D": ((uv - center[:, None]) / focal[:, None], ones),
             "noisy 2D": ((noisy - center[:, None]) / focal[:, None], conf),
@@ -134,7 +148,7 @@ ROWS = (
 def evaluate(args) -> tuple[dict, dict]:
     start = time.perf_counter()
     lifter = open_lifter(args.engine, "onnxruntime", 1)
-    data = test_set(args.views, args.seed, lifter.conf_min)
+    data = test_set(args.views, args.seed, lifter.conf_min, args.cameras)
     res = {}
     for cond in ("GT 2D", "noisy 2D"):
         rel = lifter.lift_features(data["feats"][cond])
@@ -154,6 +168,8 @@ def evaluate(args) -> tuple[dict, dict]:
         "samples": len(data["gt"]),
         "frames": data["frames"],
         "fit_err_m": data["fit_err_m"],
+        "truncated": data["truncated"],
+        "distance": data["gt"][:, 0, 2],
         "height": data["height"],
         "true_stature": np.median(1.03 * chain_length_m(data["gt"])),
     }
@@ -163,19 +179,32 @@ def evaluate(args) -> tuple[dict, dict]:
 def markdown(res: dict, info: dict, args) -> str:
     cmd = ".venv/bin/python -m dev.eval_placement " + " ".join(shlex.quote(a) for a in info["argv"])
     h = info["height"]
+    room = args.cameras == "room"
+    views = (
+        "robot/room cameras (`lifter_data.sample_room_views`: 0.5-20 m, pitch -60..30 deg, roll "
+        f"up to 30 deg; {info['truncated'] * 100:.0f} % of samples have joints out of the frame, "
+        "given confidence 0)"
+        if room
+        else "virtual cameras of the dev/eval_lifter.py protocol (`lifter_data.sample_views`)"
+    )
+    floor_from = "the CMU floor (y = 0) as each camera sees it, " + (
+        "from the sampled camera pose"
+        if room
+        else "from a rigid fit of the world pose onto the camera-frame pose (max residual "
+        f"{info['fit_err_m']:.1e} m)"
+    )
     lines = [
-        "## Metric placement: root depth with and without a known floor",
+        "## Metric placement: root depth with and without a known floor"
+        + (", robot/room cameras" if room else ""),
         "",
         f"Command: `{cmd.strip()}`  ",
         f"Run {info['date']} UTC; {info['seconds']:.0f} s on this machine's CPU (2 shared cores).",
         "",
-        f"The lifter's test set (dev/eval_lifter.py protocol): CMU test subjects 2 and 13, "
-        f"{info['frames']} frames x {args.views} virtual cameras = {info['samples']} samples, seed "
-        f"{args.seed}; camera heights {h.min():.2f}-{h.max():.2f} m (median {np.median(h):.2f}). "
-        "Known floor: the CMU floor (y = 0) as each camera sees it, from a rigid fit of the world "
-        f"pose onto the camera-frame pose (max residual {info['fit_err_m']:.1e} m), given to "
-        "placement as `PlacementConfig.floor` (what camera_height_m / pitch / roll or TF give "
-        "the node). Root depth error = |Z - Z_true| / Z_true of the pelvis, %. Absolute MPJPE: all "
+        f"CMU test subjects 2 and 13, {info['frames']} frames x {args.views} {views} = "
+        f"{info['samples']} samples, seed {args.seed}; camera heights {h.min():.2f}-{h.max():.2f} "
+        f"m (median {np.median(h):.2f}). Known floor: {floor_from}, given to placement as "
+        "`PlacementConfig.floor` (what camera_height_m / pitch / roll or TF give the node). "
+        "Root depth error = |Z - Z_true| / Z_true of the pelvis, %. Absolute MPJPE: all "
         "17 joints in the camera frame, root translation included.",
         "",
         f"Stature (body_scale.stature_m, median): true skeletons {info['true_stature']:.2f} m; "
@@ -211,13 +240,30 @@ def markdown(res: dict, info: dict, args) -> str:
         err = res[(cond, ROWS[3][0], 0.5)]["err"]
         cells = [f"{np.nanmean(err[(h >= lo) & (h < hi)]):.1f}" for lo, hi in bins]
         lines.append(f"| {cond} | " + " | ".join(cells) + " |")
+    dist = info["distance"]
+    lines += ["", "Known floor (defaults), root depth error % mean by true root depth:", ""]
+    bins = [(0.0, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 100.0)]
+    lines += ["| 2D | " + " | ".join(f"{lo:g}-{hi:g} m" for lo, hi in bins) + " |"]
+    lines += ["|---|" + "---:|" * len(bins)]
+    for cond in ("GT 2D", "noisy 2D"):
+        err = res[(cond, ROWS[3][0], 0.5)]["err"]
+        cells = []
+        for lo, hi in bins:
+            m = (dist >= lo) & (dist < hi)
+            cells.append(f"{np.nanmean(err[m]):.1f} (n={m.sum()})" if m.any() else "-")
+        lines.append(f"| {cond} | " + " | ".join(cells) + " |")
     d = {c: res[(c, ROWS[3][0], 0.5)]["mean"] for c in ("GT 2D", "noisy 2D")}
     m = {c: res[(c, ROWS[2][0], 0.5)]["mean"] for c in ("GT 2D", "noisy 2D")}
     prior = res[("GT 2D", ROWS[1][0], 0.5)]["signed"]
     own = res[("GT 2D", ROWS[0][0], 0.5)]["signed"]
     lines += [
         "",
-        f"Acceptance (root depth error <= 3 % with a known floor): mean {d['GT 2D']:.1f} % with "
+        (
+            "With a known floor"
+            if room
+            else "Acceptance (root depth error <= 3 % with a known floor)"
+        )
+        + f": mean {d['GT 2D']:.1f} % with "
         f"GT 2D and {d['noisy 2D']:.1f} % with noisy 2D at the defaults; {m['GT 2D']:.1f} / "
         f"{m['noisy 2D']:.1f} % with the model's size as the prior. The floor is weakest where it "
         "is seen at a grazing angle (low cameras, far people) and when the lowest foot is off the "
@@ -229,8 +275,9 @@ def markdown(res: dict, info: dict, args) -> str:
         f"people {prior:+.1f} % too far where the model's own, CMU-trained size gives "
         f"{own:+.1f} %; the default is meant for real adults: on COCO photos the lifter's "
         "skeletons measure 1.51 m (sources section below) and the issue's real-image test found "
-        "people placed 8 % too close. Camera ranges are those of `lifter_data.sample_views` at "
-        "the time of the run.",
+        "people placed 8 % too close. Camera ranges are those of `lifter_data."
+        + ("sample_room_views" if room else "sample_views")
+        + "` at the time of the run.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -260,6 +307,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--engine", default="engines/lifter_h36m17.onnx")
     p.add_argument("--views", type=int, default=2)
     p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--cameras", default="protocol", choices=("protocol", "room"))
     p.add_argument("--docs", default="docs/accuracy.md")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--calibrate", action="store_true", help="print the stature ratio and stop")
@@ -277,7 +325,8 @@ def main(argv=None) -> None:
     text = markdown(res, info, args)
     print(text)
     if not args.no_write:
-        write_section(Path(args.docs), "placement", text, "# Accuracy")
+        section = "placement" if args.cameras == "protocol" else "placement-room"
+        write_section(Path(args.docs), section, text, "# Accuracy")
         print(f"wrote {args.docs}")
 
 
