@@ -34,9 +34,8 @@ class SpyModels:
             self.floors.append(config.floor_plane())
             return rel_m + [0.0, 0.0, 3.0], np.ones(rel_m.shape[:2])
 
-        self.pipeline = Pose3DPipeline(
-            Stub2D([make_pose2d()]), StubLifter(), settings.pipeline, place
-        )
+        self.pose2d = Stub2D([make_pose2d()])
+        self.pipeline = Pose3DPipeline(self.pose2d, StubLifter(), settings.pipeline, place)
 
     def close(self):
         """Nothing to free."""
