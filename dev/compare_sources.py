@@ -49,9 +49,24 @@ def people(images: list[Path], engines: str):
                 if p.world_m is None or (conf >= 0.5).sum() < 8:
                     continue
                 pres = blazepose_conf_to_h36m(p.presence)
-                yield blazepose_to_h36m(p.keypoints_px), conf, pres, p.world_m, intr
+                yield blazepose_to_h36m(p.keypoints_px), conf, pres, p.world_m, intr, p
     finally:
         est.close()
+
+
+def axis_agreement(pose) -> tuple[float, float, float] | None:
+    """Correlation over a person's landmarks (visibility >= 0.8, at least 8) of world x, y with
+    the image offsets from the hip midpoint, and of world z with the landmarks' relative depth:
+    all near +1 when world_m has the image's axes (x right, y down, z away)."""
+    seen = pose.visibility >= 0.8
+    if seen.sum() < 8:
+        return None
+    offset = pose.keypoints_px - 0.5 * (pose.keypoints_px[23] + pose.keypoints_px[24])
+    w = pose.world_m
+    return tuple(
+        float(np.corrcoef(a[seen], b[seen])[0, 1])
+        for a, b in ((w[:, 0], offset[:, 0]), (w[:, 1], offset[:, 1]), (w[:, 2], pose.depth_rel))
+    )
 
 
 def reprojection_px(rel, j2d, conf, intr) -> float:
@@ -69,8 +84,10 @@ def evaluate(args) -> dict:
     agree, statures = [], {"lifter": [], "direct": []}
     images = sorted(Path(args.images).glob("*.jpg"))[: args.limit]
     n = 0
-    for j2d, conf, pres, world, intr in people(images, args.engines):
+    axes = []
+    for j2d, conf, pres, world, intr, pose in people(images, args.engines):
         n += 1
+        axes.append(axis_agreement(pose))
         lifted = lifter.lift(j2d[None], conf[None], intr)[0]
         ray = (j2d[PELVIS] - [intr.cx_px, intr.cy_px]) / [intr.fx_px, intr.fy_px]
         direct = direct_rel_m(world[None], ray[None])[0]
@@ -82,7 +99,14 @@ def evaluate(args) -> dict:
         statures["lifter"].append(stature_m(lifted))
         statures["direct"].append(stature_m(direct))
     lifter.close()
-    return {"rows": rows, "agree": agree, "statures": statures, "people": n, "images": len(images)}
+    return {
+        "rows": rows,
+        "agree": agree,
+        "statures": statures,
+        "people": n,
+        "images": len(images),
+        "axes": np.array([a for a in axes if a is not None]),
+    }
 
 
 def markdown(res: dict, args, seconds: float) -> str:
@@ -103,7 +127,16 @@ def markdown(res: dict, args, seconds: float) -> str:
     for k, v in res["rows"].items():
         lines.append(f"| {k} | {np.mean(v):.1f} / {np.median(v):.1f} |")
     st = res["statures"]
+    ax = res["axes"]
     lines += [
+        "",
+        "World axes check (Pose2D.world_m after the ROI rotation, landmarks at visibility >= 0.8, "
+        f"{len(ax)} people): correlation of world x, y with the image offsets from the hip "
+        "midpoint and of world z with the landmarks' relative depth, median "
+        + " / ".join(f"{np.median(ax[:, k]):.2f}" for k in range(3))
+        + ", lowest "
+        + " / ".join(f"{ax[:, k].min():.2f}" for k in range(3))
+        + ": the axes are the image's (x right, y down, z away from the camera).",
         "",
         f"Lifter vs direct, P-MPJPE between the two: mean {np.mean(res['agree']):.0f} mm, median "
         f"{np.median(res['agree']):.0f} mm. Stature (body_scale.stature_m), median: lifter "

@@ -2,9 +2,10 @@
 
 - "lifter": core/lifting.py's network from the 2D joints (the default; the one measured on CMU).
 - "direct": the landmark model's `world` output (Pose2D.world_m: 33 landmarks, metres, hip-centred,
-  already turned into the image's axes by the ROI rotation, z away from the camera; checked on 36
-  COCO people: per-person correlation of world x, y with the image offsets from the hip midpoint
-  and of world z with the landmarks' relative depth, median 0.98 / 1.00 / 1.00). The network
+  already turned into the image's axes by the ROI rotation, z away from the camera; checked by
+  `python -m dev.compare_sources` on 67 coco_mini people: per-person correlation of world x, y
+  with the image offsets from the hip midpoint and of world z with the landmarks' relative depth,
+  median 0.98 / 1.00 / 1.00). The network
   sees a crop looking at the person, so its axes are those of a camera turned towards them; the
   smallest rotation taking the optical axis onto the pelvis ray turns them into the optical frame
   (the same convention the lifter's training views use; an assumption, not measured here).
