@@ -35,8 +35,9 @@ ModelOpener = Callable[[params.NodeSettings, object], object]  # (settings, logg
 
 
 class Pose3DLifecycleNode(LifecycleNode):
-    """pose3d_node's managed variant; `models_opener` (settings, logger) -> an object with
-    .pipeline and .close() loads the models at configure (runtime.open_models: the model files)."""
+    """pose3d_node's managed variant; `models_opener` (settings, logger) -> an object like
+    assembly.Models (.pipeline, .pose2d, .close()) loads the models at configure
+    (runtime.open_models: the model files)."""
 
     def __init__(self, models_opener: ModelOpener = open_models, **kwargs):
         super().__init__(NODE_NAME, **kwargs)

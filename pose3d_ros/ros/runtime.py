@@ -84,9 +84,10 @@ def image_input(settings: params.NodeSettings) -> tuple[type, str]:
 class NodeRuntime:
     """Everything a configured node owns, on `node` (an rclpy Node or LifecycleNode).
 
-    Takes ownership of `models` (an object with .pipeline and .close()): close() frees them, and
-    so does a failing constructor. Not thread-safe: call activate / deactivate / close from one
-    thread (the executor's); the worker thread is this object's own.
+    Takes ownership of `models` (an object with .pipeline, its 2D stage .pose2d and .close(), as
+    assembly.Models): close() frees them, and so does a failing constructor. Not thread-safe:
+    call activate / deactivate / close from one thread (the executor's); the worker thread is
+    this object's own.
     """
 
     def __init__(self, node, settings: params.NodeSettings, models):
@@ -174,7 +175,14 @@ class NodeRuntime:
         self._timer = None
         self.stop_worker()
         self._worker = None
+        self._stop_background_inference()
         self._end_all_tracks()
+
+    def _stop_background_inference(self) -> None:
+        """The 2D stage runs its newcomer scan on a thread of its own (core/pose2d/scan.py, with
+        async_scan): restarting the stage with its current settings stops that thread, waiting
+        for a scan in progress, and forgets ROI tracking; the next scan starts it again."""
+        self._models.pose2d.set_config(self._pipeline.config.pose2d)
 
     def ask_worker_to_stop(self) -> None:
         """Close the frame slot: the worker ends after the frame in progress, publishing nothing

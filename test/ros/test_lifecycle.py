@@ -5,6 +5,7 @@ Its run with the real models in its own process is test/integration/test_lifecyc
 
 import threading
 
+import numpy as np
 import pytest
 
 pytest.importorskip("lifecycle_msgs.srv", reason="needs the embedded ROS 2 runtime (.venv)")
@@ -15,6 +16,8 @@ from rclpy.parameter import Parameter  # noqa: E402
 from factories import (  # noqa: E402
     STAMP_NS,
     VGA_INTRINSICS,
+    FakeDetector,
+    FakeLandmarks,
     Stub2D,
     StubLifter,
     blank_frame_rgb,
@@ -23,9 +26,12 @@ from factories import (  # noqa: E402
 )
 from node_helpers import change_state, lifecycle_state  # noqa: E402
 from pose3d_ros.core.pipeline import Pose3DPipeline  # noqa: E402
+from pose3d_ros.core.pose2d import Pose2DEstimator  # noqa: E402
 from pose3d_ros.ros import lifecycle_node, runtime  # noqa: E402
 
 STANDIN = "standin"  # engines_dir that selects the stand-in models below
+SCANNING = "scanning"  # the same with the real 2D stage over fake backends (its scan thread)
+ONE_PERSON_PX = [(np.array([200.0, 250.0]), np.array([200.0, 150.0]))]  # FakeDetector: hip, scale
 WAIT_S = 30.0
 PERIOD_NS = 100_000_000
 
@@ -48,6 +54,25 @@ class StandInModels:
         self.closed = True
 
 
+class ScanningModels(StandInModels):
+    """The real 2D stage (ROI tracking, newcomer scan on its own thread) over FakeDetector and
+    FakeLandmarks, which count their runs."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.det, self.lm = FakeDetector(ONE_PERSON_PX), FakeLandmarks()
+        self.pose2d = Pose2DEstimator(self.det, self.lm, settings.pipeline.pose2d)
+        self.pipeline = Pose3DPipeline(self.pose2d, self.lifter, settings.pipeline, place_at(3.0))
+
+    @property
+    def inference_runs(self) -> int:
+        return len(self.det.batches) + len(self.lm.batches) + len(self.lifter.batches)
+
+    def close(self):
+        self.pose2d.close()
+        self.closed = True
+
+
 class Opener:
     """models_opener: stand-ins for engines_dir STANDIN, else the real loader (which fails on a
     folder without models)."""
@@ -58,9 +83,10 @@ class Opener:
     def __call__(self, settings, logger):
         if settings.engines_dir == "explode":
             raise RuntimeError("a runtime's own error")
-        if settings.engines_dir != STANDIN:
+        if settings.engines_dir not in (STANDIN, SCANNING):
             return runtime.open_models(settings, logger)
-        self.opened.append(StandInModels(settings))
+        kind = ScanningModels if settings.engines_dir == SCANNING else StandInModels
+        self.opened.append(kind(settings))
         return self.opened[-1]
 
 
@@ -93,8 +119,8 @@ def managed(ros_domain):
     spinner.join(timeout=5.0)
 
 
-def workers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "pose3d_worker"]
+def workers(prefix: str = "pose3d_worker") -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
 
 
 def subscribed_topics(node) -> set[str]:
@@ -160,6 +186,24 @@ def test_transitions_and_no_inference_while_inactive(managed, ros_node):
     assert models.closed and node.runtime is None and not workers()
     assert change_state(ros_node, "shutdown")
     assert lifecycle_state(ros_node) == "finalized"
+
+
+def test_deactivate_stops_the_2d_stage_scan_thread_too(managed, ros_node):
+    """The newcomer scan runs on the 2D stage's own thread: after deactivate neither it nor the
+    worker exists, and no backend runs while frames keep coming."""
+    node, opener = managed
+    camera = Camera(ros_node)
+    assert node.set_parameters([Parameter("engines_dir", value=SCANNING)])[0].successful
+    assert change_state(ros_node, "configure") and change_state(ros_node, "activate")
+    assert camera.send_until(lambda: workers("pose2d-scan"))  # a scan thread while active
+    assert change_state(ros_node, "deactivate")
+    assert not workers("pose2d-scan") and not workers()
+    (models,) = opener.opened
+    runs = models.inference_runs
+    camera.send(20)
+    assert models.inference_runs == runs
+    assert change_state(ros_node, "activate")  # and it all starts again
+    assert camera.send_until(lambda: models.inference_runs > runs and workers("pose2d-scan"))
 
 
 def test_deactivate_ends_every_track(managed, ros_node):
