@@ -188,8 +188,8 @@ def table(rows, args) -> str:
         f"{args.phase_s:g} s. CPU = the node process's utime + stime (/proc/<pid>/stat, all "
         "threads) per wall second; answered = frames that came back as a body TF. Inactive and "
         "unconfigured, the node has no camera subscription and no worker thread (the frames are "
-        "not even delivered to it); threads counts the process's threads (ROS, DDS, ONNX Runtime "
-        "and the 2D stage's idle newcomer-scan thread once it exists).",
+        "not even delivered to it); threads counts the process's threads (ROS, DDS, ONNX Runtime; "
+        "while active also the worker and the 2D stage's newcomer-scan thread).",
         "",
         "| state | node CPU s/s | threads | frames published | frames answered |",
         "|---|---|---|---|---|",
