@@ -70,6 +70,7 @@ def isolated_env(
     chosen = profile if profile is not None else FASTDDS_PROFILE
     if chosen.is_file():
         env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(chosen)
+        env["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(chosen)  # the name Fast DDS 2.x (Jazzy) reads
     return env
 
 

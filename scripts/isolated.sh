@@ -7,7 +7,8 @@
 #   ROS_LOCALHOST_ONLY=1 for older distros), FASTDDS_BUILTIN_TRANSPORTS unset;
 # - its own ROS_DOMAIN_ID (random in 1..101 unless ROS_DOMAIN_ID is already set);
 # - the Fast DDS profile config/fastdds_shm.xml (16 MiB shared-memory segment, so
-#   640x480 images arrive whole over best-effort QoS);
+#   640x480 images arrive whole over best-effort QoS) in FASTDDS_DEFAULT_PROFILES_FILE
+#   and, for Fast DDS 2.x (Jazzy), FASTRTPS_DEFAULT_PROFILES_FILE;
 # - when run as root: re-executes itself in a private network namespace
 #   (unshare -n) with only the loopback interface up, so no packet can leave
 #   the machine whatever DDS does. Not root: the variables above only.
@@ -53,5 +54,7 @@ if [[ -z "${ROS_DOMAIN_ID:-}" ]]; then
 fi
 export ROS_DOMAIN_ID
 export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE-$repo_root/config/fastdds_shm.xml}"
+# Fast DDS 2.x (ROS 2 Jazzy) reads the profile from the older variable name only.
+export FASTRTPS_DEFAULT_PROFILES_FILE="${FASTRTPS_DEFAULT_PROFILES_FILE-$FASTDDS_DEFAULT_PROFILES_FILE}"
 
 exec "$@"

@@ -1,28 +1,42 @@
 #!/usr/bin/env bash
-# Create / update .venv: the embedded ROS 2 (Kilted, PyPI wheels) runtime for pose3d_ros.
+# Create / update .venv: the embedded ROS 2 (PyPI wheels) runtime for pose3d_ros.
 #
-#   scripts/setup.sh            (what `make setup` runs)
+#   scripts/setup.sh                              (what `make setup` runs: Kilted -> .venv)
+#   POSE3D_ROS_DISTRO=jazzy scripts/setup.sh      (`make setup DISTRO=jazzy`: Jazzy -> .venv-jazzy)
 #
-# 1. .venv with the exact pins of requirements.txt (+ requirements/constraints.txt);
-# 2. builds into .venv the interface packages PyPI lacks (interfaces/tf2_msgs,
-#    interfaces/hri_msgs), unless the environment already provides them (real ROS);
+# 1. the venv with the exact pins of the distribution's requirements (Kilted: requirements.txt +
+#    requirements/constraints.txt; Jazzy: requirements/jazzy.txt + requirements/constraints-jazzy.txt;
+#    both include requirements/common.txt);
+# 2. builds into the venv, with that distribution's rosidl toolchain, the interface packages
+#    PyPI lacks (interfaces/tf2_msgs, interfaces/hri_msgs), unless the environment already
+#    provides them (real ROS);
 # 3. installs pose3d_ros itself (editable) so .venv/bin/pose3d_* exist;
 # 4. fetches/converts the models with pose3d_models when that tool is available.
 # Idempotent: a stamp keyed on the inputs' hash makes a second run a no-op.
 # Nothing has to be sourced afterwards: run .venv/bin/<tool> directly.
 #
 # Environment knobs: PYTHON (interpreter to build the venv from, default python3.11),
-# POSE3D_VENV (default <repo>/.venv), POSE3D_SKIP_MODELS=1 (skip step 4).
+# POSE3D_ROS_DISTRO (kilted (default) or jazzy), POSE3D_VENV (default <repo>/.venv for Kilted,
+# <repo>/.venv-<distro> otherwise), POSE3D_SKIP_MODELS=1 (skip step 4).
 set -euo pipefail
 
 start_ns=$(date +%s%N)
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${POSE3D_VENV:-$repo/.venv}"
+distro="${POSE3D_ROS_DISTRO:-kilted}"
 python_bin="${PYTHON:-python3.11}"
-stamp="$venv/.pose3d_setup_stamp"
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# The distribution's top-level requirements and its full lock (make lock).
+case "$distro" in
+    kilted) reqs=requirements.txt; lock=requirements/constraints.txt; default_venv="$repo/.venv" ;;
+    jazzy) reqs=requirements/jazzy.txt; lock=requirements/constraints-jazzy.txt
+           default_venv="$repo/.venv-jazzy" ;;
+    *) die "POSE3D_ROS_DISTRO=$distro: the embedded runtime exists for kilted (default) and jazzy" ;;
+esac
+venv="${POSE3D_VENV:-$default_venv}"
+stamp="$venv/.pose3d_setup_stamp"
 
 finish() {
     local elapsed_ms size
@@ -41,8 +55,9 @@ inputs_hash() {
     {
         "$python_bin" --version 2>&1
         uname -m
+        echo "distro $distro"
         cd "$repo"
-        for f in requirements.txt requirements/constraints.txt setup.py setup.cfg package.xml \
+        for f in "$reqs" requirements/common.txt "$lock" setup.py setup.cfg package.xml \
                  scripts/setup.sh $(find interfaces -type f | LC_ALL=C sort); do
             [[ -f "$f" ]] && { echo "== $f"; cat "$f"; }
         done
@@ -62,16 +77,24 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
     say "environment up to date"
 else
     rm -f "$stamp"
+    # One distribution per venv: its interfaces are built against that distribution's toolchain.
+    # (A venv from before distributions were selectable holds Kilted.)
+    distro_file="$venv/.pose3d_ros_distro"
+    if [[ -d "$venv" ]] && [[ "$(cat "$distro_file" 2>/dev/null || echo kilted)" != "$distro" ]]; then
+        say "$venv holds ROS 2 $(cat "$distro_file" 2>/dev/null || echo kilted), not $distro: recreating it"
+        rm -rf "$venv"
+    fi
     if ! "$venv/bin/python" -c "import sys" 2>/dev/null; then
-        say "creating $venv with $("$python_bin" --version 2>&1)"
+        say "creating $venv (ROS 2 $distro) with $("$python_bin" --version 2>&1)"
         rm -rf "$venv"
         "$python_bin" -m venv "$venv"
     fi
+    echo "$distro" >"$distro_file"
 
-    say "installing pinned packages (requirements.txt)"
+    say "installing pinned packages ($reqs, ROS 2 $distro)"
     constraints=()
-    [[ -f "$repo/requirements/constraints.txt" ]] && constraints=(-c "$repo/requirements/constraints.txt")
-    pip_install -r "$repo/requirements.txt" "${constraints[@]}"
+    [[ -f "$repo/$lock" ]] && constraints=(-c "$repo/$lock")
+    pip_install -r "$repo/$reqs" "${constraints[@]}"
 
     # The wheels' exported CMake files name the wheel build machine's Python and
     # numpy include dirs; point them at ours so interface packages can be built.
