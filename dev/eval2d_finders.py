@@ -15,7 +15,8 @@ OKS >= 0.5; AP; PCK@0.2 on found people; phantoms = predictions matching no anno
 at OKS 0.1) plus: people predicted on photos where nobody is
 annotated ("empty-photo people"), and ms per image (wall and CPU, ONNX Runtime 1 thread; run it
 under `nice` on a shared machine and read the times as indicative).
-`--write-docs docs/pose2d.md` puts the table between that file's finders markers.
+`--write-docs docs/pose2d.md [--section finders_sizes]` puts the table between that file's
+finders (or the named) markers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import platform
 import shlex
 import sys
@@ -200,9 +202,20 @@ def evaluate(
     return results
 
 
+def machine() -> str:
+    """The CPU model and core count, for the table's caption."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.processor()}".strip()
+
+
 def render_markdown(command: str, results: dict) -> str:
     lines = [
-        f"Command: `{command}` ({platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"Command: `{command}` ({machine()}, "
         "ONNX Runtime 1 thread, static photos, median ms per photo).",
         "",
         "| set | finder | found (OKS >= 0.5) | AP | PCK@0.2 | phantoms | people on empty photos "
@@ -247,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Pose2DConfig overrides (Python literals), e.g. confirm_new=False",
     )
     p.add_argument("--write-docs", type=Path, default=None, help="e.g. docs/pose2d.md")
+    p.add_argument(
+        "--section", default=SECTION, help="the docs markers to write between (default finders)"
+    )
     p.add_argument("--json", type=Path, default=None)
     return p
 
@@ -274,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=float))
     if args.write_docs:
-        write_section(args.write_docs, SECTION, md, "# The 2D stage")
+        write_section(args.write_docs, args.section, md, "# The 2D stage")
     return 0
 
 
