@@ -329,6 +329,8 @@ def test_crowd_neighbours_with_overlapping_square_crops_are_both_kept():
 class GatedDetector(FakeDetector):
     """A detector whose runs on the scan's worker thread wait until `gate` is set."""
 
+    concurrent_runs = True  # as ONNX Runtime: the scan may run on the worker thread
+
     def __init__(self, people_px):
         super().__init__(people_px)
         self.gate = threading.Event()
@@ -360,3 +362,13 @@ def test_the_newcomer_scan_never_holds_a_tracked_frame():
     finally:
         det.gate.set()
         est.close()
+
+
+def test_a_detector_that_cannot_run_on_two_threads_scans_inline():
+    det, lm = FakeDetector(ONE), FakeLandmarks()  # concurrent_runs False, like TensorRT
+    est = Pose2DEstimator(det, lm, Pose2DConfig(detect_tiles=(), detect_every_n=2))
+    est.process(FRAME)
+    det.people_px = TWO
+    counts = [len(est.process(FRAME)) for _ in range(3)]
+    assert counts == [1, 2, 2]  # the scan after frame 2 ran inline: the newcomer joins on frame 3
+    est.close()

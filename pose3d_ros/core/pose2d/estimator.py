@@ -87,7 +87,13 @@ class Pose2DEstimator:
         )
         self._tiles = TileCycle(c.detect_tiles, c.tiles_per_scan)
         self._tracker = RoiTracker(smooth_aux=c.tracking and c.smooth_aux)
-        self._scan = NewcomerScan(self._finder.find, asynchronous=c.tracking and c.async_scan)
+        # the scan runs on a worker only over a finder whose model may run on two threads at once
+        # (ONNX Runtime); TensorRT (its pycuda binding keeps the CUDA context per thread) and
+        # finders that do not say scan inline, which on a GPU costs a few ms
+        concurrent = bool(getattr(self._finder, "concurrent_runs", False))
+        self._scan = NewcomerScan(
+            self._finder.find, asynchronous=c.tracking and c.async_scan and concurrent
+        )
         self._cuts = SceneCutDetector(c.scene_cut_min_corr)
         self._frames_since_scan = 0
 

@@ -209,6 +209,7 @@ class PersonFinder:
         self._min_score = float(min_score)
         self._nms_iou = float(nms_iou)
         self._turns = nullcontext() if backend.concurrent_runs else threading.Lock()
+        self.concurrent_runs = bool(backend.concurrent_runs)  # may run on two threads at once
         self.calls = 0  # number of frames the detector ran on (for tracking statistics)
 
     def find(
