@@ -51,8 +51,9 @@ class Pose2DConfig:
     from the raw ones. The returned landmarks are never smoothed here.
     async_scan: with tracking, the newcomer scan (every detect_every_n frames) runs on a worker
     thread and what it finds joins on a later frame, so no tracked frame waits for it
-    (pose2d/scan.py); False runs it inline (deterministic). Re-detection of lost people and the
-    scan after a scene cut always run within the frame.
+    (pose2d/scan.py; only over a finder whose model may run on two threads, ONNX Runtime); False
+    runs it inline (deterministic). Re-detection of lost people and the scan after a scene cut
+    always run within the frame.
     scene_cut_min_corr: a frame whose 16 x 16 grey thumbnail correlates less than this with the
     last frame's is a scene cut: every track ends and the frame is scanned like a first one
     (pose2d/scene.py; 0 = only a frame size or colour change cuts).

@@ -12,10 +12,10 @@ deterministic, for tests, static images and tracking off.
 The worker runs at a lower CPU priority (SCAN_NICENESS, Linux): on a machine with a free core it
 runs beside the frames; on a busy one the frames go first.
 
-Thread safety: only the finder runs on the worker. PersonFinder serialises its backend runs
-unless the backend says it takes concurrent runs (InferenceBackend.concurrent_runs: ONNX Runtime
-sessions do; TensorRT execution contexts do not), so a re-detection on the frame's thread and a
-scan never run one TensorRT context at once.
+Thread safety: only the finder runs on the worker, and the estimator uses a worker only over a
+finder whose model may run on two threads at once (InferenceBackend.concurrent_runs: ONNX Runtime
+sessions may; TensorRT, whose pycuda binding keeps the CUDA context per thread, scans inline).
+PersonFinder also serialises its backend runs unless the backend takes concurrent runs.
 """
 
 from __future__ import annotations
