@@ -18,6 +18,7 @@ from pose3d_ros.core.filters import OneEuroConfig
 from pose3d_ros.core.pipeline import PipelineConfig
 from pose3d_ros.core.placement import PlacementConfig
 from pose3d_ros.core.pose2d import Pose2DConfig
+from pose3d_ros.core.pose2d.config import PERSON_FINDERS
 from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.core.source3d import SOURCES
 from pose3d_ros.core.tracking import TrackerConfig
@@ -104,6 +105,14 @@ SPECS = (
         (0.0, 1.0),
     ),
     ParamSpec("max_people", Pose2DConfig.max_people, "at most this many people per frame", (1, 64)),
+    ParamSpec(
+        "person_finder",
+        Pose2DConfig.person_finder,
+        "who finds people for the landmark model: blazepose (its detector, needs a face), "
+        "movenet (MoveNet MultiPose, whole bodies, no face needed) or both (docs/pose2d.md)",
+        PERSON_FINDERS,
+        read_only=True,
+    ),
     ParamSpec(
         "min_detection_score",
         Pose2DConfig.min_detection_score,
@@ -343,6 +352,7 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         scene_cut_min_corr=float(v["scene_cut_min_corr"]),
         detect_tiles=tuple(range(2, v["detect_tiles"] + 1)),
         decoder=v["decoder"],
+        person_finder=v["person_finder"],
     )
     pipeline = PipelineConfig(
         pose2d=pose2d,
