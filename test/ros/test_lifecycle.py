@@ -54,13 +54,20 @@ class StandInModels:
         self.closed = True
 
 
+class ConcurrentFakeDetector(FakeDetector):
+    """FakeDetector declaring two runs at once safe (as ONNX Runtime does): the 2D stage then
+    scans for newcomers on its own thread."""
+
+    concurrent_runs = True
+
+
 class ScanningModels(StandInModels):
     """The real 2D stage (ROI tracking, newcomer scan on its own thread) over FakeDetector and
     FakeLandmarks, which count their runs."""
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.det, self.lm = FakeDetector(ONE_PERSON_PX), FakeLandmarks()
+        self.det, self.lm = ConcurrentFakeDetector(ONE_PERSON_PX), FakeLandmarks()
         self.pose2d = Pose2DEstimator(self.det, self.lm, settings.pipeline.pose2d)
         self.pipeline = Pose3DPipeline(self.pose2d, self.lifter, settings.pipeline, place_at(3.0))
 
