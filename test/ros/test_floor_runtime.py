@@ -102,8 +102,13 @@ def test_floor_frame_takes_the_floor_from_tf(ros_node):
     # TF wins over the camera_* parameters, which serve until the transforms arrive
     s = settings_with(floor_frame="base_footprint", camera_height_m=5.0)
     models = SpyModels(s)
-    assert run_frames(ros_node, models, s, lambda: any(f is not None for f in models.floors))
-    got = [f for f in models.floors if f is not None][-1]
+
+    def from_tf(f):
+        return f is not None and f.camera_height_m == pytest.approx(1.8)
+
+    # frames before the transforms arrive use the parameters: wait for one placed with TF
+    assert run_frames(ros_node, models, s, lambda: any(from_tf(f) for f in models.floors))
+    got = [f for f in models.floors if from_tf(f)][-1]
     np.testing.assert_allclose(got.up_cam, floor_from_angles(1.8, 25.0, 0.0).up_cam, atol=1e-6)
     assert got.camera_height_m == pytest.approx(1.8)
     assert {round(f.camera_height_m, 3) for f in models.floors} <= {1.8, 5.0}
