@@ -88,6 +88,7 @@ def write_temporal_onnx(
     n_features: int,
     input_name: str,
     output_name: str,
+    residual_channels: int = 0,
 ) -> None:
     """The causal temporal lifter (dev/train_temporal.py) as Reshape/Gemm/Relu/Gather/Add.
 
@@ -97,6 +98,7 @@ def write_temporal_onnx(
     group of widths[0] consecutive frames; block i applies a Gemm to each group of widths[i]
     consecutive level outputs, then a 1x1 Gemm, plus the newest element of the group (residual).
     layers: [expand, (block_a, block_b) * (len(widths) - 1), head], BN folded.
+    residual_channels: the output is the head plus the newest frame's first that many inputs.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -150,8 +152,27 @@ def write_temporal_onnx(
         out = f"res{blk}"
         nodes.append(helper.make_node("Add", [last, c], [out]))
         h = out
-    gemm(h, len(layers) - 1, False)
     n_frames = int(np.prod(widths))
+    if residual_channels:
+        head = gemm(h, len(layers) - 1, False)
+        nodes[-1].output[0] = "delta"
+        inits.append(numpy_helper.from_array(np.array(n_frames - 1, dtype=np.int64), "newest"))
+        nodes.append(helper.make_node("Gather", [input_name, "newest"], ["x_newest"], axis=1))
+        nodes.append(
+            helper.make_node(
+                "Slice",
+                [
+                    "x_newest",
+                    const("r_start", [0]),
+                    const("r_end", [residual_channels]),
+                    const("r_axes", [1]),
+                ],
+                ["base"],
+            )
+        )
+        nodes.append(helper.make_node("Add", ["base", "delta"], [head]))
+    else:
+        gemm(h, len(layers) - 1, False)
     n_out = layers[-1][0].shape[0]
     graph = helper.make_graph(
         nodes,

@@ -31,7 +31,7 @@ import numpy as np
 
 from dev import lifter_data as ld
 from dev.train_lifter import TrainMix, noisy_2d
-from pose3d_ros.core.lifting import N_FEATURES, normalise_2d
+from pose3d_ros.core.lifting import N_TEMPORAL_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.models.wheel import sha256_file
 
@@ -71,8 +71,11 @@ def make_windows(
     fitted: ld.FittedNoise | None,
     noisy: bool = True,
     young: float = 0.0,
+    sf_fn=None,
+    n_targets: int = 1,
 ):
-    """Windows ending at `ends` -> features (B, T, 54) float32, targets (B, 48) float32 m."""
+    """Windows ending at `ends` -> inputs (B, T, 102) float32 (per frame the single-frame
+    lifter's output sf_fn((M, 54)) -> (M, 48) m and the 54 features), targets (B, 48) m."""
     frames = window_frames(split.clip, ends, n_frames)
     world = ld.orient_world(split.poses_m[frames], rng)  # (B, T, 17, 3)
     b = len(ends)
@@ -99,15 +102,39 @@ def make_windows(
         np.repeat(cams.focal_px, n_frames, axis=0),
         np.repeat(cams.center_px, n_frames, axis=0),
         conf_min,
-    ).reshape(b, n_frames, N_FEATURES)
+    )
+    feats = np.concatenate([sf_fn(feats), feats], axis=1).reshape(b, n_frames, N_TEMPORAL_FEATURES)
     if young > 0.0:
         feats = young_tracks(feats, rng, young)
-    last = cam3d[:, -1]
-    target = (last[:, 1:] - last[:, :1]).reshape(b, -1)
+    last = cam3d[:, -n_targets:]
+    target = (last[:, :, 1:] - last[:, :, :1]).reshape(b, n_targets, -1)
+    if n_targets == 1:
+        target = target[:, 0]
     return feats.astype(np.float32), target.astype(np.float32)
 
 
-def build_model(widths: tuple[int, ...], width: int, dropout: float):
+def single_frame_fn(path: str):
+    """(M, 54) features -> (M, 48) m from the single-frame lifter ONNX (ONNX Runtime, 1 thread)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+
+    def run(feats: np.ndarray) -> np.ndarray:
+        f = np.asarray(feats, dtype=np.float32)
+        return np.concatenate(
+            [sess.run(None, {name: f[i : i + 8192]})[0] for i in range(0, len(f), 8192)]
+        )
+
+    return run
+
+
+def build_model(widths: tuple[int, ...], width: int, dropout: float, out_scale: np.ndarray):
+    """Dilated causal convolutions over (N, T, 102) -> the newest frame's single-frame answer
+    (the first 48 inputs) + head x out_scale; the head starts at zero (= single-frame)."""
+    import torch
     import torch.nn as nn
 
     def lbrd(n_in):
@@ -127,13 +154,16 @@ def build_model(widths: tuple[int, ...], width: int, dropout: float):
         def __init__(self):
             super().__init__()
             self.w0 = widths[0]
-            self.expand = nn.Sequential(*lbrd(widths[0] * N_FEATURES))
+            self.expand = nn.Sequential(*lbrd(widths[0] * N_TEMPORAL_FEATURES))
             self.blocks = nn.Sequential(*[Block(k) for k in widths[1:]])
             self.head = nn.Linear(width, 48)
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+            self.register_buffer("scale", torch.from_numpy(out_scale.astype(np.float32)))
 
         def forward(self, x):  # (N, T, F)
-            h = self.expand(x.reshape(-1, self.w0 * N_FEATURES))
-            return self.head(self.blocks(h))
+            h = self.expand(x.reshape(-1, self.w0 * N_TEMPORAL_FEATURES))
+            return x[:, -1, :48] + self.head(self.blocks(h)) * self.scale
 
     return Temporal()
 
@@ -184,10 +214,13 @@ def train(args: argparse.Namespace) -> dict:
     prot = TrainMix(
         room_fraction=0.0, clean_fraction=0.0, synthetic_fraction=0.0, scale_range=(1, 1)
     )
-    val_gt = make_windows(va, vends, n_frames, vrng, args.conf_min, prot, fitted, noisy=False)
-    val_noisy = make_windows(va, vends, n_frames, vrng, args.conf_min, prot, fitted)
+    sf_fn = single_frame_fn(args.base)
+    val_gt = make_windows(
+        va, vends, n_frames, vrng, args.conf_min, prot, fitted, noisy=False, sf_fn=sf_fn
+    )
+    val_noisy = make_windows(va, vends, n_frames, vrng, args.conf_min, prot, fitted, sf_fn=sf_fn)
     srng = np.random.default_rng(7)
-    _, t0 = make_windows(
+    x0, t0 = make_windows(
         tr,
         srng.choice(len(tr.poses_m), 8192, p=p_frame),
         n_frames,
@@ -195,34 +228,38 @@ def train(args: argparse.Namespace) -> dict:
         args.conf_min,
         mix,
         fitted,
+        sf_fn=sf_fn,
     )
-    out_scale = t0.std(axis=0).astype(np.float64)
-    model = build_model(widths, args.width, args.dropout)
+    out_scale = (t0 - x0[:, -1, :48]).std(axis=0).astype(np.float64)  # of the corrections
+    model = build_model(widths, args.width, args.dropout, out_scale)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.05
     )
-    scale_t = torch.from_numpy(out_scale.astype(np.float32))
     history, start = [], time.perf_counter()
 
     def evaluate(data):
         model.eval()
         with torch.no_grad():
-            pred = (model(torch.from_numpy(data[0])) * scale_t).numpy()
+            pred = model(torch.from_numpy(data[0])).numpy()
         model.train()
         return _mpjpe_mm(pred, data[1])
 
+    smooth = args.vel_weight > 0 or args.acc_weight > 0
+    extra = 2 if smooth else 0  # 3 consecutive outputs per sample for the smoothness terms
     pool_x = pool_y = None
     if args.pool:  # windows made once and drawn from at random (data making is the costly part)
         chunks = [
             make_windows(
                 tr,
                 rng.choice(len(tr.poses_m), 1024, p=p_frame),
-                n_frames,
+                n_frames + extra,
                 rng,
                 args.conf_min,
                 mix,
                 fitted,
+                sf_fn=sf_fn,
+                n_targets=1 + extra,
             )
             for _ in tqdm(range(-(-args.pool // 1024)), desc="pool", mininterval=10.0)
         ]
@@ -237,10 +274,34 @@ def train(args: argparse.Namespace) -> dict:
         else:
             ends = rng.choice(len(tr.poses_m), args.batch, p=p_frame)
             x, y = make_windows(
-                tr, ends, n_frames, rng, args.conf_min, mix, fitted, young=args.young
+                tr,
+                ends,
+                n_frames + extra,
+                rng,
+                args.conf_min,
+                mix,
+                fitted,
+                young=args.young,
+                sf_fn=sf_fn,
+                n_targets=1 + extra,
             )
-        pred = model(torch.from_numpy(x)) * scale_t
-        loss = (pred - torch.from_numpy(y)).view(-1, 16, 3).norm(dim=-1).mean()
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        if smooth:  # windows ending at t-2, t-1, t -> (B, 3, 16, 3)
+            b = xt.shape[0]
+            wins = torch.cat([xt[:, k : k + n_frames] for k in range(3)])
+            pred = model(wins).view(3, b, 16, 3).transpose(0, 1)
+            yt = yt.view(b, 3, 16, 3)
+            loss = (pred - yt).norm(dim=-1).mean()
+            dv = (pred[:, 1:] - pred[:, :-1]) - (yt[:, 1:] - yt[:, :-1])
+            da = (pred[:, 2] - 2 * pred[:, 1] + pred[:, 0]) - (yt[:, 2] - 2 * yt[:, 1] + yt[:, 0])
+            loss = (
+                loss
+                + args.vel_weight * dv.norm(dim=-1).mean()
+                + args.acc_weight * da.norm(dim=-1).mean()
+            )
+        else:
+            pred = model(xt)
+            loss = (pred - yt).view(-1, 16, 3).norm(dim=-1).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -276,13 +337,12 @@ def export(result: dict, args: argparse.Namespace) -> dict:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     layers = folded_layers(result["model"], result["out_scale"])
-    write_temporal_onnx(out, layers, tuple(args.widths), N_FEATURES, INPUT_NAME, OUTPUT_NAME)
+    write_temporal_onnx(
+        out, layers, tuple(args.widths), N_TEMPORAL_FEATURES, INPUT_NAME, OUTPUT_NAME, 48
+    )
     x = result["val_check"][0][:256]
     with torch.no_grad():
-        ref = (
-            result["model"](torch.from_numpy(x))
-            * torch.from_numpy(result["out_scale"].astype(np.float32))
-        ).numpy()
+        ref = result["model"](torch.from_numpy(x)).numpy()
     got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
         None, {INPUT_NAME: x}
     )[0]
@@ -293,7 +353,8 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "format": "pose3d_ros temporal lifter v1",
         "input_name": INPUT_NAME,
         "output_name": OUTPUT_NAME,
-        "input_shape": [-1, result["n_frames"], N_FEATURES],
+        "input_shape": [-1, result["n_frames"], N_TEMPORAL_FEATURES],
+        "single_frame_model": {"file": Path(args.base).name, "sha256": sha256_file(args.base)},
         "output_shape": [-1, 48],
         "window_frames": result["n_frames"],
         "frame_rate_hz": 30.0,
@@ -301,8 +362,9 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "joints": list(H36M_JOINTS),
         "output_joints": list(H36M_JOINTS[1:]),
         "output_units": "m, root-relative (pelvis = 0), camera optical frame, newest frame",
-        "normalisation": "per frame as the single-frame lifter (core.lifting.normalise_2d); "
-        "window oldest first; frames before a track's first are copies of it",
+        "normalisation": "per frame core.lifting.temporal_rows: the single-frame lifter's 48 "
+        "outputs (m) + its 54 features (normalise_2d); window oldest first; frames before a "
+        "track's first are copies of it; output = newest single-frame output + correction",
         "conf_min": args.conf_min,
         "onnx_vs_torch_max_abs_m": max_diff_m,
         "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},
@@ -334,6 +396,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--conf-min", type=float, default=0.2)
     p.add_argument("--subject-power", type=float, default=0.5)
     p.add_argument("--room-fraction", type=float, default=0.5)
+    p.add_argument(
+        "--vel-weight", type=float, default=0.0, help="loss weight of the velocity error"
+    )
+    p.add_argument(
+        "--acc-weight", type=float, default=0.0, help="loss weight of the acceleration error"
+    )
     p.add_argument("--young", type=float, default=0.2, help="fraction of windows of young tracks")
     p.add_argument(
         "--pool", type=int, default=0, help="windows made up front and sampled (0: fresh each step)"
@@ -342,6 +410,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--out", default="engines/lifter_h36m17_temporal.onnx")
+    p.add_argument(
+        "--base",
+        default="engines/lifter_h36m17.onnx",
+        help="the single-frame lifter whose outputs the temporal model corrects (kept in pair)",
+    )
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return args

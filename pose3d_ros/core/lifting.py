@@ -144,15 +144,28 @@ class Lifter:
         self._backend.close()
 
 
+N_TEMPORAL_FEATURES = 3 * (N_JOINTS - 1) + N_FEATURES
+
+
+def temporal_rows(rel_m: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """One frame's input to the temporal lifter per person: the single-frame lifter's output
+    (N, 17, 3) m (pelvis dropped: 48 numbers) followed by its (N, 54) features -> (N, 102)."""
+    rel = np.asarray(rel_m, dtype=np.float32).reshape(len(rel_m), -1)[:, 3:]
+    return np.concatenate([rel, np.asarray(features, dtype=np.float32)], axis=1)
+
+
 class TemporalLifter:
     """Causal temporal lifting per track, with the single-frame Lifter for new tracks.
 
-    The temporal model (engines/lifter_h36m17_temporal.onnx, dev/train_temporal.py) takes the
-    last T frames' features of one track, (N, T, 54) oldest first, and returns the newest frame's
-    (N, 48) root-relative joints. A track's first frame, and people without a track key, go
-    through the single-frame lifter; from its second frame on a track is lifted from its window,
-    the frames before its first being copies of the first (as in training). A track unseen for
-    `max_idle_calls` calls is forgotten. meta: the temporal model's JSON.
+    Every person goes through the single-frame lifter first. The temporal model
+    (engines/lifter_h36m17_temporal.onnx, dev/train_temporal.py) takes the last T frames of one
+    track, (N, T, 102) oldest first, each frame `temporal_rows` (the single-frame output and the
+    features), and returns the newest frame's (N, 48) root-relative joints: the single-frame
+    answer plus a learned correction. A track's first frame, and people without a track key,
+    keep the single-frame answer; from its second frame on a track is lifted from its window, the
+    frames before its first being copies of the first (as in training). A track unseen for
+    `max_idle_calls` calls is forgotten. meta: the temporal model's JSON (trained on the outputs
+    of one single-frame model: the pair must stay together).
     """
 
     def __init__(self, single: Lifter, backend, meta: dict, max_idle_calls: int = 30):
@@ -167,10 +180,10 @@ class TemporalLifter:
         if abs(float(meta["conf_min"]) - single.conf_min) > 1e-9:
             raise ModelError("temporal and single-frame lifters use different conf_min")
         shape = backend.input_shapes.get(self._input)
-        if shape is None or tuple(shape[-2:]) != (self._frames, N_FEATURES):
+        if shape is None or tuple(shape[-2:]) != (self._frames, N_TEMPORAL_FEATURES):
             raise ModelError(
                 f"temporal lifter inputs {backend.input_shapes}, expected {self._input!r} "
-                f"(-1, {self._frames}, {N_FEATURES})"
+                f"(-1, {self._frames}, {N_TEMPORAL_FEATURES})"
             )
         self._max_idle = int(max_idle_calls)
         self._calls = 0
@@ -201,31 +214,30 @@ class TemporalLifter:
     def lift_features(self, features: np.ndarray, keys: list) -> np.ndarray:
         """(N, 54) features of one frame and their N track keys -> (N, 17, 3) m."""
         self._calls += 1
-        n = features.shape[0]
-        out = np.zeros((n, N_JOINTS, 3))
-        windows, rows, single = [], [], []
+        out = self._single.lift_features(features) if len(features) else np.zeros((0, N_JOINTS, 3))
+        rows = temporal_rows(out, features)
+        windows, idx = [], []
         for i, key in enumerate(keys):
             if key is None:
-                single.append(i)
                 continue
             state = self._tracks.get(key)
             if state is None:
-                window = np.repeat(features[i : i + 1].astype(np.float32), self._frames, axis=0)
-                self._tracks[key] = [window, 1, self._calls]
-                single.append(i)
+                self._tracks[key] = [
+                    np.repeat(rows[i : i + 1], self._frames, axis=0),
+                    1,
+                    self._calls,
+                ]
                 continue
             window = state[0]
             window[:-1] = window[1:]
-            window[-1] = features[i]
+            window[-1] = rows[i]
             state[1] += 1
             state[2] = self._calls
             windows.append(window.copy())
-            rows.append(i)
-        if single:
-            out[single] = self._single.lift_features(features[single])
+            idx.append(i)
         if windows:
             res = self._backend.run({self._input: np.stack(windows)})[self._output]
-            out[rows] = rel_from_output(res)
+            out[idx] = rel_from_output(res)
         self._expire()
         return out
 

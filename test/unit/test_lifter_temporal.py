@@ -9,7 +9,13 @@ from dev.eval_temporal import time_metrics, windows
 from dev.lifter_onnx import write_temporal_onnx
 from dev.noise_fit import coco_to_h36m, fit
 from factories import ECHO_LIFTER_META, EchoLifterBackend
-from pose3d_ros.core.lifting import N_FEATURES, Lifter, TemporalLifter
+from pose3d_ros.core.lifting import (
+    N_FEATURES,
+    N_TEMPORAL_FEATURES,
+    Lifter,
+    TemporalLifter,
+    temporal_rows,
+)
 from pose3d_ros.errors import InputError, ModelError
 
 
@@ -159,10 +165,10 @@ def test_temporal_onnx_is_a_causal_dilated_convolution(tmp_path):
 
 
 class WindowEchoBackend:
-    """Temporal backend returning, per window, the newest frame's first 48 features plus the
-    oldest frame's first feature (so the test sees which frames were in the window)."""
+    """Temporal backend returning, per window, the newest row's first 48 numbers (its
+    single-frame answer) plus the oldest row's feature 0 (so the test sees the window)."""
 
-    input_shapes = {"features_window": (-1, 4, N_FEATURES)}
+    input_shapes = {"features_window": (-1, 4, N_TEMPORAL_FEATURES)}
 
     def __init__(self):
         self.calls = 0
@@ -171,7 +177,7 @@ class WindowEchoBackend:
         self.calls += 1
         w = feeds["features_window"]
         out = w[:, -1, :48].copy()
-        out[:, 0] += w[:, 0, 0]
+        out[:, 0] += w[:, 0, 48]
         return {"joints3d_rel_m": out}
 
     def close(self):
@@ -196,16 +202,23 @@ def test_temporal_runner_single_frame_for_new_tracks_then_padded_windows():
     np.testing.assert_allclose(first[:, 1:].reshape(2, 48), f[0, :, :48], atol=1e-6)
     second = runner.lift_features(f[1], ["a", None])
     assert backend.calls == 1
-    # window [f0, f0, f0, f1]: newest is f1, oldest the padded first frame
+    # window [f0, f0, f0, f1]: newest is f1 (its single-frame answer = echo of f1), oldest f0
     expect = f[1, 0, :48].copy()
     expect[0] += f[0, 0, 0]
     np.testing.assert_allclose(second[0, 1:].reshape(48), expect, atol=1e-6)
+    np.testing.assert_allclose(second[1, 1:].reshape(48), f[1, 1, :48], atol=1e-6)
     for t in range(2, 6):
         out = runner.lift_features(f[t, :1], ["a"])
     expect = f[5, 0, :48].copy()
     expect[0] += f[2, 0, 0]  # window f2..f5
     np.testing.assert_allclose(out[0, 1:].reshape(48), expect, atol=1e-6)
-    # the same windows as the evaluation builds them
+    # the rows and windows the evaluation builds are the runner's
+    rows = temporal_rows(
+        np.concatenate([np.zeros((1, 1, 3)), f[:1, 0, :48].reshape(1, 16, 3)], 1), f[:1, 0]
+    )
+    assert rows.shape == (1, N_TEMPORAL_FEATURES)
+    np.testing.assert_allclose(rows[0, :48], f[0, 0, :48])
+    np.testing.assert_allclose(rows[0, 48:], f[0, 0])
     seq = f[:, 0][None]
     np.testing.assert_allclose(windows(seq, 4)[0, 5], f[2:6, 0])
     np.testing.assert_allclose(windows(seq, 4)[0, 1], np.stack([f[0, 0]] * 3 + [f[1, 0]]))
@@ -230,6 +243,24 @@ def _intr():
     from pose3d_ros.core.types import CameraIntrinsics
 
     return CameraIntrinsics(500.0, 500.0, 320.0, 240.0, 640, 480)
+
+
+def test_temporal_onnx_residual_adds_the_newest_single_frame_answer(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    rng = np.random.default_rng(8)
+    widths, width, feats = (3, 3), 8, 10
+    zero = [(np.zeros((width, 3 * feats)), np.zeros(width))]
+    zero += [
+        (np.zeros((width, 3 * width)), np.zeros(width)),
+        (np.zeros((width, width)), np.zeros(width)),
+    ]
+    layers = zero + [(rng.normal(size=(4, width)), rng.normal(size=4))]
+    path = tmp_path / "r.onnx"
+    write_temporal_onnx(path, layers, widths, feats, "x", "y", residual_channels=4)
+    x = rng.normal(size=(3, 9, feats)).astype(np.float32)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    # all hidden units are 0, so the head gives its bias: output = newest frame's first 4 + bias
+    np.testing.assert_allclose(got, x[:, -1, :4] + layers[-1][1], atol=1e-5)
 
 
 def test_temporal_runner_rejects_a_model_of_another_shape():
