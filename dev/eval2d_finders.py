@@ -59,6 +59,64 @@ def coco17_as_33(people: list) -> tuple[np.ndarray, np.ndarray]:
     return kp, vis
 
 
+def clip_frames(n_frames: int) -> dict[str, list[np.ndarray]]:
+    """The shared street clip (5 frames, played forth and back) and the COCO skier photo
+    repeated, n_frames each, RGB."""
+    import cv2
+
+    cap = cv2.VideoCapture(
+        str(_shared() / "data" / "real_images" / "video" / "street_walk_5frames.mp4")
+    )
+    street = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        street.append(np.ascontiguousarray(bgr[:, :, ::-1]))
+    cap.release()
+    loop = street + street[-2:0:-1]
+    skier = cv2.imread(str(_shared() / "data" / "real_images" / "coco" / "000000000785.jpg"))
+    return {
+        "street": [loop[k % len(loop)] for k in range(n_frames)],
+        "skier": [np.ascontiguousarray(skier[:, :, ::-1])] * n_frames,
+    }
+
+
+def tracking_timing(engines_dir: Path, finders: list[str], n_frames: int) -> dict:
+    """Tracking mode (the default config but for person_finder): per clip and finder, wall ms per
+    frame p50 / p95 and people per frame (mean), one ONNX Runtime thread."""
+    from pose3d_ros.assembly import open_pose2d
+    from pose3d_ros.core.pose2d import Pose2DConfig
+
+    out: dict = {}
+    for clip, frames in clip_frames(n_frames).items():
+        for finder in finders:
+            est = open_pose2d(engines_dir, "onnxruntime", 1, Pose2DConfig(person_finder=finder))
+            times, people = [], []
+            try:
+                est.process(frames[0])
+                est.reset()
+                for frame in frames:
+                    t0 = time.perf_counter()
+                    people.append(len(est.process(frame)))
+                    times.append(time.perf_counter() - t0)
+            finally:
+                est.close()
+            ms = 1e3 * np.asarray(times)
+            out[f"{clip} {finder}"] = {
+                "p50_ms": float(np.percentile(ms, 50)),
+                "p95_ms": float(np.percentile(ms, 95)),
+                "people": float(np.mean(people)),
+            }
+            r = out[f"{clip} {finder}"]
+            print(
+                f"tracking {clip:6s} {finder:9s} p50 {r['p50_ms']:.1f} ms p95 {r['p95_ms']:.1f} ms "
+                f"people/frame {r['people']:.2f}",
+                flush=True,
+            )
+    return out
+
+
 def movenet_engines(engines_dir: Path, side_px: int, work_dir: Path) -> Path:
     """An engines folder whose movenet_multipose.onnx takes side x side px: engines_dir itself
     for the built size, else a folder under work_dir with the model converted at that size (from
@@ -233,6 +291,23 @@ def render_markdown(command: str, results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_tracking(command: str, rows: dict) -> str:
+    lines = [
+        f"Command: `{command}` ({machine()}, ONNX Runtime 1 thread, tracking on, default config "
+        "but for person_finder).",
+        "",
+        "| clip | person_finder | p50 ms | p95 ms | p95 / p50 | people per frame |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, r in rows.items():
+        clip, finder = key.split(" ", 1)
+        lines.append(
+            f"| {clip} | {finder} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"{r['p95_ms'] / r['p50_ms']:.2f} | {r['people']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m dev.eval2d_finders", description=__doc__.split("\n")[0]
@@ -259,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=VALUE",
         help="Pose2DConfig overrides (Python literals), e.g. confirm_new=False",
     )
+    p.add_argument(
+        "--tracking-frames",
+        type=int,
+        default=0,
+        help="instead: time tracking mode per finder on the street clip and the skier, N frames",
+    )
     p.add_argument("--write-docs", type=Path, default=None, help="e.g. docs/pose2d.md")
     p.add_argument(
         "--section", default=SECTION, help="the docs markers to write between (default finders)"
@@ -281,11 +362,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.movenet_min_score is None
         else args.movenet_min_score
     )
+    argv_txt = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = f"python -m dev.eval2d_finders {argv_txt}".strip()
+    if args.tracking_frames:
+        rows = tracking_timing(engines, ["blazepose", "movenet", "both"], args.tracking_frames)
+        md = render_tracking(command, rows)
+        print(md)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=2))
+        if args.write_docs:
+            write_section(args.write_docs, args.section, md, "# The 2D stage")
+        return 0
     results = evaluate(
         engines, args.sets, args.methods, score, args.movenet_sides, args.movenet_tiles
     )
-    argv_txt = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    md = render_markdown(f"python -m dev.eval2d_finders {argv_txt}".strip(), results)
+    md = render_markdown(command, results)
     print(md)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=float))
