@@ -173,5 +173,6 @@ def test_union_finder_lists_detector_then_movenet_people_and_closes_movenet():
     assert found[0] == "detector person" and len(found) == 2
     assert detector.tiles == tiles and len(fake.inputs) == 1  # tiles go to the detector only
     assert union.calls == 4
+    assert not union.concurrent_runs  # the fake detector finder does not say it may
     union.close()
     assert fake.closed

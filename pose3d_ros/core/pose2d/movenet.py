@@ -175,6 +175,7 @@ class MovenetFinder:
         self._min_score = float(min_score)
         concurrent = getattr(backend, "concurrent_runs", False)
         self._turns = nullcontext() if concurrent else threading.Lock()
+        self.concurrent_runs = bool(concurrent)  # may run on two threads at once (scan.py)
         self.calls = 0
 
     def people(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[MovenetPerson]:
@@ -213,6 +214,9 @@ class UnionFinder:
 
     def __init__(self, detector_finder, movenet_finder: MovenetFinder):
         self._finders = (detector_finder, movenet_finder)
+        self.concurrent_runs = all(
+            bool(getattr(f, "concurrent_runs", False)) for f in self._finders
+        )
 
     @property
     def calls(self) -> int:
