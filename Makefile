@@ -61,7 +61,8 @@ bench: setup
 	@OPENBLAS_NUM_THREADS=1 $(ISOLATED) nice $(PY) -m dev.bench $(BENCH_ARGS)
 
 ## Regenerate $(DISTRO)'s lock (requirements/constraints.txt, constraints-jazzy.txt) from $(VENV)
-## after editing requirements.txt, requirements/common.txt or requirements/jazzy.txt.
+## after editing requirements.txt or requirements/jazzy.txt; after requirements/common.txt, lock
+## both (make lock; make lock DISTRO=jazzy): test/unit/test_requirement_locks.py checks they agree.
 lock:
 	@$(PY) scripts/lock_requirements.py --distro $(DISTRO)
 
