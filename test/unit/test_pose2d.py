@@ -372,3 +372,34 @@ def test_a_detector_that_cannot_run_on_two_threads_scans_inline():
     counts = [len(est.process(FRAME)) for _ in range(3)]
     assert counts == [1, 2, 2]  # the scan after frame 2 ran inline: the newcomer joins on frame 3
     est.close()
+
+
+class WholeFrameOnly(FakeDetector):
+    """Finds its people only in an image showing the whole of GRADIENT (not in a tile of it)."""
+
+    concurrent_runs = True
+
+    def run(self, feeds):
+        out = super().run(feeds)
+        row = feeds["input_1"][0, 112, :, 0]
+        if not (row.min() < -0.95 and row.max() > 0.95):
+            out["Identity_1"][0] = -10.0
+        return out
+
+
+GRADIENT = np.tile(np.linspace(0, 255, 448).astype(np.uint8)[None, :, None], (448, 1, 3))
+
+
+def test_on_the_worker_a_scan_runs_one_detector_image_at_a_time():
+    det = WholeFrameOnly(ONE)
+    cfg = Pose2DConfig(detect_tiles=(2,), tiles_per_scan=2, detect_every_n=3)
+    est = Pose2DEstimator(det, FakeLandmarks(), cfg)
+    try:
+        for _ in range(40):
+            assert len(est.process(GRADIENT)) == 1
+            time.sleep(0.002)
+    finally:
+        est.close()
+    # frame 1: nobody tracked, whole frame + 4 tiles at once; then scans of 1 + 2 images, piece
+    # by piece (whole frame, tile, tile)
+    assert det.batches[0] == 5 and len(det.batches) > 3 and set(det.batches[1:]) == {1}

@@ -40,7 +40,7 @@ from pose3d_ros.core.pose2d.people import (
 from pose3d_ros.core.pose2d.roi_tracker import RoiTracker
 from pose3d_ros.core.pose2d.scan import NewcomerScan
 from pose3d_ros.core.pose2d.scene import SceneCutDetector
-from pose3d_ros.core.types import Pose2D
+from pose3d_ros.core.types import Pose2D, Roi
 
 HIP_MATCH = 0.2  # a detection is a tracked person's when its hip lies this close (x body size)
 
@@ -92,8 +92,12 @@ class Pose2DEstimator:
         # finders that do not say scan inline, which on a GPU costs a few ms
         concurrent = bool(getattr(self._finder, "concurrent_runs", False))
         self._scan = NewcomerScan(
-            self._finder.find, asynchronous=c.tracking and c.async_scan and concurrent
+            self._find, asynchronous=c.tracking and c.async_scan and concurrent
         )
+        # on the worker a scan goes one detector image at a time (whole frame, then each tile,
+        # each started once the last one is taken), so a frame overlaps ~6 ms of it, not ~17
+        self._piecewise = self._finds_in_regions and c.tracking and c.async_scan and concurrent
+        self._scan_pieces: list[list[Roi | None]] = []
         self._cuts = SceneCutDetector(c.scene_cut_min_corr)
         self._frames_since_scan = 0
 
@@ -114,6 +118,7 @@ class Pose2DEstimator:
         self._tracker.reset()
         self._tiles.restart()
         self._scan.cancel()
+        self._scan_pieces = []
         self._frames_since_scan = 0
 
     def process(self, frame_rgb: np.ndarray) -> list[Pose2D]:
@@ -183,11 +188,9 @@ class Pose2DEstimator:
             if k.tracked and i not in lost
         ]
         held += [k for k in cands if not k.tracked]
-        regions = regions_around([cands[i].roi for i in lost])
-        if self._finds_in_regions:  # around the lost crops only (one detector image each)
-            found = self._finder.find(frame_rgb, regions, whole_frame=False)
-        else:
-            found = self._finder.find(frame_rgb, regions)
+        # around the lost crops only, one detector image each (plus the whole frame for a finder
+        # that cannot leave it out)
+        found = self._find(frame_rgb, regions_around([cands[i].roi for i in lost]))
         new = self._candidates(found, held)
         if not new:
             return cands, poses
@@ -231,16 +234,32 @@ class Pose2DEstimator:
         return [keep[j] for j in chosen]
 
     def _start_scan(self, frame_rgb: np.ndarray) -> None:
-        """With tracks to follow, scan this frame for newcomers every detect_every_n frames."""
+        """With tracks to follow, scan for newcomers every detect_every_n frames: the whole frame
+        plus the next tiles, on this frame (inline: all at once), or piece by piece on this and
+        the following frames (on the worker)."""
         c = self._config
         self._frames_since_scan += 1
         if not c.tracking or not self._tracker.tracks or c.detect_every_n <= 0:
+            self._scan_pieces = []
             return
-        if self._frames_since_scan < c.detect_every_n or self._scan.busy:
+        if self._scan.busy:
             return
-        h, w = frame_rgb.shape[:2]
-        if self._scan.start(frame_rgb, self._tiles.next(w, h, rotate=True)):
+        if not self._scan_pieces and self._frames_since_scan >= c.detect_every_n:
+            h, w = frame_rgb.shape[:2]
+            tiles = self._tiles.next(w, h, rotate=True)
+            pieces = [[None]] + [[t] for t in tiles] if self._piecewise else [[None, *tiles]]
+            self._scan_pieces = pieces
             self._frames_since_scan = 0
+        if self._scan_pieces and self._scan.start(frame_rgb, self._scan_pieces[0]):
+            self._scan_pieces.pop(0)
+
+    def _find(self, frame_rgb: np.ndarray, regions: list[Roi | None]) -> list[Detection]:
+        """The finder on `regions` (None = the whole frame; without None, only the regions when
+        the finder can: a piece of a newcomer scan)."""
+        tiles = [r for r in regions if r is not None]
+        if None in regions or not self._finds_in_regions:
+            return self._finder.find(frame_rgb, tiles)
+        return self._finder.find(frame_rgb, tiles, whole_frame=False)
 
     def _settle_new(
         self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
