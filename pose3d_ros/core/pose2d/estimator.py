@@ -149,9 +149,10 @@ class Pose2DEstimator:
             self._frames_since_scan = 0
         cands += self._candidates(found or [], cands)
         poses = self._landmarks.estimate(frame_rgb, [k.roi for k in cands])
-        cands, poses = self._redetect_lost(frame_rgb, cands, poses)
+        holds = [k.tracked and self._holds(k, p) for k, p in zip(cands, poses)]
+        cands, poses = self._redetect_lost(frame_rgb, cands, poses, holds)
         poses = self._settle_new(frame_rgb, cands, poses)
-        people = self._people(frame_rgb, cands, poses)
+        people = self._people(frame_rgb, cands, poses, holds)
         self._tracker.update(cands, poses, people)
         self._start_scan(frame_rgb)
         return [dataclasses.replace(poses[i], track_key=cands[i].key) for i in people]
@@ -174,12 +175,16 @@ class Pose2DEstimator:
         return new
 
     def _redetect_lost(
-        self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
+        self,
+        frame_rgb: np.ndarray,
+        cands: list[Candidate],
+        poses: list[Pose2D],
+        holds: list[bool],
     ) -> tuple[list[Candidate], list[Pose2D]]:
-        """Tracked crops that lost their person: look again now, around them (plus the whole
-        frame for a finder without `whole_frame`), and run the landmark model on what is found
-        (lost tracks are dropped later by _people)."""
-        lost = [i for i, k in enumerate(cands) if k.tracked and not self._holds(k, poses[i])]
+        """Tracked crops that lost their person (holds[i] False): look again now, around them
+        (plus the whole frame for a finder without `whole_frame`), and run the landmark model on
+        what is found (lost tracks are dropped later by _people)."""
+        lost = [i for i, k in enumerate(cands) if k.tracked and not holds[i]]
         if not lost:
             return cands, poses
         held = [
@@ -203,13 +208,21 @@ class Pose2DEstimator:
         )
 
     def _people(
-        self, frame_rgb: np.ndarray, cands: list[Candidate], poses: list[Pose2D]
+        self,
+        frame_rgb: np.ndarray,
+        cands: list[Candidate],
+        poses: list[Pose2D],
+        holds: list[bool],
     ) -> list[int]:
-        """Indices of the poses that are people: tracked ones that hold their person, new ones
-        confirmed and plausible, one per person (people.select_people)."""
+        """Indices of the poses that are people: tracked ones that hold their person (holds,
+        for the first len(holds) candidates), new ones confirmed and plausible, one per person
+        (people.select_people)."""
         c = self._config
         h, w = frame_rgb.shape[:2]
-        ok = [self._holds(k, p) if k.tracked else plausible(p, w, h) for k, p in zip(cands, poses)]
+        ok = [
+            holds[i] if k.tracked else plausible(p, w, h)
+            for i, (k, p) in enumerate(zip(cands, poses))
+        ]
         if c.confirm_new:
             new = [
                 i
