@@ -9,7 +9,7 @@ the single-frame lifter's). 2D: exact projections, or the noise fitted to the 2D
 (dev/noise2d_fit.json) drawn independently per frame (the per-person error level and
 confidence latent are shared by the segment; real 2D errors are also correlated in time, which
 this does not model). One-Euro: core.filters with the product's default OneEuroConfig on the
-root-relative joints at 30 Hz.
+root-relative joints at 30 Hz, and the same with beta 2 (less lag; compare at equal lag).
 
 Metrics over every frame of every segment: MPJPE, P-MPJPE (mm); velocity error (mean joint
 |first difference of prediction - of truth|, mm/frame, frames 1..); acceleration error (second
@@ -29,6 +29,8 @@ from pose3d_ros.core.filters import OneEuroConfig, OneEuroFilter
 from pose3d_ros.core.lifting import N_FEATURES, N_TEMPORAL_FEATURES, normalise_2d, temporal_rows
 
 FPS = 30.0
+# the product's One-Euro with beta 2 instead of 0.5: less lag for fast motion
+FAST_ONE_EURO = OneEuroConfig(beta=2.0)
 
 
 def test_segments(seg_frames: int, seed: int, conf_min: float, fitted: ld.FittedNoise):
@@ -165,8 +167,10 @@ def evaluate(single, temporal_backend, meta: dict, seg_frames: int, seed: int) -
         res[cond] = {
             "single-frame": time_metrics(sf, gt),
             "single-frame + One-Euro": time_metrics(one_euro(sf), gt),
+            "single-frame + One-Euro beta 2": time_metrics(one_euro(sf, FAST_ONE_EURO), gt),
             "temporal": time_metrics(tmp, gt),
             "temporal + One-Euro": time_metrics(one_euro(tmp), gt),
+            "temporal + One-Euro beta 2": time_metrics(one_euro(tmp, FAST_ONE_EURO), gt),
         }
     feats = data["feats"]["GT 2D"]
     one_track = temporal_rows(single.lift_features(feats[0]), feats[0])[None]

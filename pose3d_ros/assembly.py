@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pose3d_ros.backends.base import InferenceBackend
 from pose3d_ros.backends.factory import create_backend
-from pose3d_ros.core.lifting import Lifter
+from pose3d_ros.core.lifting import Lifter, TemporalLifter
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
 from pose3d_ros.core.pose2d.finder import PersonFinder
@@ -25,6 +25,7 @@ LANDMARK_FILE = "pose_landmark_full.onnx"
 MOVENET_FILE = "movenet_multipose.onnx"  # MoveNet MultiPose, 256 x 256 int32 RGB (pose3d_models)
 LIFTER_FILE = "lifter_h36m17.onnx"
 LIFTER_META_FILE = "lifter_h36m17.json"
+TEMPORAL_LIFTER_FILE = "lifter_h36m17_temporal.onnx"  # paired with LIFTER_FILE (docs/lifter.md)
 ENGINES_ENV = "POSE3D_ENGINES_DIR"
 FIX = (
     "create them with `make models` (or `pose3d_models`), "
@@ -86,6 +87,37 @@ def open_lifter(
         raise ModelError(f"lifter {onnx_path} does not match {meta_path}: {e}") from e
 
 
+def open_temporal_lifter(
+    single: Lifter,
+    engines_dir: str | Path,
+    backend: str = "onnxruntime",
+    threads: int = 1,
+    engine_cache_dir: str | Path | None = None,
+) -> TemporalLifter:
+    """The causal temporal lifter of engines_dir over `single` (engines_dir's own single-frame
+    lifter: the temporal model was trained on its outputs, which its JSON's sha256 checks)."""
+    import hashlib
+
+    onnx_path = Path(engines_dir) / TEMPORAL_LIFTER_FILE
+    try:
+        meta = json.loads(onnx_path.with_suffix(".json").read_text())
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot read the temporal lifter metadata: {e}") from e
+    want = meta.get("single_frame_model", {}).get("sha256")
+    have = hashlib.sha256((Path(engines_dir) / LIFTER_FILE).read_bytes()).hexdigest()
+    if want != have:
+        raise ModelError(
+            f"{TEMPORAL_LIFTER_FILE} was trained on another single-frame lifter than "
+            f"{LIFTER_FILE} (sha256 {want} != {have}): retrain it (dev.train_temporal)"
+        )
+    model = open_backend(onnx_path, backend, threads, engine_cache_dir)
+    try:
+        return TemporalLifter(single, model, meta)
+    except (ModelError, KeyError) as e:
+        model.close()
+        raise ModelError(f"temporal lifter {onnx_path} does not match its JSON: {e}") from e
+
+
 def open_pose2d(
     engines_dir: str | Path,
     backend: str = "onnxruntime",
@@ -145,7 +177,10 @@ class Models:
         threads: int = 1,
         config: PipelineConfig | None = None,
         engine_cache_dir: str | Path | None = None,
+        temporal_lifter: bool = False,
     ):
+        """temporal_lifter: lift tracked people with the causal temporal lifter
+        (core.lifting.TemporalLifter, engines_dir's TEMPORAL_LIFTER_FILE)."""
         self.engines_dir = Path(engines_dir)
         config = config or PipelineConfig()
         self.pose2d = open_pose2d(
@@ -153,6 +188,14 @@ class Models:
         )
         try:
             self.lifter = open_lifter(self.engines_dir, backend, threads, engine_cache_dir)
+            if temporal_lifter:
+                try:
+                    self.lifter = open_temporal_lifter(
+                        self.lifter, self.engines_dir, backend, threads, engine_cache_dir
+                    )
+                except Exception:
+                    self.lifter.close()
+                    raise
         except Exception:
             self.pose2d.close()
             raise

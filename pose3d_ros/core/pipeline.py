@@ -19,6 +19,7 @@ frame (epoch seconds as float lose ~0.2 us). Tracks that see no frames end throu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -28,6 +29,7 @@ import numpy as np
 from pose3d_ros.core.filters import OneEuroConfig
 from pose3d_ros.core.floor import FloorPlane
 from pose3d_ros.core.image import validate_frame
+from pose3d_ros.core.lifting import TemporalLifter
 from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
 from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.skeleton import PELVIS, blazepose_conf_to_h36m, blazepose_to_h36m
@@ -145,6 +147,8 @@ class Pose3DPipeline:
     def reset(self) -> None:
         """Forget ROI tracking (e.g. after a stream restart); ids end by timeout as usual."""
         self._pose2d.reset()
+        if isinstance(self._lifter, TemporalLifter):  # 2D track keys start again
+            self._lifter.reset()
 
     def process(
         self,
@@ -203,7 +207,10 @@ class Pose3DPipeline:
         t0 = time.perf_counter()
         j2d = blazepose_to_h36m(np.stack([p.keypoints_px for p in poses]).astype(np.float64))
         conf = blazepose_conf_to_h36m(np.stack([p.visibility for p in poses]).astype(np.float64))
-        rel_m = relative_3d(self._config.source3d, poses, j2d, conf, intrinsics, self._lifter.lift)
+        lift = self._lifter.lift
+        if isinstance(self._lifter, TemporalLifter):  # per-track windows by the 2D track key
+            lift = functools.partial(lift, track_keys=[p.track_key for p in poses])
+        rel_m = relative_3d(self._config.source3d, poses, j2d, conf, intrinsics, lift)
         t1 = time.perf_counter()
         abs_m, conf3d = self._place(rel_m, j2d, conf, intrinsics, depth_m, placement)
         abs_m = np.asarray(abs_m, dtype=np.float64)

@@ -277,3 +277,75 @@ def test_time_metrics_find_the_lag_and_zero_errors():
     assert m["MPJPE"] == 0 and m["vel"] == 0 and m["acc"] == 0 and m["lag"] == 0
     late = np.concatenate([gt[:, :2], gt[:, :-2]], axis=1)  # output 2 frames behind
     assert time_metrics(late, gt)["lag"] == pytest.approx(2.0)
+
+
+def test_pipeline_feeds_the_temporal_runner_per_2d_track_and_resets_it():
+    import dataclasses
+
+    from factories import STAMP_NS, VGA_INTRINSICS, Stub2D, make_pose2d, place_at
+    from factories import blank_frame_rgb as frame
+    from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
+
+    poses = [
+        dataclasses.replace(make_pose2d(0), track_key=1),
+        dataclasses.replace(make_pose2d(60), track_key=None),
+    ]
+    runner, backend = _runner()
+    stub = Stub2D(poses)
+    pipe = Pose3DPipeline(stub, runner, PipelineConfig(), place=place_at(4.0))
+    pipe.process(frame(), VGA_INTRINSICS, STAMP_NS)
+    assert backend.calls == 0  # first frame of track 1; the untracked person never uses it
+    pipe.process(frame(), VGA_INTRINSICS, STAMP_NS + 33_000_000)
+    assert backend.calls == 1
+    pipe.reset()
+    assert stub.resets == 1
+    pipe.process(frame(), VGA_INTRINSICS, STAMP_NS + 66_000_000)
+    assert backend.calls == 1  # after a reset track 1 starts again
+
+
+def test_committed_temporal_lifter_loads_beside_its_single_frame_lifter(tmp_path):
+    import shutil
+
+    from factories import REPO_ROOT
+    from pose3d_ros.assembly import (
+        LIFTER_FILE,
+        TEMPORAL_LIFTER_FILE,
+        open_lifter,
+        open_temporal_lifter,
+    )
+    from pose3d_ros.core.types import CameraIntrinsics
+
+    engines = REPO_ROOT / "engines"
+    if not (engines / TEMPORAL_LIFTER_FILE).is_file():
+        pytest.skip("no committed temporal lifter")
+    single = open_lifter(engines)
+    runner = open_temporal_lifter(single, engines)
+    try:
+        intr = CameraIntrinsics(600.0, 600.0, 320.0, 240.0, 640, 480)
+        rng = np.random.default_rng(9)
+        from factories import project_px, random_skeleton_m
+
+        body = random_skeleton_m(3, (0.2, 0.1, 4.0))
+        outs = []
+        for t in range(5):
+            j2d = project_px(body[None] + [0.01 * t, 0, 0], 600.0, [320.0, 240.0])
+            j2d = j2d + rng.normal(0, 1.0, j2d.shape)
+            outs.append(runner.lift(j2d, np.ones((1, 17)), intr, track_keys=[7])[0])
+            if t == 0:
+                np.testing.assert_allclose(outs[0], single.lift(j2d, np.ones((1, 17)), intr)[0])
+        outs = np.array(outs)
+        assert np.all(np.isfinite(outs)) and np.all(outs[:, 0] == 0)
+        assert np.abs(outs[1:] - outs[0]).max() < 0.3  # a still body stays roughly put
+    finally:
+        runner.close()
+    other = tmp_path / "engines"
+    other.mkdir()
+    for suffix in (".onnx", ".json"):
+        shutil.copy(engines / TEMPORAL_LIFTER_FILE.replace(".onnx", suffix), other)
+    (other / LIFTER_FILE).write_bytes(b"another single-frame lifter")
+    single = open_lifter(engines)
+    try:
+        with pytest.raises(ModelError, match="retrain"):
+            open_temporal_lifter(single, other)
+    finally:
+        single.close()
