@@ -13,41 +13,24 @@ import onnx
 from onnx import helper, numpy_helper
 
 from pose3d_ros.errors import ModelError
+from pose3d_ros.models.onnx_names import NHWC_TO_NCHW, UniqueNames
 from pose3d_ros.models.tflite_reader import TfliteModel
 
-NHWC_TO_NCHW = (0, 3, 1, 2)
-NCHW_TO_NHWC = (0, 2, 3, 1)
 BATCH_DIM = "batch"
 
 
-class GraphBuilder:
+class GraphBuilder(UniqueNames):
     """Collects ONNX nodes and initializers while walking a TfliteModel's operators in order."""
 
     def __init__(self, model: TfliteModel, constants: dict[int, np.ndarray]):
+        super().__init__()
         self.model = model
         self.constants = dict(constants)  # tflite tensor index -> dense numpy array (TFLite layout)
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self._values: dict[int, str] = {}  # tflite tensor index -> ONNX value name (activations)
-        self._used: set[str] = set()
         self._scalars: dict[tuple[str, float], str] = {}
         self._graph_outputs = set(model.outputs)
-
-    # -- names ---------------------------------------------------------------------------------
-    def unique(self, base: str) -> str:
-        """A value name not used before: `base`, else `base_1`, `base_2`, ..."""
-        name, k = base, 0
-        while name in self._used:
-            k += 1
-            name = f"{base}_{k}"
-        self._used.add(name)
-        return name
-
-    def reserve(self, name: str) -> None:
-        """Claim a name (graph inputs/outputs) so no internal value takes it."""
-        if name in self._used:
-            raise ModelError(f"duplicate graph tensor name {name!r}")
-        self._used.add(name)
 
     # -- tensors -------------------------------------------------------------------------------
     def rank(self, index: int) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from pose3d_ros.errors import ModelError
-from pose3d_ros.models.onnx_graph import NCHW_TO_NHWC, NHWC_TO_NCHW, GraphBuilder
+from pose3d_ros.models.onnx_graph import GraphBuilder
+from pose3d_ros.models.onnx_names import NCHW_TO_NHWC, NHWC_TO_NCHW
 from pose3d_ros.models.tflite_reader import OpInfo
 
 PADDING_SAME, PADDING_VALID = 0, 1

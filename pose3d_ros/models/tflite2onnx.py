@@ -14,7 +14,8 @@ import onnx
 from onnx import helper
 
 from pose3d_ros.errors import ModelError
-from pose3d_ros.models.onnx_graph import BATCH_DIM, NCHW_TO_NHWC, NHWC_TO_NCHW, GraphBuilder
+from pose3d_ros.models.onnx_graph import BATCH_DIM, GraphBuilder
+from pose3d_ros.models.onnx_names import NCHW_TO_NHWC, NHWC_TO_NCHW
 from pose3d_ros.models.onnx_ops import BUILDERS
 from pose3d_ros.models.sparsity import densify
 from pose3d_ros.models.tflite_reader import TfliteModel, read_tflite

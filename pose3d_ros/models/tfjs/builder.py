@@ -16,42 +16,27 @@ import onnx
 from onnx import helper, numpy_helper
 
 from pose3d_ros.errors import ModelError
+from pose3d_ros.models.onnx_names import NCHW_TO_NHWC, NHWC_TO_NCHW, UniqueNames
 from pose3d_ros.models.tfjs.graph import Node, TensorRef
 
 NHWC, NCHW = "nhwc", "nchw"
-NHWC_TO_NCHW = (0, 3, 1, 2)
-NCHW_TO_NHWC = (0, 2, 3, 1)
 
 
 def onnx_dtype(dtype) -> int:
     return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
 
 
-class OnnxBuilder:
+class OnnxBuilder(UniqueNames):
     """Collects ONNX nodes and initializers while the converter walks the graph in order."""
 
     def __init__(self, dry_run: dict[str, list[np.ndarray]], dynamic: set[str]):
+        super().__init__()
         self.dry_run = dry_run  # node name -> its outputs at the conversion's input size
         self.dynamic = dynamic  # names of nodes whose value depends on the graph input
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self._values: dict[tuple[str, int], tuple[str, str]] = {}  # ref -> (onnx name, layout)
         self._cache: dict[tuple, str] = {}
-        self._used: set[str] = set()
-
-    # -- names ---------------------------------------------------------------------------------
-    def unique(self, base: str) -> str:
-        name, k = base, 0
-        while name in self._used:
-            k += 1
-            name = f"{base}_{k}"
-        self._used.add(name)
-        return name
-
-    def reserve(self, name: str) -> None:
-        if name in self._used:
-            raise ModelError(f"duplicate graph tensor name {name!r}")
-        self._used.add(name)
 
     # -- what the dry run says -----------------------------------------------------------------
     def example(self, ref: TensorRef) -> np.ndarray:
