@@ -2,7 +2,8 @@
 parameters (ROI tracking on).
 
 The 58 COCO photos of ../shared/data/real_images/coco and coco_mini, each as 3 frames in a row
-(after 4 unscored warm-up frames of a mirrored photo), go out through pose3d_play at 2 Hz. Each photo is another scene, so the node must
+(after 4 unscored warm-up frames of a mirrored photo), go out through pose3d_play at 2 Hz. Each
+photo is another scene, so the node must
 - find (nearly) everyone static mode finds: the people per photo (most body frames on /tf at one
   stamp of that photo) are compared with the same pipeline in this process with ROI tracking off,
   and together they reach >= 95 % of the static count (per photo, at most the static count is
