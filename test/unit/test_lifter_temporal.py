@@ -349,3 +349,43 @@ def test_committed_temporal_lifter_loads_beside_its_single_frame_lifter(tmp_path
             open_temporal_lifter(single, other)
     finally:
         single.close()
+
+
+def test_condition_rows_partition_the_samples_and_render():
+    from dev import eval_conditions as ec
+
+    rng = np.random.default_rng(10)
+    m = 500
+    data = {
+        "distance_m": np.exp(rng.uniform(np.log(0.5), np.log(20.0), m)),
+        "pitch_deg": rng.uniform(-60, 30, m),
+        "out_joints": rng.integers(0, 17, m),
+        "motion": rng.choice(["walk", "jump"], m),
+    }
+    rows = ec.condition_rows(data)
+    for name, table in rows.items():
+        masks = np.array([mask for _, mask in table])
+        np.testing.assert_array_equal(masks.sum(axis=0), 1, err_msg=name)  # each sample once
+    err = {
+        (lab, c): (rng.uniform(50, 100, m), rng.uniform(30, 60, m))
+        for lab in ("a",)
+        for c in ("GT 2D", "fitted noise 2D")
+    }
+    placed = {
+        c: {
+            "root-relative MPJPE": 1.0,
+            "root-relative P-MPJPE": 1.0,
+            "placed MPJPE": 2.0,
+            "root depth error %": 3.0,
+            "placed": 100.0,
+        }
+        for c in ("GT 2D", "fitted noise 2D")
+    }
+    text = ec.markdown(
+        {"err": err, "rows": rows, "placed": placed, "samples": m, "placed_samples": 10},
+        ["a"],
+        "cmd",
+        "info",
+        2,
+    )
+    assert "### distance to the pelvis" in text and "| walk |" in text
