@@ -26,7 +26,7 @@ import numpy as np
 from dev import lifter_data as ld
 from pose3d_ros.core.lifting import N_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
-from pose3d_ros.models.wheel import sha256_file
+from pose3d_ros.files import sha256_file
 
 INPUT_NAME, OUTPUT_NAME = "features", "joints3d_rel_m"
 

@@ -33,7 +33,7 @@ from dev import lifter_data as ld
 from dev.train_lifter import TrainMix, noisy_2d
 from pose3d_ros.core.lifting import N_TEMPORAL_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
-from pose3d_ros.models.wheel import sha256_file
+from pose3d_ros.files import sha256_file
 
 INPUT_NAME, OUTPUT_NAME = "features_window", "joints3d_rel_m"
 

@@ -20,6 +20,7 @@ from pose3d_ros.backends import engine_cache
 from pose3d_ros.backends.engine_cache import EngineKey
 from pose3d_ros.backends.tensorrt_backend import TensorRTRuntime, import_tensorrt, make_logger
 from pose3d_ros.errors import ConfigError, ModelError
+from pose3d_ros.files import sha256_file
 
 _LOG = logging.getLogger("pose3d_ros.engines")
 
@@ -41,7 +42,7 @@ def make_key(
         compute_capability=gpu[1],
         runtime=runtime.name,
         runtime_version=runtime.version,
-        onnx_sha256=engine_cache.sha256_file(onnx_path),
+        onnx_sha256=sha256_file(onnx_path),
         precision=effective_precision(runtime, precision),
         max_batch=int(max_batch),
     )

@@ -14,10 +14,10 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from pose3d_ros.errors import ConfigError
+from pose3d_ros.files import write_atomic
 
 CACHE_ENV = "POSE3D_ENGINE_CACHE"
 PRECISIONS = ("fp16", "fp32")
@@ -31,15 +31,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ[CACHE_ENV]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base).expanduser() / "pose3d_ros" / "engines"
-
-
-def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(chunk_bytes), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,23 +94,12 @@ def store(
     """Write the engine, then its metadata (each atomically); returns the engine path."""
     engine, meta = entry_paths(cache_dir, onnx_path, key)
     engine.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(engine, bytes(engine_bytes))
+    write_atomic(engine, bytes(engine_bytes))
     record = {
         "key": key.as_dict(),
         "onnx": str(Path(onnx_path).name),
         "engine_bytes": len(engine_bytes),
         **(extra or {}),
     }
-    _write_atomic(meta, (json.dumps(record, indent=2) + "\n").encode())
+    write_atomic(meta, (json.dumps(record, indent=2) + "\n").encode())
     return engine
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pose3d_ros.core.pose2d.tensors import UNUSED_OUTPUT_ROLES, assign_roles
 from pose3d_ros.errors import ModelError
+from pose3d_ros.files import sha256_bytes, sha256_file, write_atomic
 from pose3d_ros.models.prune import prune_outputs
 from pose3d_ros.models.tflite2onnx import (
     CONVERTER_VERSION,
@@ -32,8 +32,6 @@ from pose3d_ros.models.wheel import (
     WHEEL_VERSION,
     download_wheel,
     extract_models,
-    sha256_bytes,
-    sha256_file,
 )
 
 MANIFEST_NAME = "manifest.json"
@@ -118,12 +116,6 @@ def manifest_is_current(
         if sha256_file(path) != entry.get("onnx_sha256"):
             return False
     return True
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _tensor_entries(
@@ -245,7 +237,7 @@ def build_models(opts: BuildOptions, log=print) -> dict:
         }
         if opts.smoke_test:
             _smoke_test(onnx_bytes, entry)
-        _write_atomic(engines_dir / entry["file"], onnx_bytes)
+        write_atomic(engines_dir / entry["file"], onnx_bytes)
         models[src.name] = entry
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -270,7 +262,7 @@ def build_models(opts: BuildOptions, log=print) -> dict:
         },
         "models": models,
     }
-    _write_atomic(engines_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(engines_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
     log(
         f"done: wrote {', '.join(m['file'] for m in models.values())} and "
         f"{MANIFEST_NAME} in {engines_dir}"

@@ -8,7 +8,6 @@ sha256 values check.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import subprocess
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pose3d_ros.errors import ModelError
+from pose3d_ros.files import sha256_bytes
 
 WHEEL_PROJECT = "mediapipe"
 WHEEL_VERSION = "0.10.21"
@@ -45,18 +45,6 @@ MODEL_SOURCES = (
         "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
     ),
 )
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def default_cache_dir() -> Path:

