@@ -7,13 +7,16 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
 
 - evaluation: `eval2d` (2D stage vs COCO and MediaPipe -> docs/accuracy.md), `eval2d_finders`
   (person finders side by side: BlazePose detector, MoveNet, both -> docs/pose2d.md), `eval_lifter`
-  (lifter on held-out CMU subjects), `eval_placement` (root depth with / without a known floor),
+  (lifter on held-out CMU subjects; `--conditions` -> `eval_conditions`, robot/room cameras per
+  condition; `--temporal` -> `eval_temporal`, time consistency), `noise_fit` (the 2D stage's
+  errors on the COCO photos -> dev/noise2d_fit.json), `eval_placement` (root depth with / without a known floor),
   `compare_sources` (lifter / direct / fused 3D on photos, consistency only), `metrics`
   (3D: MPJPE, P-MPJPE, PCK, AUC), `metrics2d` (OKS, AP, PCK), `nn_baseline` (nearest-neighbour
   lifting baseline), `eval_behaviour` (posture / gesture precision and recall on CMU mocap) with
   `behaviour_data` (its frame labels, clip cameras and synthetic waves);
-- lifter training: `train_lifter` (needs torch, requirements/train.txt), `lifter_data` (CMU mocap,
-  virtual cameras, noise; numpy), `lifter_onnx` (BN folding, ONNX writing);
+- lifter training: `train_lifter` (needs torch, requirements/train.txt), `train_temporal` (the
+  causal temporal lifter, same venv), `lifter_data` (CMU mocap, virtual cameras, noise; numpy),
+  `lifter_onnx` (BN folding, ONNX writing);
 - benchmarks: `bench` (runs the three below; `make bench`), `bench2d`, `bench_lifter`, `bench_e2e`,
   `soak` (10 min over DDS: RSS, drops, latency), `timing` (the shared timing helper),
   `node_process` (starts and stops pose3d_node for bench_e2e and soak), `lifecycle_cpu` (the
