@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Mapping
 
@@ -36,6 +37,14 @@ def random_domain_id(rng: random.Random | None = None) -> int:
     """A domain id in [DOMAIN_ID_MIN, DOMAIN_ID_MAX] for one isolated run."""
     chooser = rng if rng is not None else random.SystemRandom()
     return chooser.randint(DOMAIN_ID_MIN, DOMAIN_ID_MAX)
+
+
+def uses_fastdds2() -> bool:
+    """Whether this interpreter's ROS 2 runtime has Fast DDS 2.x (Jazzy), not 3.x (Kilted)."""
+    try:
+        return version("ros-fastrtps").startswith("2.")
+    except PackageNotFoundError:
+        return False
 
 
 def isolated_env(
@@ -70,7 +79,8 @@ def isolated_env(
     chosen = profile if profile is not None else FASTDDS_PROFILE
     if chosen.is_file():
         env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(chosen)
-        env["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(chosen)  # the name Fast DDS 2.x (Jazzy) reads
+        if uses_fastdds2():  # Jazzy's Fast DDS reads only the older name; 3.x warns when it is set
+            env["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(chosen)
     return env
 
 

@@ -54,7 +54,17 @@ if [[ -z "${ROS_DOMAIN_ID:-}" ]]; then
 fi
 export ROS_DOMAIN_ID
 export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE-$repo_root/config/fastdds_shm.xml}"
-# Fast DDS 2.x (ROS 2 Jazzy) reads the profile from the older variable name only.
-export FASTRTPS_DEFAULT_PROFILES_FILE="${FASTRTPS_DEFAULT_PROFILES_FILE-$FASTDDS_DEFAULT_PROFILES_FILE}"
+# Fast DDS 2.x (ROS 2 Jazzy) reads the profile from the older variable name only; Fast DDS 3.x
+# (Kilted) warns in every process when that name is set, so it is set for 2.x only: the venv
+# of the command (CMD = <venv>/bin/python), else the one POSE3D_VENV names, has ros_fastrtps 2.x.
+uses_fastdds2() {
+    local venv
+    venv="$(dirname -- "$(dirname -- "$1")")"
+    [[ -d "$venv/lib" ]] || venv="${POSE3D_VENV:-}"
+    [[ -n "$venv" ]] && compgen -G "$venv/lib/python3*/site-packages/ros_fastrtps-2.*.dist-info" >/dev/null
+}
+if uses_fastdds2 "$1"; then
+    export FASTRTPS_DEFAULT_PROFILES_FILE="${FASTRTPS_DEFAULT_PROFILES_FILE-$FASTDDS_DEFAULT_PROFILES_FILE}"
+fi
 
 exec "$@"
