@@ -10,12 +10,16 @@ between the bench2d markers). Three parts:
    forth).
 3. MediaPipe 0.10.21's own pipeline (`mp.solutions.pose`, tracking and static) on the same frames,
    timed inside the oracle venv's process (needs `.venv-mediapipe`).
+`--paired-rounds N` instead runs only our default config and MediaPipe with tracking, one right
+after the other (the order alternating), N rounds on each clip, and reports each pair's ratio: on a
+machine shared with other work the load changes within minutes, so only back-to-back pairs compare.
 Frame decoding is never timed. Run it under `nice` on a quiet machine; numbers on a shared VM vary.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -239,6 +243,72 @@ def mediapipe_fps(frames: list[np.ndarray], n_frames: int, mode: str) -> dict | 
     }
 
 
+def paired_rounds(
+    engines: Path, clips: dict[str, list[np.ndarray]], n_frames: int, threads: int, rounds: int
+) -> list[dict]:
+    """Our default config and MediaPipe (tracking) back to back on each clip, `rounds` times, the
+    order alternating by round. Each row: round, clip, ours, mp (clip_fps / mediapipe_fps dicts),
+    load_1min (the 1-minute load average before and after the pair)."""
+    rows = []
+    for r in range(rounds):
+        for clip, frames in clips.items():
+            load0 = os.getloadavg()[0]
+            ours_first = r % 2 == 0
+            runs = {}
+            for who in ("ours", "mp") if ours_first else ("mp", "ours"):
+                if who == "ours":
+                    runs[who] = clip_fps(engines, frames, n_frames, threads)
+                else:
+                    runs[who] = mediapipe_fps(frames, n_frames, "tracking")
+            row = {"round": r + 1, "clip": clip, "ours_first": ours_first, **runs}
+            row["load_1min"] = (load0, os.getloadavg()[0])
+            rows.append(row)
+            print(
+                f"round {r + 1} {clip}: ours {row['ours']['fps']:.1f} fps, MediaPipe "
+                f"{row['mp']['fps']:.1f} fps, load {load0:.1f}",
+                flush=True,
+            )
+    return rows
+
+
+def cpu_ms_per_frame(run: dict) -> float:
+    """Process CPU ms per frame of a clip run (all threads: ours includes the scan worker)."""
+    return 1e3 * run["cpu_cores_used"] / run["fps"]
+
+
+def render_pairs(command: str, rows: list[dict], notes: list[str]) -> str:
+    """Markdown: one line per back-to-back pair, then the median ratio per clip."""
+    lines = [f"Made by `{command}`.", ""] + notes
+    lines += [
+        "",
+        "| round | clip | first | load 1 min | ours fps | MediaPipe fps | ours / MediaPipe | "
+        "ours CPU ms / frame | MediaPipe CPU ms / frame |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        o, m = r["ours"], r["mp"]
+        lines.append(
+            f"| {r['round']} | {r['clip']} | {'ours' if r['ours_first'] else 'MediaPipe'} | "
+            f"{r['load_1min'][0]:.1f} -> {r['load_1min'][1]:.1f} | {o['fps']:.1f} | "
+            f"{m['fps']:.1f} | {o['fps'] / m['fps']:.2f}x | {cpu_ms_per_frame(o):.1f} | "
+            f"{cpu_ms_per_frame(m):.1f} |"
+        )
+    lines.append("")
+    for clip in dict.fromkeys(r["clip"] for r in rows):
+        ratios = [r["ours"]["fps"] / r["mp"]["fps"] for r in rows if r["clip"] == clip]
+        cpu = [
+            cpu_ms_per_frame(r["mp"]) / cpu_ms_per_frame(r["ours"])
+            for r in rows
+            if r["clip"] == clip
+        ]
+        lines.append(
+            f"- {clip}: ours / MediaPipe throughput median **{np.median(ratios):.2f}x** "
+            f"(range {min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} pairs); frames per CPU "
+            f"second median {np.median(cpu):.2f}x"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render(command: str, stages: dict, fps: dict, notes: list[str]) -> str:
     lines = [
         "## 2D stage (BlazePose detector + landmark model, ONNX Runtime CPU)",
@@ -317,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the clip runs with tracking on (no per-stage table, no tracking-off runs)",
     )
     p.add_argument(
+        "--paired-rounds",
+        type=int,
+        default=0,
+        help="only our default config vs MediaPipe tracking, back to back, this many rounds "
+        "(at --fps-threads' first count); prints the pairs",
+    )
+    p.add_argument(
         "--write-docs", type=Path, default=None, help="write the section into this markdown file"
     )
     return p
@@ -328,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     engines = args.engines or oracle_client.default_engines_dir()
     clips = load_clips(oracle_client.shared_dir())
     single_clip, street_clip = "skier (1 person)", "street (multi-person)"
+    if args.paired_rounds > 0:
+        return _main_pairs(args, argv, engines, clips)
     decoders = ["regression", "refine", "softargmax"]
     stages = {}
     for t in [] if args.tracking_only else [int(x) for x in args.threads.split(",")]:
@@ -390,6 +469,25 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     if args.write_docs:
         write_section(args.write_docs, SECTION, section, "# Benchmarks")
+    return 0
+
+
+def _main_pairs(args, argv: list[str], engines: Path, clips: dict) -> int:
+    """--paired-rounds: print (never writes docs: the pairs go into a hand-written section)."""
+    if oracle_client.oracle_python() is None:
+        print("dev.bench2d --paired-rounds needs .venv-mediapipe", file=sys.stderr)
+        return 2
+    threads = int(args.fps_threads.split(",")[0])
+    ordered = {k: clips[k] for k in ("skier (1 person)", "street (multi-person)")}
+    rows = paired_rounds(engines, ordered, args.frames, threads, args.paired_rounds)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    notes = [
+        f"{stamp}, {os.cpu_count()} CPUs, ONNX Runtime {threads} thread(s), {args.frames} frames "
+        "per run; MediaPipe 0.10.21 mp.solutions.pose tracking, in its own process. CPU ms / "
+        "frame = process CPU time (all threads) / frames."
+    ]
+    command = ".venv/bin/python -m dev.bench2d " + " ".join(shlex.quote(a) for a in argv)
+    print(render_pairs(command, rows, notes))
     return 0
 
 
