@@ -40,6 +40,9 @@ from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
 SECTION = "finders"
 SETS = ("coco", "coco_mini")
 METHODS = ("blazepose", "blazepose_whole", "movenet+landmarks", "movenet", "both+landmarks")
+# gt+landmarks: a perfect person finder (the annotation itself seeds each crop): the most the
+# landmark model can find; not in the default run
+EXTRA_METHODS = ("gt+landmarks",)
 
 
 def _shared() -> Path:
@@ -150,6 +153,36 @@ def movenet_engines(engines_dir: Path, side_px: int, work_dir: Path) -> Path:
 OVERRIDES: dict = {}  # Pose2DConfig fields set by --set for every method that uses the stage
 
 
+class GroundTruthFinder:
+    """A person finder that 'finds' the annotated people of the current photo (set `image`
+    before each frame): each person with >= 2 labelled keypoints becomes a MoveNet-style person
+    (labelled keypoints score 1) and seeds a landmark crop by the same rule as MoveNet's people
+    (core/pose2d/movenet.to_detection). The bound any finder can reach with the landmark model."""
+
+    concurrent_runs = False
+
+    def __init__(self):
+        self.image = None
+        self.calls = 0
+
+    def find(self, frame_rgb: np.ndarray, tiles: list = ()) -> list:
+        from pose3d_ros.core.pose2d.movenet import MovenetPerson, to_detection
+
+        self.calls += 1
+        out = []
+        for kp, (x, y, w, h) in zip(self.image.kp, self.image.bbox):
+            labelled = kp[:, 2] > 0
+            if labelled.sum() < 2:
+                continue
+            box = np.array([x, y, x + w, y + h], dtype=np.float64)
+            person = MovenetPerson(kp[:, :2].astype(np.float64), labelled.astype(float), box, 1.0)
+            out.append(to_detection(person))
+        return out
+
+    def close(self) -> None:
+        pass
+
+
 def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple[int, ...]):
     """(callable frame -> (kp33, vis33), closer) for one method; `tiles`: MoveNet's extra
     zoomed regions (grid sizes, finder.tile_regions)."""
@@ -157,6 +190,26 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
     from pose3d_ros.core.pose2d import Pose2DConfig
     from pose3d_ros.core.pose2d.finder import tile_regions
 
+    if method == "gt+landmarks":
+        from pose3d_ros.assembly import LANDMARK_FILES, open_backend
+        from pose3d_ros.core.pose2d import Pose2DEstimator
+
+        config = Pose2DConfig(**{**OVERRIDES, "tracking": False, "detect_tiles": ()})
+        gt = GroundTruthFinder()
+        landmarks = open_backend(
+            engines_dir / LANDMARK_FILES[config.landmark_model], "onnxruntime", 1
+        )
+        est = Pose2DEstimator(None, landmarks, config, finder=gt)
+
+        def run_gt(frame, image):
+            gt.image = image
+            est.reset()
+            poses = est.process(frame)
+            kp = np.stack([p.keypoints_px for p in poses]) if poses else np.zeros((0, 33, 2))
+            vis = np.stack([p.visibility for p in poses]) if poses else np.zeros((0, 33))
+            return kp, vis
+
+        return run_gt, est.close
     if method == "movenet":
         finder = open_movenet_finder(engines_dir, "onnxruntime", 1, min_movenet_score)
 
@@ -195,21 +248,28 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
     return run, est.close
 
 
-def variants(methods: list[str], sides: list[int], tiles: list[str]) -> list[tuple]:
-    """(label, method, MoveNet side px, MoveNet tile grids) for every method x MoveNet option."""
+def variants(
+    methods: list[str], sides: list[int], tiles: list[str], landmark_models: list[str] = ("full",)
+) -> list[tuple]:
+    """(label, method, MoveNet side px, MoveNet tile grids, landmark model) for every method x
+    MoveNet option x landmark model (Pose2DConfig.landmark_model; `movenet` has none). Labels
+    name the landmark model when it is not full."""
     out = []
     for method in methods:
-        if method == "both+landmarks":
-            out += [(f"{method} {side}px", method, side, ()) for side in sides]
-            continue
-        if not method.startswith("movenet"):
-            out.append((method, method, None, ()))
-            continue
-        for side in sides:
-            for t in tiles:
-                grids = tuple(int(g) for g in t.split(",") if g.strip() and int(g) >= 2)
-                label = f"{method} {side}px" + (f" tiles {t}" if grids else "")
-                out.append((label, method, side, grids))
+        lms = ["full"] if method == "movenet" else list(landmark_models)
+        for lm in lms:
+            tag = "" if lm == "full" else f" [{lm}]"
+            if method == "both+landmarks":
+                out += [(f"{method} {side}px{tag}", method, side, (), lm) for side in sides]
+                continue
+            if not method.startswith("movenet"):
+                out.append((method + tag, method, None, (), lm))
+                continue
+            for side in sides:
+                for t in tiles:
+                    grids = tuple(int(g) for g in t.split(",") if g.strip() and int(g) >= 2)
+                    label = f"{method} {side}px" + (f" tiles {t}" if grids else "") + tag
+                    out.append((label, method, side, grids, lm))
     return out
 
 
@@ -221,21 +281,27 @@ def evaluate(
     sides: list[int] = (256,),
     tiles: list[str] = ("0",),
     work_dir: Path = Path(".cache/eval2d_finders"),
+    landmark_models: list[str] = ("full",),
 ) -> dict:
     """results[set][label] = score_coco's dict + empty_photo_people, wall_ms, cpu_ms."""
     results: dict = {}
     for name in sets:
         images = load_coco(_shared() / "data" / "real_images" / name)
         results[name] = {}
-        for method_label, method, side, grids in variants(methods, list(sides), list(tiles)):
+        for method_label, method, side, grids, lm in variants(
+            methods, list(sides), list(tiles), list(landmark_models)
+        ):
             engines = engines_dir if side is None else movenet_engines(engines_dir, side, work_dir)
+            OVERRIDES["landmark_model"] = lm
             run, close = _open(method, engines, min_movenet_score, grids)
+            if method != "gt+landmarks":
+                run = (lambda f: lambda frame, image: f(frame))(run)
             preds, wall, cpu = Predictions(), [], []
             try:
-                run(images[0].rgb)  # warm-up
+                run(images[0].rgb, images[0])  # warm-up
                 for img in images:
                     t0, c0 = time.perf_counter(), time.process_time()
-                    kp, vis = run(img.rgb)
+                    kp, vis = run(img.rgb, img)
                     wall.append(time.perf_counter() - t0)
                     cpu.append(time.process_time() - c0)
                     preds.kp33.append(kp)
@@ -314,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--engines-dir", type=Path, default=None)
     p.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS + EXTRA_METHODS)
     p.add_argument(
         "--movenet-min-score", type=float, default=None, help="person score (default: config's)"
     )
@@ -326,6 +392,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=["0"],
         help="MoveNet tile grid sets, e.g. 0 2 2,3 (0: whole frame only)",
+    )
+    p.add_argument(
+        "--landmark-models",
+        nargs="+",
+        default=["full"],
+        choices=["full", "heavy"],
+        help="landmark model(s) for the methods that use one (heavy: pose3d_models "
+        "--blazepose-heavy)",
     )
     p.add_argument(
         "--set",
@@ -374,7 +448,13 @@ def main(argv: list[str] | None = None) -> int:
             write_section(args.write_docs, args.section, md, "# The 2D stage")
         return 0
     results = evaluate(
-        engines, args.sets, args.methods, score, args.movenet_sides, args.movenet_tiles
+        engines,
+        args.sets,
+        args.methods,
+        score,
+        args.movenet_sides,
+        args.movenet_tiles,
+        landmark_models=args.landmark_models,
     )
     md = render_markdown(command, results)
     print(md)

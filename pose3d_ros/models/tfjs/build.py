@@ -1,4 +1,5 @@
-"""Make engines/movenet_*.onnx: npm tarball -> verified TF.js files -> own converter -> ONNX.
+"""Make engines/movenet_*.onnx (and pose_landmark_heavy.onnx when asked): npm tarball -> verified
+TF.js files -> own converter -> ONNX.
 
 Idempotent like the BlazePose build (models/build.py): engines/movenet_manifest.json records the
 package, the converter's version and source hash, each model's input size and the ONNX files'
@@ -18,7 +19,9 @@ from pathlib import Path
 from pose3d_ros.errors import ModelError
 from pose3d_ros.files import sha256_file, write_atomic
 from pose3d_ros.models.tfjs import convert as convert_mod
+from pose3d_ros.models.tfjs.blazepose import convert_landmark_file
 from pose3d_ros.models.tfjs.npm_package import (
+    BLAZEPOSE_HEAVY,
     MOVENET_MULTIPOSE,
     MOVENET_THUNDER,
     NPM_PACKAGE,
@@ -33,12 +36,24 @@ MANIFEST_NAME = "movenet_manifest.json"
 MANIFEST_FORMAT = 1
 # MoveNet MultiPose's design size is 256 on the long side (H, W multiples of 32); the product
 # letterboxes any frame into a 256 x 256 square (core/pose2d/movenet.py).
-DEFAULT_SIZES = {MOVENET_MULTIPOSE.name: (256, 256), MOVENET_THUNDER.name: (256, 256)}
+DEFAULT_SIZES = {
+    MOVENET_MULTIPOSE.name: (256, 256),
+    MOVENET_THUNDER.name: (256, 256),
+    BLAZEPOSE_HEAVY.name: (256, 256),  # fixed by the model (the landmark crop)
+}
+# BlazePose landmark models are named like the wheel's (assembly.LANDMARK_FILES reads them)
+ONNX_FILE_NAMES = {BLAZEPOSE_HEAVY.name: "pose_landmark_heavy.onnx"}
 
 
 def onnx_file_name(source_name: str) -> str:
-    """engines/ file name of a converted model: movenet-multipose -> movenet_multipose.onnx."""
-    return source_name.replace("-", "_") + ".onnx"
+    """engines/ file name of a converted model: movenet-multipose -> movenet_multipose.onnx,
+    blazepose-heavy -> pose_landmark_heavy.onnx."""
+    return ONNX_FILE_NAMES.get(source_name, source_name.replace("-", "_") + ".onnx")
+
+
+def is_blazepose(source_name: str) -> bool:
+    """A BlazePose landmark model (float RGB in [0, 1], converted by models/tfjs/blazepose.py)."""
+    return source_name.startswith("blazepose-")
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ def converter_source_sha256() -> str:
         "builder.py",
         "onnx_emit.py",
         "convert.py",
+        "blazepose.py",
     ):
         h.update(name.encode() + b"\0" + (here / name).read_bytes())
     return h.hexdigest()
@@ -114,7 +130,7 @@ def _smoke_test(onnx_bytes: bytes, hw: tuple[int, int]) -> None:
     inp = session.get_inputs()[0]
     out = session.run(None, {inp.name: np.zeros((1, *hw, 3), np.float32)})[0]
     if not np.isfinite(out).all():
-        raise ModelError("converted MoveNet gives non-finite output on a black frame")
+        raise ModelError("converted TF.js model gives non-finite output on a black frame")
 
 
 def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
@@ -151,7 +167,11 @@ def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
                 f"[{k}/{steps}] converting {src.name} (TF.js graph, input {hw[0]}x{hw[1]}) "
                 f"-> {want['file']}"
             )
-            model = convert_mod.convert_file(Path(tmp) / f"{src.name}.json", hw, float_inputs=True)
+            model_json = Path(tmp) / f"{src.name}.json"
+            if is_blazepose(src.name):
+                model = convert_landmark_file(model_json)
+            else:
+                model = convert_mod.convert_file(model_json, hw, float_inputs=True)
             onnx_bytes = model.SerializeToString(deterministic=True)
             _smoke_test(onnx_bytes, hw)
             write_atomic(engines_dir / want["file"], onnx_bytes)
@@ -162,7 +182,9 @@ def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
                 "input": {
                     "name": model.graph.input[0].name,
                     "dtype": "float32",
-                    "layout": "NHWC RGB, whole numbers 0-255",
+                    "layout": "NHWC RGB in [0, 1]"
+                    if is_blazepose(src.name)
+                    else "NHWC RGB, whole numbers 0-255",
                 },
                 "output": {"name": model.graph.output[0].name},
             }
@@ -174,7 +196,7 @@ def build_movenet(opts: MovenetBuildOptions, log=print) -> dict:
         "source": {
             "package": f"{NPM_PACKAGE}@{NPM_VERSION}",
             "tarball_sha256": TARBALL_SHA256,
-            "license": "package MIT; MoveNet weights Apache-2.0 (Google, TF Hub)",
+            "license": "package MIT; MoveNet and BlazePose weights Apache-2.0 (Google)",
         },
         "converter": {
             "name": convert_mod.PRODUCER,

@@ -33,7 +33,8 @@ STATIC_OPS = ("Const", "Shape", "Size")  # ops whose output never depends on inp
 
 def input_shapes(graph: TfjsGraph, size_hw: tuple[int, int] | None) -> dict[str, tuple]:
     """Each graph input's static shape: the Placeholder's, with -1 dims filled from `size_hw`
-    (NHWC image inputs; ModelError when a dim stays unknown)."""
+    (NHWC image inputs) and a -1 batch of an image input set to 1 (the backends run a batch-1
+    model in chunks of one); ModelError when a dim stays unknown."""
     nodes = graph.by_name()
     shapes = {}
     for ref in graph.inputs:
@@ -41,6 +42,8 @@ def input_shapes(graph: TfjsGraph, size_hw: tuple[int, int] | None) -> dict[str,
         shape = list(declared) if declared is not None else None
         if shape is not None and len(shape) == 4 and size_hw is not None:
             shape[1], shape[2] = size_hw
+        if shape is not None and len(shape) == 4 and shape[0] < 0:
+            shape[0] = 1  # a dynamic batch (BlazePose's [-1, 256, 256, 3]) is converted at 1
         if shape is None or any(d < 0 for d in shape):
             raise ModelError(
                 f"input {ref.node!r} has shape {shape}: give the input size (H, W) to convert"

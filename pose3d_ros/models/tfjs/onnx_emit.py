@@ -380,6 +380,32 @@ def like(b: OnnxBuilder, node: Node):
     return [(b.node("Expand", [fill_value, shape], node.name), NHWC)]
 
 
+def pad(b: OnnxBuilder, node: Node):
+    """Pad / PadV2 (constant value, 0 for Pad): TF paddings [rank, 2] (before, after) per dim,
+    in the layout the input already has (an NCHW input stays NCHW)."""
+    x_ref, pads_ref = node.inputs[0], node.inputs[1]
+    pads = np.asarray(b.const(pads_ref, f"{node.op} {node.name!r} paddings"), np.int64)
+    layout = b.layout(x_ref)
+    if layout == NCHW and pads.shape[0] == 4:
+        pads = pads[[0, 3, 1, 2]]  # NHWC dims -> NCHW dims
+    dtype = _out(b, node).dtype
+    if node.op == "PadV2":
+        value = np.asarray(b.const(node.inputs[2], f"PadV2 {node.name!r} value"), dtype)
+    else:
+        value = np.zeros((), dtype)
+    y = b.node(
+        "Pad",
+        [
+            b.get(x_ref, layout),
+            b.int64(node.name + "__pads", list(pads[:, 0]) + list(pads[:, 1])),
+            b.add_const(node.name + "__value", value.reshape(())),
+        ],
+        node.name,
+        mode="constant",
+    )
+    return [(y, layout)]
+
+
 def _bias_add(b: OnnxBuilder, node: Node):
     return binary(b, Node(node.name, "AddV2", node.inputs, node.attrs))
 
@@ -416,6 +442,8 @@ EMITTERS = {
     "Range": range_op,
     "Tile": tile,
     "Fill": fill,
+    "Pad": pad,
+    "PadV2": pad,
     "ZerosLike": like,
     "OnesLike": like,
     "SquaredDifference": binary,

@@ -271,6 +271,8 @@ OPS: dict[str, Callable] = {
     "Range": lambda node, a, b, d: np.arange(a, b, d).astype(np.result_type(a, b, d)),
     "Tile": lambda node, x, m: np.tile(x, [int(v) for v in m]),
     "Fill": lambda node, s, v: np.full([int(d) for d in s], v, dtype=v.dtype),
+    "Pad": lambda node, x, p: np.pad(x, np.asarray(p, np.int64)),
+    "PadV2": lambda node, x, p, v: np.pad(x, np.asarray(p, np.int64), constant_values=v),
     "ZerosLike": lambda node, x: np.zeros_like(x),
     "OnesLike": lambda node, x: np.ones_like(x),
 }
