@@ -13,6 +13,8 @@ between the bench2d markers). Three parts:
 `--paired-rounds N` instead runs only our default config and MediaPipe with tracking, one right
 after the other (the order alternating), N rounds on each clip, and reports each pair's ratio: on a
 machine shared with other work the load changes within minutes, so only back-to-back pairs compare.
+`--spin-rounds N` pairs our default config with ONNX Runtime's idle thread spinning off (the
+backend's setting) and on, the same way.
 Frame decoding is never timed. Run it under `nice` on a quiet machine; numbers on a shared VM vary.
 """
 
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -182,14 +185,31 @@ def stage_latency(
 
 
 def clip_fps(
-    engines: Path, frames: list[np.ndarray], n_frames: int, threads: int, **config
+    engines: Path,
+    frames: list[np.ndarray],
+    n_frames: int,
+    threads: int,
+    allow_spinning: bool | None = None,
+    **config,
 ) -> dict:
     """Our 2D stage over `frames` looped to n_frames (after a 5-frame warm-up): fps, people,
-    model calls."""
-    from pose3d_ros.assembly import open_pose2d
-    from pose3d_ros.core.pose2d import Pose2DConfig
+    model calls. allow_spinning: None opens the models as the node does (assembly.open_pose2d);
+    True / False opens the BlazePose detector and landmark model with ONNX Runtime's idle
+    spinning on / off (the what-if behind the backend's choice)."""
+    from pose3d_ros.assembly import DETECTOR_FILE, LANDMARK_FILE, open_pose2d
+    from pose3d_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
+    from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
 
-    est = open_pose2d(engines, "onnxruntime", threads, Pose2DConfig(**config))
+    if allow_spinning is None:
+        est = open_pose2d(engines, "onnxruntime", threads, Pose2DConfig(**config))
+    else:
+        est = Pose2DEstimator(
+            *(
+                OnnxRuntimeBackend(engines / f, threads, allow_spinning=allow_spinning)
+                for f in (DETECTOR_FILE, LANDMARK_FILE)
+            ),
+            Pose2DConfig(**config),
+        )
     try:
         for i in range(5):
             est.process(frames[i % len(frames)])
@@ -244,28 +264,31 @@ def mediapipe_fps(frames: list[np.ndarray], n_frames: int, mode: str) -> dict | 
 
 
 def paired_rounds(
-    engines: Path, clips: dict[str, list[np.ndarray]], n_frames: int, threads: int, rounds: int
+    clips: dict[str, list[np.ndarray]], rounds: int, runners: dict[str, Callable]
 ) -> list[dict]:
-    """Our default config and MediaPipe (tracking) back to back on each clip, `rounds` times, the
-    order alternating by round. Each row: round, clip, ours, mp (clip_fps / mediapipe_fps dicts),
-    load_1min (the 1-minute load average before and after the pair)."""
+    """The two `runners` (name -> run(frames) -> clip_fps-like dict) back to back on each clip,
+    `rounds` times, the order alternating by round. Each row: round, clip, first (the name run
+    first), runs (name -> dict), load_1min (the 1-minute load average before and after the pair)."""
+    names = list(runners)
     rows = []
     for r in range(rounds):
         for clip, frames in clips.items():
             load0 = os.getloadavg()[0]
-            ours_first = r % 2 == 0
-            runs = {}
-            for who in ("ours", "mp") if ours_first else ("mp", "ours"):
-                if who == "ours":
-                    runs[who] = clip_fps(engines, frames, n_frames, threads)
-                else:
-                    runs[who] = mediapipe_fps(frames, n_frames, "tracking")
-            row = {"round": r + 1, "clip": clip, "ours_first": ours_first, **runs}
-            row["load_1min"] = (load0, os.getloadavg()[0])
-            rows.append(row)
+            order = names if r % 2 == 0 else names[::-1]
+            runs = {n: runners[n](frames) for n in order}
+            rows.append(
+                {
+                    "round": r + 1,
+                    "clip": clip,
+                    "first": order[0],
+                    "runs": {n: runs[n] for n in names},
+                    "load_1min": (load0, os.getloadavg()[0]),
+                }
+            )
             print(
-                f"round {r + 1} {clip}: ours {row['ours']['fps']:.1f} fps, MediaPipe "
-                f"{row['mp']['fps']:.1f} fps, load {load0:.1f}",
+                f"round {r + 1} {clip}: "
+                + ", ".join(f"{n} {runs[n]['fps']:.1f} fps" for n in names)
+                + f", load {load0:.1f}",
                 flush=True,
             )
     return rows
@@ -277,32 +300,31 @@ def cpu_ms_per_frame(run: dict) -> float:
 
 
 def render_pairs(command: str, rows: list[dict], notes: list[str]) -> str:
-    """Markdown: one line per back-to-back pair, then the median ratio per clip."""
+    """Markdown: one line per back-to-back pair (A, B = the runners in order), then per clip the
+    median A / B throughput and frames-per-CPU-second ratios."""
+    a, b = list(rows[0]["runs"])
     lines = [f"Made by `{command}`.", ""] + notes
     lines += [
         "",
-        "| round | clip | first | load 1 min | ours fps | MediaPipe fps | ours / MediaPipe | "
-        "ours CPU ms / frame | MediaPipe CPU ms / frame |",
+        f"| round | clip | first | load 1 min | {a} fps | {b} fps | {a} / {b} | "
+        f"{a} CPU ms / frame | {b} CPU ms / frame |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        o, m = r["ours"], r["mp"]
+        o, m = r["runs"][a], r["runs"][b]
         lines.append(
-            f"| {r['round']} | {r['clip']} | {'ours' if r['ours_first'] else 'MediaPipe'} | "
+            f"| {r['round']} | {r['clip']} | {r['first']} | "
             f"{r['load_1min'][0]:.1f} -> {r['load_1min'][1]:.1f} | {o['fps']:.1f} | "
             f"{m['fps']:.1f} | {o['fps'] / m['fps']:.2f}x | {cpu_ms_per_frame(o):.1f} | "
             f"{cpu_ms_per_frame(m):.1f} |"
         )
     lines.append("")
     for clip in dict.fromkeys(r["clip"] for r in rows):
-        ratios = [r["ours"]["fps"] / r["mp"]["fps"] for r in rows if r["clip"] == clip]
-        cpu = [
-            cpu_ms_per_frame(r["mp"]) / cpu_ms_per_frame(r["ours"])
-            for r in rows
-            if r["clip"] == clip
-        ]
+        mine = [r["runs"] for r in rows if r["clip"] == clip]
+        ratios = [x[a]["fps"] / x[b]["fps"] for x in mine]
+        cpu = [cpu_ms_per_frame(x[b]) / cpu_ms_per_frame(x[a]) for x in mine]
         lines.append(
-            f"- {clip}: ours / MediaPipe throughput median **{np.median(ratios):.2f}x** "
+            f"- {clip}: {a} / {b} throughput median **{np.median(ratios):.2f}x** "
             f"(range {min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} pairs); frames per CPU "
             f"second median {np.median(cpu):.2f}x"
         )
@@ -394,6 +416,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(at --fps-threads' first count); prints the pairs",
     )
     p.add_argument(
+        "--spin-rounds",
+        type=int,
+        default=0,
+        help="only our default config with ONNX Runtime's idle spinning off vs on, back to back, "
+        "this many rounds (use --fps-threads 2: with 1 thread there is no pool to spin)",
+    )
+    p.add_argument(
         "--write-docs", type=Path, default=None, help="write the section into this markdown file"
     )
     return p
@@ -405,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     engines = args.engines or oracle_client.default_engines_dir()
     clips = load_clips(oracle_client.shared_dir())
     single_clip, street_clip = "skier (1 person)", "street (multi-person)"
-    if args.paired_rounds > 0:
+    if args.paired_rounds > 0 or args.spin_rounds > 0:
         return _main_pairs(args, argv, engines, clips)
     decoders = ["regression", "refine", "softargmax"]
     stages = {}
@@ -473,18 +502,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main_pairs(args, argv: list[str], engines: Path, clips: dict) -> int:
-    """--paired-rounds: print (never writes docs: the pairs go into a hand-written section)."""
-    if oracle_client.oracle_python() is None:
-        print("dev.bench2d --paired-rounds needs .venv-mediapipe", file=sys.stderr)
-        return 2
+    """--paired-rounds / --spin-rounds: print (never writes docs: the pairs go into a hand-written
+    section)."""
     threads = int(args.fps_threads.split(",")[0])
+    n = args.frames
+    if args.spin_rounds > 0:
+        rounds = args.spin_rounds
+        runners = {
+            "no spinning": lambda f: clip_fps(engines, f, n, threads, allow_spinning=False),
+            "spinning": lambda f: clip_fps(engines, f, n, threads, allow_spinning=True),
+        }
+    else:
+        if oracle_client.oracle_python() is None:
+            print("dev.bench2d --paired-rounds needs .venv-mediapipe", file=sys.stderr)
+            return 2
+        rounds = args.paired_rounds
+        runners = {
+            "ours": lambda f: clip_fps(engines, f, n, threads),
+            "MediaPipe": lambda f: mediapipe_fps(f, n, "tracking"),
+        }
     ordered = {k: clips[k] for k in ("skier (1 person)", "street (multi-person)")}
-    rows = paired_rounds(engines, ordered, args.frames, threads, args.paired_rounds)
+    rows = paired_rounds(ordered, rounds, runners)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     notes = [
-        f"{stamp}, {os.cpu_count()} CPUs, ONNX Runtime {threads} thread(s), {args.frames} frames "
-        "per run; MediaPipe 0.10.21 mp.solutions.pose tracking, in its own process. CPU ms / "
-        "frame = process CPU time (all threads) / frames."
+        f"{stamp}, {os.cpu_count()} CPUs, ONNX Runtime {threads} thread(s), {n} frames per run, "
+        "default config; MediaPipe 0.10.21 mp.solutions.pose tracking, in its own process. CPU ms "
+        "/ frame = process CPU time (all threads) / frames."
     ]
     command = ".venv/bin/python -m dev.bench2d " + " ".join(shlex.quote(a) for a in argv)
     print(render_pairs(command, rows, notes))

@@ -4,7 +4,7 @@ numbers they print come from real runs; these tests check the arithmetic and the
 import onnx
 from onnx import TensorProto, helper
 
-from dev.bench2d import cpu_ms_per_frame, render_pairs
+from dev.bench2d import cpu_ms_per_frame, paired_rounds, render_pairs
 from dev.bench_int8 import head_convs
 
 
@@ -22,19 +22,39 @@ def test_render_pairs_reports_each_pair_and_the_median_ratio_per_clip():
         {
             "round": r + 1,
             "clip": "skier",
-            "ours_first": r % 2 == 0,
-            "ours": _run(ours, 1.0),
-            "mp": _run(100.0, 1.0),
+            "first": "ours" if r % 2 == 0 else "MediaPipe",
+            "runs": {"ours": _run(ours, 1.0), "MediaPipe": _run(100.0, 1.0)},
             "load_1min": (2.0, 3.0),
         }
         for r, ours in enumerate((120.0, 140.0, 160.0))
     ]
     text = render_pairs("cmd", rows, ["note"])
+    assert (
+        "| round | clip | first | load 1 min | ours fps | MediaPipe fps | ours / MediaPipe |"
+        in text
+    )
     assert "| 1 | skier | ours | 2.0 -> 3.0 | 120.0 | 100.0 | 1.20x |" in text
     assert "| 2 | skier | MediaPipe |" in text
-    assert "median **1.40x** (range 1.20-1.60, 3 pairs)" in text
+    assert "ours / MediaPipe throughput median **1.40x** (range 1.20-1.60, 3 pairs)" in text
     # CPU per frame: ours 1/140 s vs MediaPipe 1/100 s -> 1.40x frames per CPU second (median)
     assert "frames per CPU second median 1.40x" in text
+
+
+def test_paired_rounds_alternates_the_order_and_keeps_the_runs_by_name():
+    calls = []
+
+    def runner(name, fps):
+        def run(frames):
+            calls.append(name)
+            return _run(fps, 1.0)
+
+        return run
+
+    rows = paired_rounds({"clip": [None]}, 3, {"a": runner("a", 10.0), "b": runner("b", 5.0)})
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+    assert [r["first"] for r in rows] == ["a", "b", "a"]
+    assert all(r["runs"]["a"]["fps"] == 10.0 and r["runs"]["b"]["fps"] == 5.0 for r in rows)
+    assert all(len(r["load_1min"]) == 2 for r in rows)
 
 
 def _conv(name, inp, out):
