@@ -42,7 +42,9 @@ SETS = ("coco", "coco_mini")
 METHODS = ("blazepose", "blazepose_whole", "movenet+landmarks", "movenet", "both+landmarks")
 # gt+landmarks: a perfect person finder (the annotation itself seeds each crop): the most the
 # landmark model can find; not in the default run
-EXTRA_METHODS = ("gt+landmarks",)
+EXTRA_METHODS = ("gt+landmarks", "gt+thunder", "movenet+thunder", "both+thunder")
+# *+thunder: MoveNet Thunder (single person, COCO-17) on each found person's upright square crop
+THUNDER = {"onnx": None, "min_score": 0.2, "duplicate_iou": 0.6, "crop_scale": 1.0}
 
 
 def _shared() -> Path:
@@ -183,6 +185,55 @@ class GroundTruthFinder:
         pass
 
 
+class ThunderPeople:
+    """MoveNet Thunder on each finder Detection's crop (the ROI's centre and side, upright):
+    COCO-17 keypoints in image px; a person's score is its mean keypoint score; people below
+    THUNDER['min_score'] and repeats (keypoint-box IoU > THUNDER['duplicate_iou'] with a better
+    one) are dropped. Returns eval2d's 33-slot arrays (coco17_as_33)."""
+
+    def __init__(self, onnx_path: Path, finder):
+        from pose3d_ros.assembly import open_backend
+
+        self.finder = finder
+        self.model = open_backend(Path(onnx_path), "onnxruntime", 1)
+        self.input = next(iter(self.model.input_shapes))
+        self.side_px = int(self.model.input_shapes[self.input][1])
+
+    def __call__(self, frame: np.ndarray, tiles: list) -> tuple[np.ndarray, np.ndarray]:
+        from pose3d_ros.core.geometry import box_iou, crop_to_image
+        from pose3d_ros.core.image import warp_roi
+        from pose3d_ros.core.pose2d.movenet import MovenetPerson
+        from pose3d_ros.core.types import Roi
+
+        people = []
+        for det in self.finder.find(frame, tiles):
+            side = float(det.roi.size_px) * THUNDER["crop_scale"]
+            roi = Roi(np.asarray(det.roi.center_px, float), side, 0.0)
+            x = warp_roi(frame, roi, self.side_px, replicate_border=False).astype(np.float32)
+            out = next(iter(self.model.run({self.input: x[None]}).values())).reshape(17, 3)
+            kp = crop_to_image(out[:, [1, 0]].astype(np.float64), roi)
+            score = float(out[:, 2].mean())
+            if score < THUNDER["min_score"]:
+                continue
+            box = np.concatenate([kp.min(axis=0), kp.max(axis=0)])
+            people.append(MovenetPerson(kp, out[:, 2].astype(np.float64), box, score))
+        people.sort(key=lambda p: -p.score)
+        kept = []
+        for p in people:
+            if (
+                kept
+                and box_iou(p.box_px, np.stack([k.box_px for k in kept])).max()
+                > THUNDER["duplicate_iou"]
+            ):
+                continue
+            kept.append(p)
+        return coco17_as_33(kept)
+
+    def close(self) -> None:
+        self.model.close()
+        self.finder.close()
+
+
 def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple[int, ...]):
     """(callable frame -> (kp33, vis33), closer) for one method; `tiles`: MoveNet's extra
     zoomed regions (grid sizes, finder.tile_regions)."""
@@ -190,6 +241,31 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
     from pose3d_ros.core.pose2d import Pose2DConfig
     from pose3d_ros.core.pose2d.finder import tile_regions
 
+    if method.endswith("+thunder"):
+        from pose3d_ros.core.pose2d.finder import tile_regions
+
+        onnx = THUNDER["onnx"] or engines_dir / "movenet_thunder.onnx"
+        gt = GroundTruthFinder()
+        if method == "gt+thunder":
+            finder = gt
+        else:
+            finder = open_movenet_finder(engines_dir, "onnxruntime", 1, min_movenet_score)
+        if method == "both+thunder":  # the BlazePose detector's people, then MoveNet's
+            from pose3d_ros.assembly import DETECTOR_FILE, open_backend
+            from pose3d_ros.core.pose2d.finder import PersonFinder
+            from pose3d_ros.core.pose2d.movenet import UnionFinder
+
+            c = Pose2DConfig(**OVERRIDES)
+            det = open_backend(engines_dir / DETECTOR_FILE, "onnxruntime", 1)
+            finder = UnionFinder(PersonFinder(det, c.min_detection_score, c.nms_iou), finder)
+        thunder = ThunderPeople(onnx, finder)
+
+        def run_thunder(frame, image):
+            gt.image = image
+            h, w = frame.shape[:2]
+            return thunder(frame, [r for g in tiles for r in tile_regions(w, h, g)])
+
+        return run_thunder, thunder.close
     if method == "gt+landmarks":
         from pose3d_ros.assembly import LANDMARK_FILES, open_backend
         from pose3d_ros.core.pose2d import Pose2DEstimator
@@ -256,13 +332,13 @@ def variants(
     name the landmark model when it is not full."""
     out = []
     for method in methods:
-        lms = ["full"] if method == "movenet" else list(landmark_models)
+        lms = ["full"] if method == "movenet" or "thunder" in method else list(landmark_models)
         for lm in lms:
             tag = "" if lm == "full" else f" [{lm}]"
             if method == "both+landmarks":
                 out += [(f"{method} {side}px{tag}", method, side, (), lm) for side in sides]
                 continue
-            if not method.startswith("movenet"):
+            if not (method.startswith("movenet") or method == "both+thunder"):
                 out.append((method + tag, method, None, (), lm))
                 continue
             for side in sides:
@@ -294,7 +370,7 @@ def evaluate(
             engines = engines_dir if side is None else movenet_engines(engines_dir, side, work_dir)
             OVERRIDES["landmark_model"] = lm
             run, close = _open(method, engines, min_movenet_score, grids)
-            if method != "gt+landmarks":
+            if not method.startswith("gt+") and not method.endswith("+thunder"):
                 run = (lambda f: lambda frame, image: f(frame))(run)
             preds, wall, cpu = Predictions(), [], []
             try:
@@ -394,6 +470,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="MoveNet tile grid sets, e.g. 0 2 2,3 (0: whole frame only)",
     )
     p.add_argument(
+        "--thunder-onnx",
+        type=Path,
+        default=None,
+        help="MoveNet Thunder ONNX for the *+thunder methods (default engines/movenet_thunder.onnx"
+        ", pose3d_models --movenet-thunder)",
+    )
+    p.add_argument("--thunder-min-score", type=float, default=THUNDER["min_score"])
+    p.add_argument(
+        "--thunder-crop-scale",
+        type=float,
+        default=THUNDER["crop_scale"],
+        help="Thunder's crop side / the landmark ROI's side",
+    )
+    p.add_argument(
         "--landmark-models",
         nargs="+",
         default=["full"],
@@ -427,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     from pose3d_ros.assembly import resolve_engines_dir
     from pose3d_ros.core.pose2d import Pose2DConfig
 
+    THUNDER["onnx"] = args.thunder_onnx
+    THUNDER["min_score"] = args.thunder_min_score
+    THUNDER["crop_scale"] = args.thunder_crop_scale
     for item in args.set:
         key, _, value = item.partition("=")
         OVERRIDES[key] = ast.literal_eval(value)
