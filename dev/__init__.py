@@ -9,7 +9,8 @@ Nothing under `pose3d_ros/` imports this package; it depends on the runtime, nev
   (person finders side by side: BlazePose detector, MoveNet, both -> docs/pose2d.md), `eval_lifter`
   (lifter on held-out CMU subjects; `--conditions` -> `eval_conditions`, robot/room cameras per
   condition; `--temporal` -> `eval_temporal`, time consistency), `noise_fit` (the 2D stage's
-  errors on the COCO photos -> dev/noise2d_fit.json), `eval_placement` (root depth with / without a known floor),
+  errors on the COCO photos -> dev/noise2d_fit.json), `eval_placement` (root depth with / without
+  a known floor),
   `compare_sources` (lifter / direct / fused 3D on photos, consistency only), `metrics`
   (3D: MPJPE, P-MPJPE, PCK, AUC), `metrics2d` (OKS, AP, PCK), `nn_baseline` (nearest-neighbour
   lifting baseline), `eval_behaviour` (posture / gesture precision and recall on CMU mocap) with
