@@ -57,6 +57,13 @@ SPECS = (
     ),
     ParamSpec("threads", 1, "CPU threads per model (onnxruntime)", (1, 64), read_only=True),
     ParamSpec(
+        "temporal_lifter",
+        False,
+        "lift tracked people with the causal temporal lifter over their last frames "
+        "(lifter_h36m17_temporal.onnx; new tracks use the single-frame one; docs/lifter.md)",
+        read_only=True,
+    ),
+    ParamSpec(
         "image_transport",
         "raw",
         "subscribe to `image` (raw) or `image/compressed`",
@@ -295,6 +302,7 @@ class NodeSettings:
     engines_dir: str
     engine_cache_dir: str
     threads: int
+    temporal_lifter: bool
     image_transport: str
     reliable_qos: bool
     use_depth: bool
@@ -388,6 +396,7 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         engines_dir=v["engines_dir"],
         engine_cache_dir=v["engine_cache_dir"],
         threads=v["threads"],
+        temporal_lifter=v["temporal_lifter"],
         image_transport=v["image_transport"],
         reliable_qos=v["reliable_qos"],
         use_depth=v["use_depth"],

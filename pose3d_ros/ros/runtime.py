@@ -48,8 +48,16 @@ def open_models(settings: params.NodeSettings, logger) -> Models:
     ModelError naming the missing or unreadable file and the fix."""
     s = settings
     engines_dir = engines_dir_for(s.engines_dir)
-    models = Models(engines_dir, s.backend, s.threads, s.pipeline, s.engine_cache_dir)
-    logger.info(f"models loaded from {engines_dir} ({s.backend}, {s.threads} thread(s))")
+    models = Models(
+        engines_dir,
+        s.backend,
+        s.threads,
+        s.pipeline,
+        s.engine_cache_dir,
+        temporal_lifter=s.temporal_lifter,
+    )
+    lifter = "temporal lifter" if s.temporal_lifter else "single-frame lifter"
+    logger.info(f"models loaded from {engines_dir} ({s.backend}, {s.threads} thread(s), {lifter})")
     return models
 
 
