@@ -26,7 +26,7 @@ from dev import lifter_data as ld
 from dev.doc_sections import write_section
 from dev.timing import time_calls
 from pose3d_ros.assembly import open_lifter
-from pose3d_ros.core.lifting import normalise_2d
+from pose3d_ros.core.pose3d.lifting import normalise_2d
 from pose3d_ros.core.types import CameraIntrinsics
 
 

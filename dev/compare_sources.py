@@ -23,12 +23,12 @@ from dev import metrics
 from dev.doc_sections import write_section
 from dev.lifter_data import shared_dir
 from pose3d_ros.assembly import open_lifter, open_pose2d
-from pose3d_ros.core.body_scale import stature_m
 from pose3d_ros.core.image import validate_frame
-from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
 from pose3d_ros.core.pose2d import Pose2DConfig
+from pose3d_ros.core.pose3d.body_scale import stature_m
+from pose3d_ros.core.pose3d.placement import PlacementConfig, place_with_confidence
+from pose3d_ros.core.pose3d.source3d import direct_rel_m, fuse
 from pose3d_ros.core.skeleton import PELVIS, blazepose_conf_to_h36m, blazepose_to_h36m
-from pose3d_ros.core.source3d import direct_rel_m, fuse
 from pose3d_ros.core.types import CameraIntrinsics
 
 SHAPE_ONLY = PlacementConfig(body_height_m=0.0, reprojection_weight=0.0)
@@ -145,7 +145,7 @@ def markdown(res: dict, args, seconds: float) -> str:
         "What can and cannot be measured here. The 3D source is the `source3d` parameter "
         "(`lifter`, the default; `direct`: BlazePose's `world` output; `fused`: per joint the "
         "mean weighted by 2D confidence (lifter) and landmark presence (direct), the direct "
-        "skeleton first turned and scaled onto the lifter's; core/source3d.py). "
+        "skeleton first turned and scaled onto the lifter's; core/pose3d/source3d.py). "
         "*Can*: the lifter on CMU mocap under virtual cameras (sections above), because it "
         "takes 2D joints that can be synthesised; the sources' consistency on real photos (this "
         "table): re-projection onto their own keypoints, agreement, size; whether turning the "

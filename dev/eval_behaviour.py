@@ -36,7 +36,7 @@ from dev.doc_sections import write_section
 from pose3d_ros.assembly import open_lifter
 from pose3d_ros.core.behaviour import BehaviourTracker, Gesture, Posture
 from pose3d_ros.core.filters import OneEuroConfig, OneEuroFilter
-from pose3d_ros.core.lifting import normalise_2d
+from pose3d_ros.core.pose3d.lifting import normalise_2d
 
 FPS = 30.0
 HELD_OUT_SUBJECTS = (2, 6, 13, 35)

@@ -12,9 +12,9 @@ CMU motion description.
 
 Lifter alone vs full pipeline: the same samples with exact 2D (lifter alone), with the fitted 2D
 noise (what the 2D stage's errors do to the lifter), and placed in the camera frame by
-core.placement.place_with_confidence (no depth image, default PlacementConfig): absolute MPJPE
-and root depth error of the placed skeleton. Real images with 3D ground truth are not available
-here, so "full pipeline" means the 2D stage simulated by its fitted error model.
+core.pose3d.placement.place_with_confidence (no depth image, default PlacementConfig): absolute
+MPJPE and root depth error of the placed skeleton. Real images with 3D ground truth are not
+available here, so "full pipeline" means the 2D stage simulated by its fitted error model.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 from dev import lifter_data as ld
 from dev import metrics
-from pose3d_ros.core.lifting import normalise_2d
+from pose3d_ros.core.pose3d.lifting import normalise_2d
 
 DIST_BINS_M = (0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 20.01)
 PITCH_BINS_DEG = (-60.0, -45.0, -30.0, -15.0, -5.0, 5.0, 15.0, 30.01)
@@ -85,7 +85,7 @@ def condition_rows(data: dict) -> dict[str, list[tuple[str, np.ndarray]]]:
 def evaluate(lifters: dict, views: int, seed: int, conf_min: float) -> dict:
     """lifters: label -> fn((N, 54) features) -> (N, 17, 3). Returns predictions' errors per
     condition and the lifter-alone vs placed comparison for the first lifter."""
-    from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
+    from pose3d_ros.core.pose3d.placement import PlacementConfig, place_with_confidence
     from pose3d_ros.core.types import CameraIntrinsics
 
     data = room_test_set(views, seed, conf_min, ld.FittedNoise.load())

@@ -27,7 +27,7 @@ from dev import metrics
 from dev.doc_sections import write_section
 from dev.nn_baseline import NNBaseline
 from pose3d_ros.assembly import open_lifter
-from pose3d_ros.core.lifting import normalise_2d
+from pose3d_ros.core.pose3d.lifting import normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 
 NAMES = ("MPJPE", "P-MPJPE", "N-MPJPE", "PCK3D@150", "AUC")

@@ -1,4 +1,4 @@
-"""Evaluate metric placement (core/placement.py) on the lifter's virtual-camera test set.
+"""Evaluate metric placement (core/pose3d/placement.py) on the lifter's virtual-camera test set.
 
   .venv/bin/python -m dev.eval_placement            # table -> docs/accuracy.md (placement section)
   .venv/bin/python -m dev.eval_placement --calibrate  # the stature / chain ratio of body_scale.py
@@ -27,10 +27,10 @@ from dev import lifter_data as ld
 from dev import metrics
 from dev.doc_sections import write_section
 from pose3d_ros.assembly import open_lifter
-from pose3d_ros.core.body_scale import chain_length_m
-from pose3d_ros.core.floor import FloorPlane
-from pose3d_ros.core.lifting import normalise_2d
-from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
+from pose3d_ros.core.pose3d.body_scale import chain_length_m
+from pose3d_ros.core.pose3d.floor import FloorPlane
+from pose3d_ros.core.pose3d.lifting import normalise_2d
+from pose3d_ros.core.pose3d.placement import PlacementConfig, place_with_confidence
 from pose3d_ros.core.types import CameraIntrinsics
 
 UNIT_K = CameraIntrinsics(1.0, 1.0, 0.0, 0.0, 2, 2)  # 2D given as normalised coordinates
@@ -268,7 +268,7 @@ def markdown(res: dict, info: dict, args) -> str:
         f"{m['noisy 2D']:.1f} % with the model's size as the prior. The floor is weakest where it "
         "is seen at a grazing angle (low cameras, far people) and when the lowest foot is off the "
         "ground (jumps); its weight against the prior follows from that geometry "
-        "(core/body_scale.py).",
+        "(core/pose3d/body_scale.py).",
         "",
         "Without a floor the size is the body-height prior (`body_height_m`, default 1.70 m; 0 = "
         "the model's own size). On these CMU subjects (1.60 m by the same measure) 1.70 m places "

@@ -4,8 +4,8 @@ and the causal temporal lifter (dev/train_temporal.py). Used by `dev.eval_lifter
 Test subjects' clips (CMU split 'test', 30 fps) cut into segments of `seg_frames` frames; one
 fixed-seed virtual camera per segment, drawn from the evaluation protocol's distribution
 (lifter_data.protocol_cameras, no mirroring); each segment is one track that starts at its first
-frame (the temporal lifter pads as at run time: core.lifting.TemporalLifter; its first frame is
-the single-frame lifter's). 2D: exact projections, or the noise fitted to the 2D stage
+frame (the temporal lifter pads as at run time: core.pose3d.lifting.TemporalLifter; its first frame
+is the single-frame lifter's). 2D: exact projections, or the noise fitted to the 2D stage
 (dev/noise2d_fit.json) drawn independently per frame (the per-person error level and
 confidence latent are shared by the segment; real 2D errors are also correlated in time, which
 this does not model). One-Euro: core.filters with the product's default OneEuroConfig on the
@@ -26,7 +26,12 @@ import numpy as np
 from dev import lifter_data as ld
 from dev import metrics
 from pose3d_ros.core.filters import OneEuroConfig, OneEuroFilter
-from pose3d_ros.core.lifting import N_FEATURES, N_TEMPORAL_FEATURES, normalise_2d, temporal_rows
+from pose3d_ros.core.pose3d.lifting import (
+    N_FEATURES,
+    N_TEMPORAL_FEATURES,
+    normalise_2d,
+    temporal_rows,
+)
 
 FPS = 30.0
 # the product's One-Euro with beta 2 instead of 0.5: less lag for fast motion
@@ -126,9 +131,10 @@ def ms_per_person(fn, x: np.ndarray, repeats: int = 200) -> float:
 
 
 def runner_ms_per_person(single, backend, meta: dict, track_feats: np.ndarray) -> float:
-    """Median ms per frame of core.lifting.TemporalLifter for one tracked person (single-frame
-    model + window bookkeeping + temporal model), over the frames of one track (L, 54)."""
-    from pose3d_ros.core.lifting import TemporalLifter
+    """Median ms per frame of core.pose3d.lifting.TemporalLifter for one tracked person
+    (single-frame model + window bookkeeping + temporal model), over the frames of one track
+    (L, 54)."""
+    from pose3d_ros.core.pose3d.lifting import TemporalLifter
 
     runner = TemporalLifter(single, backend, meta)
     t = []
@@ -141,7 +147,7 @@ def runner_ms_per_person(single, backend, meta: dict, track_feats: np.ndarray) -
 
 
 def evaluate(single, temporal_backend, meta: dict, seg_frames: int, seed: int) -> dict:
-    """single: core.lifting.Lifter; temporal_backend: InferenceBackend of the temporal ONNX;
+    """single: core.pose3d.lifting.Lifter; temporal_backend: InferenceBackend of the temporal ONNX;
     meta: its JSON. -> {condition: {method: time_metrics}}, timing, segment counts."""
     n_frames = int(meta["window_frames"])
     data = test_segments(seg_frames, seed, single.conf_min, ld.FittedNoise.load())
@@ -213,7 +219,8 @@ def markdown(out: dict, seg_frames: int, engine: str, cmd: str, info: str) -> st
         "",
         f"Speed (onnxruntime, 1 thread, batch of one person, median): single-frame "
         f"{t['single-frame ms/person']:.3f} ms, temporal model {t['temporal ms/person']:.3f} ms "
-        "per person; the whole runner (core.lifting.TemporalLifter: features, single-frame model, "
-        f"window, temporal model) {t['runner ms/person']:.3f} ms per tracked person and frame.",
+        "per person; the whole runner (core.pose3d.lifting.TemporalLifter: features, "
+        f"single-frame model, window, temporal model) {t['runner ms/person']:.3f} ms per tracked "
+        "person and frame.",
     ]
     return "\n".join(lines) + "\n"

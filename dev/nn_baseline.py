@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.lifting import N_JOINTS, camera_features
+from pose3d_ros.core.pose3d.lifting import N_JOINTS, camera_features
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import InputError
 

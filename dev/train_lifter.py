@@ -7,9 +7,9 @@ TRAINING-ONLY dependency: torch (CPU). The product never imports this module.
 
 Every batch is generated on the fly: train-subject poses (sqrt-balanced per subject), a new
 virtual camera each (lifter_data.sample_views), the noise model (lifter_data.apply_noise), the
-shared normalisation (core.lifting.normalise_2d). Target: root-relative camera-frame 3D, metres.
-Loss: MPJPE (mean Euclidean joint error, metres). Model (Martinez et al. ICCV'17): Linear stem,
-residual blocks of 2 x (Linear-BN-ReLU-Dropout), Linear head.
+shared normalisation (core.pose3d.lifting.normalise_2d). Target: root-relative camera-frame 3D,
+metres. Loss: MPJPE (mean Euclidean joint error, metres). Model (Martinez et al. ICCV'17): Linear
+stem, residual blocks of 2 x (Linear-BN-ReLU-Dropout), Linear head.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dev import lifter_data as ld
-from pose3d_ros.core.lifting import N_FEATURES, normalise_2d
+from pose3d_ros.core.pose3d.lifting import N_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.files import sha256_file
 
@@ -334,7 +334,7 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "joints": list(H36M_JOINTS),
         "output_joints": list(H36M_JOINTS[1:]),
         "output_units": "m, root-relative (pelvis = 0), camera optical frame",
-        "normalisation": "pose3d_ros.core.lifting.normalise_2d: K^-1 pixels, minus pelvis, "
+        "normalisation": "pose3d_ros.core.pose3d.lifting.normalise_2d: K^-1 pixels, minus pelvis, "
         "/ RMS radius of kept joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, "
         "log(scale)",
         "conf_min": args.conf_min,

@@ -7,7 +7,7 @@ TRAINING-ONLY dependency: torch (CPU). The product never imports this module.
       --out engines/lifter_h36m17_temporal.onnx
 
 Input: the last T = prod(--widths) frames of one track (oldest first), each frame the
-single-frame lifter's 54 features (core.lifting.normalise_2d). Output: the newest frame's 16
+single-frame lifter's 54 features (core.pose3d.lifting.normalise_2d). Output: the newest frame's 16
 non-root joints, metres, root-relative, camera optical frame (as the single-frame lifter).
 Model: causal dilated 1D convolutions (kernel w_i, dilation prod(w_<i)), evaluated at the newest
 frame only (VideoPose3D's strided form): expand Linear over groups of w_0 frames, then residual
@@ -16,7 +16,7 @@ element of each group, then a Linear head. Data: windows of the train subjects' 
 (sqrt-balanced per subject), one virtual camera per window (dev.train_lifter.TrainMix: room
 cameras with truncation or the protocol's cameras), per-frame 2D noise (fitted / synthetic /
 none), and tracks younger than T (probability --young): the frames before the track started are
-copies of its first frame, as core.lifting.TemporalLifter pads them.
+copies of its first frame, as core.pose3d.lifting.TemporalLifter pads them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 
 from dev import lifter_data as ld
 from dev.train_lifter import TrainMix, noisy_2d
-from pose3d_ros.core.lifting import N_TEMPORAL_FEATURES, normalise_2d
+from pose3d_ros.core.pose3d.lifting import N_TEMPORAL_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.files import sha256_file
 
@@ -362,8 +362,8 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "joints": list(H36M_JOINTS),
         "output_joints": list(H36M_JOINTS[1:]),
         "output_units": "m, root-relative (pelvis = 0), camera optical frame, newest frame",
-        "normalisation": "per frame core.lifting.temporal_rows: the single-frame lifter's 48 "
-        "outputs (m) + its 54 features (normalise_2d); window oldest first; frames before a "
+        "normalisation": "per frame core.pose3d.lifting.temporal_rows: the single-frame lifter's "
+        "48 outputs (m) + its 54 features (normalise_2d); window oldest first; frames before a "
         "track's first are copies of it; output = newest single-frame output + correction",
         "conf_min": args.conf_min,
         "onnx_vs_torch_max_abs_m": max_diff_m,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pose3d_ros.backends.base import InferenceBackend
 from pose3d_ros.backends.factory import create_backend
-from pose3d_ros.core.lifting import Lifter, TemporalLifter
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.pose2d import Pose2DConfig, Pose2DEstimator
 from pose3d_ros.core.pose2d.finder import PersonFinder
 from pose3d_ros.core.pose2d.movenet import MovenetFinder, UnionFinder
+from pose3d_ros.core.pose3d.lifting import Lifter, TemporalLifter
 from pose3d_ros.errors import ModelError
 
 DETECTOR_FILE = "pose_detection.onnx"
@@ -188,7 +188,7 @@ class Models:
         temporal_lifter: bool = False,
     ):
         """temporal_lifter: lift tracked people with the causal temporal lifter
-        (core.lifting.TemporalLifter, engines_dir's TEMPORAL_LIFTER_FILE)."""
+        (core.pose3d.lifting.TemporalLifter, engines_dir's TEMPORAL_LIFTER_FILE)."""
         self.engines_dir = Path(engines_dir)
         config = config or PipelineConfig()
         self.pose2d = open_pose2d(

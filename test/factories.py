@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from pose3d_ros.backends.base import InferenceBackend
-from pose3d_ros.core.lifting import N_FEATURES
 from pose3d_ros.core.pose2d.finder import ssd_anchors
+from pose3d_ros.core.pose3d.lifting import N_FEATURES
 from pose3d_ros.core.skeleton import H36M_JOINTS, blazepose_to_h36m
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D, Roi
 

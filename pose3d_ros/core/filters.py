@@ -3,8 +3,8 @@
 An exponential low-pass whose cutoff rises with the signal's filtered speed: cutoff = min_cutoff +
 beta * |dx/dt|. Slow movement is smoothed strongly (less jitter), fast movement weakly (less lag).
 Every element of the sample array is filtered independently. Used for the 3D joints
-(core/smoothing.py) and, with MediaPipe's settings, for the points that place the next frame's
-landmark crop (core/pose2d/roi_tracker.py).
+(core/tracks/smoothing.py) and, with MediaPipe's settings, for the points that place the next
+frame's landmark crop (core/pose2d/roi_tracker.py).
 """
 
 from __future__ import annotations

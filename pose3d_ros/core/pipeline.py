@@ -4,11 +4,11 @@
 Stages, in order (each timed):
 1. pose2d:  the 2D stage (core/pose2d) -> Pose2D per person, with ROI tracking;
 2. lift:    BlazePose-33 -> H36M-17 2D joints, all people lifted in one batch -> root-relative 3D
-            (or the landmark model's own 3D, or both fused: `source3d`, core/source3d.py);
+            (or the landmark model's own 3D, or both fused: `source3d`, core/pose3d/source3d.py);
 3. place:   size and root translation (body-height prior, floor, reprojection, or an aligned
             depth image) -> absolute 3D;
-4. track:   letter ids that follow the 2D stage's tracks (core/tracking.py);
-5. smooth:  One-Euro filtering of each track's 3D joints (core/smoothing.py).
+4. track:   letter ids that follow the 2D stage's tracks (core/tracks/tracking.py);
+5. smooth:  One-Euro filtering of each track's 3D joints (core/tracks/smoothing.py).
 People whose result is not finite, or whose root is nearer than `placement.min_depth_m`, are
 dropped (and counted): the outputs never carry NaN or a skeleton at the camera origin.
 
@@ -27,15 +27,15 @@ from typing import Callable, Protocol
 import numpy as np
 
 from pose3d_ros.core.filters import OneEuroConfig
-from pose3d_ros.core.floor import FloorPlane
 from pose3d_ros.core.image import validate_frame
-from pose3d_ros.core.lifting import TemporalLifter
-from pose3d_ros.core.placement import PlacementConfig, place_with_confidence
 from pose3d_ros.core.pose2d import Pose2DConfig
+from pose3d_ros.core.pose3d.floor import FloorPlane
+from pose3d_ros.core.pose3d.lifting import TemporalLifter
+from pose3d_ros.core.pose3d.placement import PlacementConfig, place_with_confidence
+from pose3d_ros.core.pose3d.source3d import check_source, relative_3d
 from pose3d_ros.core.skeleton import PELVIS, blazepose_conf_to_h36m, blazepose_to_h36m
-from pose3d_ros.core.smoothing import PoseSmoother
-from pose3d_ros.core.source3d import check_source, relative_3d
-from pose3d_ros.core.tracking import Tracker, TrackerConfig
+from pose3d_ros.core.tracks.smoothing import PoseSmoother
+from pose3d_ros.core.tracks.tracking import Tracker, TrackerConfig
 from pose3d_ros.core.types import CameraIntrinsics, Person, Pose2D
 from pose3d_ros.errors import InputError
 
@@ -55,7 +55,8 @@ class Pose2DStage(Protocol):
 
 
 class LiftStage(Protocol):
-    """What the pipeline needs from the lifter (core/lifting.py's Lifter): root-relative 3D."""
+    """What the pipeline needs from the lifter (core/pose3d/lifting.py's Lifter): root-relative
+    3D."""
 
     def lift(
         self, joints2d_px: np.ndarray, conf: np.ndarray, intrinsics: CameraIntrinsics

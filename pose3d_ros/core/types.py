@@ -95,8 +95,8 @@ class Pose2D:
     track_key: the 2D stage's number for this person, the same while its crop is tracked from
     frame to frame (None when not from a tracking 2D stage).
     world_m: (33, 3) BlazePose world landmarks, metres, hip-centred, in the image's axes (x right,
-    y down, z away from the camera; core/source3d.py turns them into the optical frame), or None
-    when the landmark model has no world output.
+    y down, z away from the camera; core/pose3d/source3d.py turns them into the optical frame), or
+    None when the landmark model has no world output.
     """
 
     keypoints_px: np.ndarray

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from pose3d_ros.core.body_frame import quat_xyzw_to_rotation
-from pose3d_ros.core.floor import FloorPlane, floor_from_pose
+from pose3d_ros.core.pose3d.floor import FloorPlane, floor_from_pose
 from pose3d_ros.errors import ConfigError
 
 MAX_CHAIN = 64  # frames between a frame and its root; more means a loop in the messages

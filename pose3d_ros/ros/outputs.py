@@ -19,8 +19,8 @@ from visualization_msgs.msg import MarkerArray
 
 from pose3d_ros.core.behaviour import BehaviourTracker
 from pose3d_ros.core.body_frame import body_pose
+from pose3d_ros.core.tracks.velocity import TrackVelocities
 from pose3d_ros.core.types import Person
-from pose3d_ros.core.velocity import TrackVelocities
 from pose3d_ros.errors import InputError
 from pose3d_ros.ros import conversions, markers, naming, rep155, transforms
 from pose3d_ros.ros.draw import annotate
@@ -155,8 +155,8 @@ class Outputs:
         every output.
         image_size_px: (width, height) of the image the people were found in (None with no
         people). up_optical: (3,) direction against gravity in the image's optical frame when the
-        camera pose is known (core/floor.py FloorPlane.up_cam), else None (posture assumes a level
-        camera)."""
+        camera pose is known (core/pose3d/floor.py FloorPlane.up_cam), else None (posture assumes a
+        level camera)."""
         posed, tfs = [], []  # (person, its body pose), computed once for TF and REP-155
         with_joints = settings.joint_tf_publisher == "node"
         for p in people:

@@ -16,12 +16,12 @@ from typing import Mapping
 from pose3d_ros.backends.factory import BACKEND_KINDS
 from pose3d_ros.core.filters import OneEuroConfig
 from pose3d_ros.core.pipeline import PipelineConfig
-from pose3d_ros.core.placement import PlacementConfig
 from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.pose2d.config import PERSON_FINDERS
 from pose3d_ros.core.pose2d.decode import DECODER_METHODS
-from pose3d_ros.core.source3d import SOURCES
-from pose3d_ros.core.tracking import TrackerConfig
+from pose3d_ros.core.pose3d.placement import PlacementConfig
+from pose3d_ros.core.pose3d.source3d import SOURCES
+from pose3d_ros.core.tracks.tracking import TrackerConfig
 from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros.conversions import DEFAULT_MAX_IMAGE_PIXELS
 

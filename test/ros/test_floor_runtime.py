@@ -17,8 +17,8 @@ from factories import (  # noqa: E402
     make_pose2d,
 )
 from pose3d_ros.core.body_frame import rotation_to_quat_xyzw  # noqa: E402
-from pose3d_ros.core.floor import floor_from_angles  # noqa: E402
 from pose3d_ros.core.pipeline import Pose3DPipeline  # noqa: E402
+from pose3d_ros.core.pose3d.floor import floor_from_angles  # noqa: E402
 from pose3d_ros.ros import params, runtime  # noqa: E402
 
 FRAME = "cam_optical"

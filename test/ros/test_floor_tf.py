@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pose3d_ros.core.body_frame import rotation_to_quat_xyzw
-from pose3d_ros.core.floor import floor_from_angles
+from pose3d_ros.core.pose3d.floor import floor_from_angles
 from pose3d_ros.ros.floor_tf import TransformTree, floor_in
 
 OPTICAL_IN_LINK = (-0.5, 0.5, -0.5, 0.5)  # REP-103 camera_link (x fwd, z up) -> optical frame

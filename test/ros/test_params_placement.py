@@ -4,9 +4,9 @@ pipeline config, and a bad value is one ConfigError that names the parameter."""
 import numpy as np
 import pytest
 
-from pose3d_ros.core.floor import floor_from_angles
 from pose3d_ros.core.pipeline import PipelineConfig
-from pose3d_ros.core.placement import PlacementConfig
+from pose3d_ros.core.pose3d.floor import floor_from_angles
+from pose3d_ros.core.pose3d.placement import PlacementConfig
 from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros import params
 

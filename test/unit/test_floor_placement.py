@@ -6,9 +6,9 @@ import pytest
 
 from factories import canonical_skeleton_m, project_px
 from pose3d_ros.core.body_frame import rotation_to_quat_xyzw
-from pose3d_ros.core.body_scale import prior_scale, stature_m
-from pose3d_ros.core.floor import FloorPlane, floor_from_angles, floor_from_transform
-from pose3d_ros.core.placement import PlacementConfig, onto_rays, place_with_confidence
+from pose3d_ros.core.pose3d.body_scale import prior_scale, stature_m
+from pose3d_ros.core.pose3d.floor import FloorPlane, floor_from_angles, floor_from_transform
+from pose3d_ros.core.pose3d.placement import PlacementConfig, onto_rays, place_with_confidence
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import ConfigError
 
@@ -18,7 +18,7 @@ FOOT_M = PlacementConfig().foot_height_m
 
 def camera_in_world(height_m, pitch_deg, roll_deg):
     """(3, 3) R with columns = optical x, y, z in a world with x forward, y left, z up; and the
-    camera centre (0, 0, height_m). Built independently of core/floor.py."""
+    camera centre (0, 0, height_m). Built independently of core/pose3d/floor.py."""
     th, ph = np.deg2rad(pitch_deg), np.deg2rad(roll_deg)
     z = np.array([np.cos(th), 0.0, -np.sin(th)])
     x = np.array([0.0, -1.0, 0.0])

@@ -9,7 +9,7 @@ from dev.eval_temporal import time_metrics, windows
 from dev.lifter_onnx import write_temporal_onnx
 from dev.noise_fit import coco_to_h36m, fit
 from factories import ECHO_LIFTER_META, EchoLifterBackend
-from pose3d_ros.core.lifting import (
+from pose3d_ros.core.pose3d.lifting import (
     N_FEATURES,
     N_TEMPORAL_FEATURES,
     Lifter,

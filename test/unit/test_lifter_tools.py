@@ -139,8 +139,8 @@ def test_write_section_replaces_only_its_own_markers(tmp_path):
 
 def test_runtime_modules_do_not_import_torch():
     code = (
-        "import sys; import pose3d_ros.core.lifting, pose3d_ros.core.placement, dev.metrics, "
-        "dev.nn_baseline; print('torch' in sys.modules)"
+        "import sys; import pose3d_ros.core.pose3d.lifting, pose3d_ros.core.pose3d.placement, "
+        "dev.metrics, dev.nn_baseline; print('torch' in sys.modules)"
     )
     # cwd: dev/ imports from the checkout
     out = subprocess.run(

@@ -9,8 +9,8 @@ from dev.nn_baseline import NNBaseline
 from factories import ECHO_LIFTER_META, REPO_ROOT, EchoLifterBackend, random_skeleton_m
 from factories import project_px as project
 from pose3d_ros.assembly import open_lifter
-from pose3d_ros.core.lifting import N_FEATURES, Lifter, normalise_2d
-from pose3d_ros.core.placement import place
+from pose3d_ros.core.pose3d.lifting import N_FEATURES, Lifter, normalise_2d
+from pose3d_ros.core.pose3d.placement import place
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import InputError, ModelError

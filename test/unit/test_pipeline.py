@@ -7,7 +7,7 @@ import pytest
 from factories import STAMP_NS, VGA_INTRINSICS, Stub2D, StubLifter, make_pose2d, place_at
 from factories import blank_frame_rgb as frame
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
-from pose3d_ros.core.placement import PlacementConfig
+from pose3d_ros.core.pose3d.placement import PlacementConfig
 from pose3d_ros.core.skeleton import blazepose_to_h36m
 from pose3d_ros.errors import ConfigError, InputError
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from factories import project_px, random_skeleton_m
-from pose3d_ros.core.placement import (
+from pose3d_ros.core.pose3d.placement import (
     PlacementConfig,
     joint_depths,
     place,

@@ -7,7 +7,7 @@ import pytest
 
 from factories import make_person
 from pose3d_ros.core.filters import OneEuroConfig, OneEuroFilter, smoothing_factor
-from pose3d_ros.core.smoothing import PoseSmoother
+from pose3d_ros.core.tracks.smoothing import PoseSmoother
 from pose3d_ros.errors import ConfigError
 
 

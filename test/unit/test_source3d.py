@@ -18,12 +18,12 @@ from factories import (
     project_px,
     random_rotation,
 )
-from pose3d_ros.core.floor import floor_from_angles
 from pose3d_ros.core.geometry import crop_to_image
 from pose3d_ros.core.pipeline import PipelineConfig, Pose3DPipeline
 from pose3d_ros.core.pose2d.landmarks import LandmarkModel, world_to_image_axes
+from pose3d_ros.core.pose3d.floor import floor_from_angles
+from pose3d_ros.core.pose3d.source3d import direct_rel_m, fuse, ray_rotation, relative_3d
 from pose3d_ros.core.skeleton import blazepose_to_h36m
-from pose3d_ros.core.source3d import direct_rel_m, fuse, ray_rotation, relative_3d
 from pose3d_ros.core.types import Roi
 from pose3d_ros.errors import ConfigError
 

@@ -4,7 +4,7 @@ never reused."""
 import numpy as np
 import pytest
 
-from pose3d_ros.core.tracking import Tracker, TrackerConfig, box_iou, greedy_match
+from pose3d_ros.core.tracks.tracking import Tracker, TrackerConfig, box_iou, greedy_match
 from pose3d_ros.errors import ConfigError, InputError
 
 

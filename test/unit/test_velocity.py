@@ -1,10 +1,10 @@
-"""core/velocity.py: finite differences over image stamps, per track, zero on a track's first
+"""core/tracks/velocity.py: finite differences over image stamps, per track, zero on a track's first
 frame."""
 
 import numpy as np
 import pytest
 
-from pose3d_ros.core.velocity import NS_PER_S, TrackVelocities
+from pose3d_ros.core.tracks.velocity import NS_PER_S, TrackVelocities
 
 T0_NS = 1_700_000_000 * NS_PER_S
 

@@ -76,8 +76,8 @@ class BehaviourTracker:
         joints_m: (17, 3) H36M joints, m, camera optical frame (smoothed); joints2d_px: (17, 2)
         the same joints in the image, px (waving is read there); conf: (17,) in [0, 1];
         stamp_ns: the image stamp; up_optical: (3,) unit vector against gravity in the optical
-        frame when the camera pose is known for this frame (core/floor.py's FloorPlane.up_cam),
-        else None: config.up_optical (a level camera).
+        frame when the camera pose is known for this frame (core/pose3d/floor.py's
+        FloorPlane.up_cam), else None: config.up_optical (a level camera).
         """
         state = self._tracks.get(track_id)
         if state is None:

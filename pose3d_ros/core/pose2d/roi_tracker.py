@@ -8,7 +8,7 @@ first One-Euro filtered with MediaPipe's settings, as mp.solutions.pose always d
 
 A track's `key` is the 2D stage's identity of a person: it is kept for as long as the person's
 crop is carried from frame to frame, and the letter ids the node publishes follow it
-(core/tracking.py).
+(core/tracks/tracking.py).
 """
 
 from __future__ import annotations

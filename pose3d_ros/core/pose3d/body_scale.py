@@ -2,8 +2,8 @@
 
 One camera sees a person's shape, not their size: a skeleton k times bigger placed k times further
 reprojects identically. The lifter (and BlazePose's world output) answer with the size of the bodies
-they were trained on. Placement (core/placement.py) rescales that skeleton about the camera centre
-(all joints and the root translation times s, which keeps the reprojection) by:
+they were trained on. Placement (core/pose3d/placement.py) rescales that skeleton about the camera
+centre (all joints and the root translation times s, which keeps the reprojection) by:
 
 - the prior: s_prior = body_height_m / stature of the lifted skeleton (`stature_m`);
 - the floor, when known: s_floor puts the lowest foot at `foot_height_m` above the floor
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose3d_ros.core.floor import FloorPlane
+from pose3d_ros.core.pose3d.floor import FloorPlane
 
 STATURE_PER_CHAIN = 1.03
 LEGS = ((1, 2), (2, 3), (4, 5), (5, 6))  # hip-knee, knee-ankle, both sides (H36M-17)

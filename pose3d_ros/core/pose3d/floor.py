@@ -1,7 +1,7 @@
 """The floor as seen from the camera: its up direction in the optical frame and the camera's height.
 
 A known floor fixes what one camera cannot: how far away a person of unknown size is. Placement
-(core/placement.py) puts the lowest foot on it. Two ways to know it:
+(core/pose3d/placement.py) puts the lowest foot on it. Two ways to know it:
 
 - parameters: the camera's height above the floor, its pitch (optical axis below the horizontal,
   down positive) and its roll (about the optical axis, clockwise positive as seen from behind the

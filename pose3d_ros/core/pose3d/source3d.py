@@ -1,6 +1,7 @@
 """Where the root-relative 3D comes from: the lifter, BlazePose's own 3D (direct), or both fused.
 
-- "lifter": core/lifting.py's network from the 2D joints (the default; the one measured on CMU).
+- "lifter": core/pose3d/lifting.py's network from the 2D joints (the default; the one measured on
+  CMU).
 - "direct": the landmark model's `world` output (Pose2D.world_m: 33 landmarks, metres, hip-centred,
   already turned into the image's axes by the ROI rotation, z away from the camera; checked by
   `python -m dev.compare_sources` on 67 coco_mini people: per-person correlation of world x, y
@@ -23,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from pose3d_ros.core.body_scale import chain_length_m
+from pose3d_ros.core.pose3d.body_scale import chain_length_m
 from pose3d_ros.core.skeleton import PELVIS, blazepose_conf_to_h36m, blazepose_to_h36m
 from pose3d_ros.core.types import CameraIntrinsics, Pose2D
 from pose3d_ros.errors import ConfigError

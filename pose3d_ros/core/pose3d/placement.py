@@ -26,12 +26,12 @@ joint has no reading (or placement fell back to (a)).
 A person whose placement puts any joint closer than `min_depth_m` (or behind the camera) gets
 NaN joints and valid = False: the pipeline drops it, so no joint is ever put at the origin.
 
-Size (core/body_scale.py), before (a) and (b): the root-relative skeleton is first rescaled to the
-body-height prior (`body_height_m`; 0 keeps the model's size), then, when the floor is known
-(`floor`, or `camera_height_m` > 0 with `camera_pitch_deg` / `camera_roll_deg`; core/floor.py),
-by the scale that puts the lowest ankle on the floor, weighted against the prior by their
-errors. Scaling about the camera centre keeps the reprojection, so (a) is unchanged by it and the
-floor decides the distance. With a depth image, (b) still decides the root depth.
+Size (core/pose3d/body_scale.py), before (a) and (b): the root-relative skeleton is first rescaled
+to the body-height prior (`body_height_m`; 0 keeps the model's size), then, when the floor is known
+(`floor`, or `camera_height_m` > 0 with `camera_pitch_deg` / `camera_roll_deg`;
+core/pose3d/floor.py), by the scale that puts the lowest ankle on the floor, weighted against the
+prior by their errors. Scaling about the camera centre keeps the reprojection, so (a) is unchanged
+by it and the floor decides the distance. With a depth image, (b) still decides the root depth.
 
 Reprojection consistency, last: each joint moves towards the point of its own 2D ray at its
 depth by `reprojection_weight` x its 2D confidence (joints below `conf_min` stay), so the placed
@@ -45,8 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.core.body_scale import floor_scale, fuse_scales, prior_scale
-from pose3d_ros.core.floor import FloorPlane, floor_from_angles
+from pose3d_ros.core.pose3d.body_scale import floor_scale, fuse_scales, prior_scale
+from pose3d_ros.core.pose3d.floor import FloorPlane, floor_from_angles
 from pose3d_ros.core.types import CameraIntrinsics
 from pose3d_ros.errors import ConfigError, InputError
 
@@ -66,7 +66,7 @@ class PlacementConfig:
         0.2  # nearest a placed joint (and a usable depth reading) may be; node: min_root_depth_m
     )
     max_depth_m: float = 20.0
-    # size and floor (core/body_scale.py, core/floor.py)
+    # size and floor (core/pose3d/body_scale.py, core/pose3d/floor.py)
     body_height_m: float = 1.70  # standing height assumed for everyone; 0: the model's own size
     size_sigma: float = 0.07  # relative spread of real sizes around body_height_m
     camera_height_m: float = 0.0  # camera above the floor; 0: floor unknown
