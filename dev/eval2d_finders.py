@@ -44,7 +44,13 @@ METHODS = ("blazepose", "blazepose_whole", "movenet+landmarks", "movenet", "both
 # landmark model can find; not in the default run
 EXTRA_METHODS = ("gt+landmarks", "gt+thunder", "movenet+thunder", "both+thunder")
 # *+thunder: MoveNet Thunder (single person, COCO-17) on each found person's upright square crop
-THUNDER = {"onnx": None, "min_score": 0.2, "duplicate_iou": 0.6, "crop_scale": 1.0}
+THUNDER = {
+    "onnx": None,
+    "min_score": 0.2,
+    "duplicate_iou": 0.6,
+    "crop_scale": 1.0,
+    "min_keypoints": 0,  # plausibility: at least this many keypoints scored >= 0.3
+}
 
 
 def _shared() -> Path:
@@ -213,7 +219,7 @@ class ThunderPeople:
             out = next(iter(self.model.run({self.input: x[None]}).values())).reshape(17, 3)
             kp = crop_to_image(out[:, [1, 0]].astype(np.float64), roi)
             score = float(out[:, 2].mean())
-            if score < THUNDER["min_score"]:
+            if score < THUNDER["min_score"] or (out[:, 2] >= 0.3).sum() < THUNDER["min_keypoints"]:
                 continue
             box = np.concatenate([kp.min(axis=0), kp.max(axis=0)])
             people.append(MovenetPerson(kp, out[:, 2].astype(np.float64), box, score))
@@ -478,6 +484,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--thunder-min-score", type=float, default=THUNDER["min_score"])
     p.add_argument(
+        "--thunder-min-keypoints",
+        type=int,
+        default=0,
+        help="drop a Thunder person with fewer keypoints scored >= 0.3",
+    )
+    p.add_argument(
         "--thunder-crop-scale",
         type=float,
         default=THUNDER["crop_scale"],
@@ -520,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     THUNDER["onnx"] = args.thunder_onnx
     THUNDER["min_score"] = args.thunder_min_score
     THUNDER["crop_scale"] = args.thunder_crop_scale
+    THUNDER["min_keypoints"] = args.thunder_min_keypoints
     for item in args.set:
         key, _, value = item.partition("=")
         OVERRIDES[key] = ast.literal_eval(value)
