@@ -17,7 +17,7 @@ from pose3d_ros.backends.factory import BACKEND_KINDS
 from pose3d_ros.core.filters import OneEuroConfig
 from pose3d_ros.core.pipeline import PipelineConfig
 from pose3d_ros.core.pose2d import Pose2DConfig
-from pose3d_ros.core.pose2d.config import PERSON_FINDERS
+from pose3d_ros.core.pose2d.config import LANDMARK_MODELS, PERSON_FINDERS
 from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.core.pose3d.placement import PlacementConfig
 from pose3d_ros.core.pose3d.source3d import SOURCES
@@ -118,6 +118,14 @@ SPECS = (
         "who finds people for the landmark model: blazepose (its detector, needs a face), "
         "movenet (MoveNet MultiPose, whole bodies, no face needed) or both (docs/pose2d.md)",
         PERSON_FINDERS,
+        read_only=True,
+    ),
+    ParamSpec(
+        "landmark_model",
+        Pose2DConfig.landmark_model,
+        "BlazePose landmark model: full (default) or heavy (more people found on crowded photos, "
+        "~4x the CPU per person; made by `make setup`; docs/pose2d.md)",
+        LANDMARK_MODELS,
         read_only=True,
     ),
     ParamSpec(
@@ -361,6 +369,7 @@ def settings_from(values: Mapping[str, object]) -> NodeSettings:
         detect_tiles=tuple(range(2, v["detect_tiles"] + 1)),
         decoder=v["decoder"],
         person_finder=v["person_finder"],
+        landmark_model=v["landmark_model"],
     )
     pipeline = PipelineConfig(
         pose2d=pose2d,
