@@ -21,6 +21,7 @@ Frame decoding is never timed. Run it under `nice` on a quiet machine; numbers o
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import shlex
 import sys
@@ -423,9 +424,26 @@ def build_parser() -> argparse.ArgumentParser:
         "this many rounds (use --fps-threads 2: with 1 thread there is no pool to spin)",
     )
     p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="Pose2DConfig overrides (Python literals) for every run of ours, e.g. "
+        "person_finder='movenet' detect_tiles=(2,)",
+    )
+    p.add_argument(
         "--write-docs", type=Path, default=None, help="write the section into this markdown file"
     )
     return p
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """--set FIELD=VALUE items -> {field: Python literal}."""
+    out = {}
+    for item in items:
+        field, _, value = item.partition("=")
+        out[field.strip()] = ast.literal_eval(value.strip())
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -433,9 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     engines = args.engines or oracle_client.default_engines_dir()
     clips = load_clips(oracle_client.shared_dir())
+    overrides = parse_overrides(args.set)
     single_clip, street_clip = "skier (1 person)", "street (multi-person)"
     if args.paired_rounds > 0 or args.spin_rounds > 0:
-        return _main_pairs(args, argv, engines, clips)
+        return _main_pairs(args, argv, engines, clips, overrides)
     decoders = ["regression", "refine", "softargmax"]
     stages = {}
     for t in [] if args.tracking_only else [int(x) for x in args.threads.split(",")]:
@@ -458,7 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     for clip in (single_clip, street_clip):
         for t in [int(x) for x in args.fps_threads.split(",")]:
             for name, cfg in runs:
-                fps[(clip, name, t)] = r = clip_fps(engines, clips[clip], args.frames, t, **cfg)
+                fps[(clip, name, t)] = r = clip_fps(
+                    engines, clips[clip], args.frames, t, **{**overrides, **cfg}
+                )
                 print(
                     clip,
                     name,
@@ -501,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _main_pairs(args, argv: list[str], engines: Path, clips: dict) -> int:
+def _main_pairs(args, argv: list[str], engines: Path, clips: dict, overrides: dict) -> int:
     """--paired-rounds / --spin-rounds: print (never writes docs: the pairs go into a hand-written
     section)."""
     threads = int(args.fps_threads.split(",")[0])
@@ -518,7 +539,7 @@ def _main_pairs(args, argv: list[str], engines: Path, clips: dict) -> int:
             return 2
         rounds = args.paired_rounds
         runners = {
-            "ours": lambda f: clip_fps(engines, f, n, threads),
+            "ours": lambda f: clip_fps(engines, f, n, threads, **overrides),
             "MediaPipe": lambda f: mediapipe_fps(f, n, "tracking"),
         }
     ordered = {k: clips[k] for k in ("skier (1 person)", "street (multi-person)")}
@@ -526,8 +547,9 @@ def _main_pairs(args, argv: list[str], engines: Path, clips: dict) -> int:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     notes = [
         f"{stamp}, {os.cpu_count()} CPUs, ONNX Runtime {threads} thread(s), {n} frames per run, "
-        "default config; MediaPipe 0.10.21 mp.solutions.pose tracking, in its own process. CPU ms "
-        "/ frame = process CPU time (all threads) / frames."
+        f"config overrides: {overrides or 'none (default config)'}; MediaPipe 0.10.21 "
+        "mp.solutions.pose tracking, in its own process. CPU ms / frame = process CPU time "
+        "(all threads) / frames."
     ]
     command = ".venv/bin/python -m dev.bench2d " + " ".join(shlex.quote(a) for a in argv)
     print(render_pairs(command, rows, notes))
