@@ -192,10 +192,17 @@ def _plain_layers(model) -> list:
 def _folded_layers(model, out_scale: np.ndarray) -> list:
     import torch.nn as nn
 
-    from dev.lifter_onnx import fold_bn
-
     if not isinstance(model.stem[1], nn.BatchNorm1d):
         return _plain_layers(model)  # fine-tuned plain model: out_scale is already in the head
+
+    return fold_residual_mlp(model.stem, model.blocks, model.head, out_scale)
+
+
+def fold_residual_mlp(first, blocks, head, out_scale: np.ndarray) -> list:
+    """(weight, bias) pairs of a residual MLP (first = Linear + BatchNorm1d, blocks of
+    2 x Linear-BN, a Linear head) with each BatchNorm folded into its Linear and the output scale
+    folded into the head: what lifter_onnx writes (the single-frame and the temporal lifter)."""
+    from dev.lifter_onnx import fold_bn
 
     def lb(lin, bn):
         g = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
@@ -209,15 +216,15 @@ def _folded_layers(model, out_scale: np.ndarray) -> list:
             bn.eps,
         )
 
-    layers = [lb(model.stem[0], model.stem[1])]
-    for blk in model.blocks:
+    layers = [lb(first[0], first[1])]
+    for blk in blocks:
         layers += [lb(blk.body[0], blk.body[1]), lb(blk.body[4], blk.body[5])]
-    w, b = model.head.weight.detach().double().numpy(), model.head.bias.detach().double().numpy()
+    w, b = head.weight.detach().double().numpy(), head.bias.detach().double().numpy()
     layers.append((w * out_scale[:, None], b * out_scale))
     return layers
 
 
-def _mpjpe_mm(pred: np.ndarray, target: np.ndarray) -> float:
+def mpjpe_mm(pred: np.ndarray, target: np.ndarray) -> float:
     """Over all 17 joints (pelvis error 0 included), as in the evaluation."""
     e = np.linalg.norm((pred - target).reshape(len(pred), 16, 3), axis=-1)
     return float(e.sum(axis=1).mean() / 17.0 * 1000.0)
@@ -263,7 +270,7 @@ def train(args: argparse.Namespace) -> dict:
         with torch.no_grad():
             pred = (model(torch.from_numpy(feats_t[0])) * scale_t).numpy()
         model.train()
-        return _mpjpe_mm(pred, feats_t[1])
+        return mpjpe_mm(pred, feats_t[1])
 
     bar = tqdm(range(args.steps), desc="train", mininterval=5.0)
     for step in bar:

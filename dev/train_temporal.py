@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from dev import lifter_data as ld
-from dev.train_lifter import TrainMix, noisy_2d
+from dev.train_lifter import TrainMix, fold_residual_mlp, mpjpe_mm, noisy_2d
 from pose3d_ros.core.pose3d.lifting import N_TEMPORAL_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.files import sha256_file
@@ -169,31 +169,7 @@ def build_model(widths: tuple[int, ...], width: int, dropout: float, out_scale: 
 
 
 def folded_layers(model, out_scale: np.ndarray) -> list:
-    from dev.lifter_onnx import fold_bn
-
-    def lb(lin, bn):
-        g = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
-        return fold_bn(
-            g(lin.weight),
-            g(lin.bias),
-            g(bn.weight),
-            g(bn.bias),
-            g(bn.running_mean),
-            g(bn.running_var),
-            bn.eps,
-        )
-
-    layers = [lb(model.expand[0], model.expand[1])]
-    for blk in model.blocks:
-        layers += [lb(blk.body[0], blk.body[1]), lb(blk.body[4], blk.body[5])]
-    w, b = model.head.weight.detach().double().numpy(), model.head.bias.detach().double().numpy()
-    layers.append((w * out_scale[:, None], b * out_scale))
-    return layers
-
-
-def _mpjpe_mm(pred: np.ndarray, target: np.ndarray) -> float:
-    e = np.linalg.norm((pred - target).reshape(len(pred), 16, 3), axis=-1)
-    return float(e.sum(axis=1).mean() / 17.0 * 1000.0)
+    return fold_residual_mlp(model.expand, model.blocks, model.head, out_scale)
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -243,7 +219,7 @@ def train(args: argparse.Namespace) -> dict:
         with torch.no_grad():
             pred = model(torch.from_numpy(data[0])).numpy()
         model.train()
-        return _mpjpe_mm(pred, data[1])
+        return mpjpe_mm(pred, data[1])
 
     smooth = args.vel_weight > 0 or args.acc_weight > 0
     extra = 2 if smooth else 0  # 3 consecutive outputs per sample for the smoothness terms
