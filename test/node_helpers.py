@@ -9,6 +9,7 @@ still not use it: its functions do). Timeouts are generous: these tests also run
 from __future__ import annotations
 
 import math
+import time
 
 from factories import REPO_ROOT
 
@@ -70,6 +71,34 @@ def body_tfs(tf_msgs, stamp_ns=None):
         if t.child_frame_id.startswith("body_")
         and (stamp_ns is None or stamp_ns_of(t.header) == stamp_ns)
     ]
+
+
+def frame_sender(ros_node, rgb, intr, frame_id: str = FRAME):
+    """publish(stamp_ns) for publish_until: the image rgb with intrinsics intr at that stamp."""
+    return lambda stamp_ns: ros_node.publish_frame(rgb, intr, stamp_ns, frame_id)
+
+
+def publish_until(
+    ros_node, proc, publish, done, start_ns: int = BASE_NS, timeout_s: float = 60.0
+) -> list[int]:
+    """publish(stamp_ns) about once a second, a new stamp (PERIOD_NS apart) each time, until
+    done(stamp_ns) holds for the stamp just sent: DDS matching both ways and the first inference
+    take a while. Returns the stamps sent; AssertionError with the node's output after timeout_s."""
+    sent, deadline = [], time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        s = start_ns + len(sent) * PERIOD_NS
+        publish(s)
+        sent.append(s)
+        if ros_node.wait_for(lambda: done(s), 1.0):
+            return sent
+    raise AssertionError(f"no result from the node within {timeout_s} s:\n{proc.output()}")
+
+
+def until_body(ros_node, proc, tf, publish, start_ns: int = BASE_NS, timeout_s: float = 60.0):
+    """publish_until a body TF stamped with the frame just sent is on tf (a collector of /tf)."""
+    return publish_until(
+        ros_node, proc, publish, lambda s: bool(body_tfs(tf.msgs, s)), start_ns, timeout_s
+    )
 
 
 def all_finite(tf_msgs) -> bool:

@@ -19,7 +19,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from node_helpers import BASE_NS, FRAME, PERIOD_NS, stamp_ns_of, start_node, wait_node_ready
+from node_helpers import (
+    FRAME,
+    PERIOD_NS,
+    frame_sender,
+    publish_until,
+    stamp_ns_of,
+    start_node,
+    wait_node_ready,
+)
 
 TIMEOUT_S = 20.0  # track_timeout_s given to the node: no track ends while a test looks at it
 BODY_LEAVES = (
@@ -46,19 +54,6 @@ def latched_qos():
     return QoSProfile(
         depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
     )
-
-
-def publish_until(ros_node, proc, rgb, intr, done, start_ns=BASE_NS, timeout_s=60.0) -> list[int]:
-    """Publish a frame once a second until done() holds (DDS matching and the first inference take
-    a while). Returns the stamps published."""
-    used, deadline = [], time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        s = start_ns + len(used) * PERIOD_NS
-        ros_node.publish_frame(rgb, intr, s, FRAME)
-        used.append(s)
-        if ros_node.wait_for(done, 1.0):
-            return used
-    raise AssertionError(f"no result from the node within {timeout_s} s:\n{proc.output()}")
 
 
 def end_track(ros_node, rgb, intr, tracked, last_ns) -> int:
@@ -96,7 +91,12 @@ def test_late_subscriber_gets_every_body_topic_and_topics_go_with_the_track(
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
     # frames only until an id is announced; nothing is published after that
-    stamps = publish_until(ros_node, proc, rgb, intr, lambda: any(m.ids for m in tracked.msgs))
+    stamps = publish_until(
+        ros_node,
+        proc,
+        frame_sender(ros_node, rgb, intr),
+        lambda _s: any(m.ids for m in tracked.msgs),
+    )
     ros_node.spin_for(1.0)  # any frame still in the node's hands is answered
     announced = [m for m in tracked.msgs if m.ids]
     (bid,) = {i for m in announced for i in m.ids}
@@ -195,7 +195,12 @@ def test_robot_state_publisher_mode_publishes_only_body_frames(
     )
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    publish_until(ros_node, proc, rgb, intr, lambda: any(m.ids for m in tracked.msgs))
+    publish_until(
+        ros_node,
+        proc,
+        frame_sender(ros_node, rgb, intr),
+        lambda _s: any(m.ids for m in tracked.msgs),
+    )
     ros_node.spin_for(0.5)
     children = {t.child_frame_id.rsplit("_", 1)[0] for m in tf.msgs for t in m.transforms}
     assert children == {"body"}, children
@@ -215,7 +220,9 @@ def test_greeter_looks_at_the_nearest_head_and_logs_found_and_lost(
     greeter = launch(greeter_command(), "pose3d_greeter")
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    stamps = publish_until(ros_node, proc, rgb, intr, lambda: bool(target.msgs))
+    stamps = publish_until(
+        ros_node, proc, frame_sender(ros_node, rgb, intr), lambda _s: bool(target.msgs)
+    )
     ros_node.spin_for(0.5)
     (bid,) = {i for m in tracked.msgs for i in m.ids}
     assert {m.header.frame_id for m in target.msgs} == {f"head_{bid}"}

@@ -4,17 +4,14 @@ Needs .venv, the models and scripts/isolated.sh; skips with the reason otherwise
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from node_helpers import (
-    BASE_NS,
-    FRAME,
-    PERIOD_NS,
     all_finite,
     body_tfs,
+    frame_sender,
     start_node,
+    until_body,
     wait_node_ready,
 )
 from pose3d_ros.assembly import LANDMARK_FILES
@@ -29,12 +26,7 @@ def test_heavy_landmark_model_gives_a_finite_body(launch, ros_node, engines_dir,
     proc = start_node(launch, engines_dir, "landmark_model:=heavy", track_timeout_s=0.6)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    stamp, deadline = BASE_NS, time.monotonic() + 60.0
-    while time.monotonic() < deadline:
-        ros_node.publish_frame(rgb, intr, stamp, FRAME)
-        if ros_node.wait_for(lambda: bool(body_tfs(tf.msgs, stamp)), 1.0):
-            break
-        stamp += PERIOD_NS
+    stamp = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))[-1]
     bodies = body_tfs(tf.msgs, stamp)
     assert len(bodies) == 1, proc.output()
     assert all_finite(tf.msgs)

@@ -13,8 +13,10 @@ from node_helpers import (
     PERIOD_NS,
     all_finite,
     body_tfs,
+    frame_sender,
     stamp_ns_of,
     start_node,
+    until_body,
     wait_node_ready,
 )
 from pose3d_ros.ros.conversions import ns_to_stamp, stamp_to_ns
@@ -27,21 +29,6 @@ TIMEOUT_S = 0.6  # track_timeout_s given to the node in these tests
 def publish_and_wait(ros_node, tf, rgb, intr, stamp_ns, timeout_s=15.0) -> bool:
     ros_node.publish_frame(rgb, intr, stamp_ns, FRAME)
     return ros_node.wait_for(lambda: bool(body_tfs(tf.msgs, stamp_ns)), timeout_s)
-
-
-def first_result(ros_node, tf, publish, start_ns, proc, timeout_s=60.0) -> list[int]:
-    """Publish (publish(stamp_ns)) once a second until a body TF comes back: DDS matching in both
-    directions and the first inference are then done. Returns the stamps used."""
-    import time
-
-    used, deadline = [], time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        s = start_ns + len(used) * PERIOD_NS
-        publish(s)
-        used.append(s)
-        if ros_node.wait_for(lambda: bool(body_tfs(tf.msgs, s)), 1.0):
-            return used
-    raise AssertionError(f"no body TF from the node within {timeout_s} s:\n{proc.output()}")
 
 
 def assert_dropped_then_recovers(ros_node, tf, proc, skier, bad_stamps, good_stamp) -> str:
@@ -70,9 +57,7 @@ def test_photos_give_tf_markers_ids_and_the_track_ends(launch, ros_node, engines
     proc = start_node(launch, engines_dir, "debug_image.max_fps:=0.0", track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    stamps = first_result(
-        ros_node, tf, lambda s: ros_node.publish_frame(rgb, intr, s, FRAME), BASE_NS, proc
-    )
+    stamps = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))
     start = stamps[-1] + PERIOD_NS
     stamps += [start + k * PERIOD_NS for k in range(4)]
     got = [publish_and_wait(ros_node, tf, rgb, intr, s) for s in stamps[-4:]]
@@ -162,7 +147,7 @@ def test_bad_input_is_dropped_and_the_node_keeps_going(launch, ros_node, engines
         header.stamp = ns_to_stamp(stamp_ns)
         pub.publish(rgb_to_image(rgb, header))
 
-    s0 = first_result(ros_node, tf, image_only, BASE_NS, proc)[-1]
+    s0 = until_body(ros_node, proc, tf, image_only)[-1]
 
     # 2) malformed images: short data, too small a step, unsupported encoding
     bad = []
@@ -202,9 +187,7 @@ def test_output_recorded_to_mcap_and_decoded_back(launch, ros_node, engines_dir,
     proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    last = first_result(
-        ros_node, got["/tf"], lambda s: ros_node.publish_frame(rgb, intr, s, FRAME), BASE_NS, proc
-    )[-1]
+    last = until_body(ros_node, proc, got["/tf"], frame_sender(ros_node, rgb, intr))[-1]
     for k in range(1, 3):
         assert publish_and_wait(ros_node, got["/tf"], rgb, intr, last + k * PERIOD_NS), (
             proc.output()
@@ -287,9 +270,7 @@ def test_runtime_parameters_validated_and_applied(launch, ros_node, engines_dir,
     proc = start_node(launch, engines_dir, track_timeout_s=TIMEOUT_S)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    last = first_result(
-        ros_node, tf, lambda s: ros_node.publish_frame(rgb, intr, s, FRAME), BASE_NS, proc
-    )[-1]
+    last = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))[-1]
 
     ((ok, reason),) = set_params(ros_node, track_timeout_s=-1.0)
     assert not ok and reason
@@ -337,7 +318,7 @@ def test_compressed_input(launch, ros_node, engines_dir, skier):
             CompressedImage(header=header, format="jpeg", data=jpeg.tobytes())
         )
 
-    stamp = first_result(ros_node, tf, publish, BASE_NS, proc)[-1]
+    stamp = until_body(ros_node, proc, tf, publish)[-1]
     bodies = body_tfs(
         tf.msgs, stamp
     )  # JPEG artefacts may add a weak second person: not asserted here
@@ -375,7 +356,7 @@ def test_aligned_depth_sets_the_distance(launch, ros_node, engines_dir, skier):
         ros_node.publisher(Image, "depth").publish(array_to_image(depth_mm, "16UC1", header))
         ros_node.publish_frame(rgb, intr, stamp_ns, FRAME)
 
-    stamp = first_result(ros_node, tf, publish, BASE_NS, proc)[-1]
+    stamp = until_body(ros_node, proc, tf, publish)[-1]
     for k in range(1, 3):
         publish(stamp + k * PERIOD_NS)
         assert ros_node.wait_for(lambda: bool(body_tfs(tf.msgs, stamp + k * PERIOD_NS)), 15.0)
@@ -409,7 +390,7 @@ def test_nan_intrinsics_and_tiny_frames_are_handled(launch, ros_node, engines_di
         img_pub.publish(rgb_to_image(rgb, header))
 
     # NaN intrinsics: one warning, documented fallback intrinsics, finite output
-    s0 = first_result(ros_node, tf, nan_info_frame, BASE_NS, proc)[-1]
+    s0 = until_body(ros_node, proc, tf, nan_info_frame)[-1]
     assert all_finite(tf.msgs)
 
     # an empty frame and a tiny one: dropped with an error, nothing published for them

@@ -4,17 +4,16 @@ the models incl. engines/movenet_multipose.onnx (make models) and scripts/isolat
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from node_helpers import (
-    BASE_NS,
     FRAME,
     PERIOD_NS,
     all_finite,
     body_tfs,
+    frame_sender,
     start_node,
+    until_body,
     wait_node_ready,
 )
 from pose3d_ros.assembly import MOVENET_FILE
@@ -30,15 +29,7 @@ def test_node_finds_and_tracks_the_skier_with_movenet(launch, ros_node, engines_
     proc = start_node(launch, engines_dir, f"person_finder:={finder}", track_timeout_s=0.6)
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    stamps, deadline = [], time.monotonic() + 60.0
-    while time.monotonic() < deadline:  # until DDS matched both ways and the first frame answered
-        s = BASE_NS + len(stamps) * PERIOD_NS
-        ros_node.publish_frame(rgb, intr, s, FRAME)
-        stamps.append(s)
-        if ros_node.wait_for(lambda: bool(body_tfs(tf.msgs, s)), 1.0):
-            break
-    else:
-        raise AssertionError(f"no body TF with person_finder {finder}:\n{proc.output()}")
+    stamps = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))
     for k in range(1, 4):  # tracked frames
         s = stamps[-1] + PERIOD_NS
         ros_node.publish_frame(rgb, intr, s, FRAME)

@@ -4,15 +4,12 @@ Needs .venv, the models (make models) and scripts/isolated.sh; skips with the re
 
 from __future__ import annotations
 
-import time
-
 from node_helpers import (
-    BASE_NS,
-    FRAME,
-    PERIOD_NS,
     all_finite,
     body_tfs,
+    frame_sender,
     start_node,
+    until_body,
     wait_node_ready,
 )
 
@@ -31,12 +28,7 @@ def test_direct_source_with_a_floor_gives_finite_bodies(launch, ros_node, engine
     )
     wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    stamp, deadline = BASE_NS, time.monotonic() + 60.0
-    while time.monotonic() < deadline:
-        ros_node.publish_frame(rgb, intr, stamp, FRAME)
-        if ros_node.wait_for(lambda: bool(body_tfs(tf.msgs, stamp)), 1.0):
-            break
-        stamp += PERIOD_NS
+    stamp = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))[-1]
     bodies = body_tfs(tf.msgs, stamp)
     assert bodies, proc.output()
     assert all_finite(tf.msgs)
