@@ -176,3 +176,21 @@ def test_union_finder_lists_detector_then_movenet_people_and_closes_movenet():
     assert not union.concurrent_runs  # the fake detector finder does not say it may
     union.close()
     assert fake.closed
+
+
+def test_alignment_points_without_hips_extrapolate_them_below_the_shoulders():
+    # head and shoulders only (a portrait): hips out of the frame, not confident
+    kp = np.zeros((17, 2))
+    kp[[0, 1, 2, 3, 4]] = [[200, 100], [210, 90], [190, 90], [225, 95], [175, 95]]
+    kp[[L_SHOULDER, R_SHOULDER]] = [[280, 200], [120, 200]]
+    scores = np.zeros(17)
+    scores[[0, 1, 2, 3, 4, L_SHOULDER, R_SHOULDER]] = 0.8
+    person = MovenetPerson(kp, scores, np.array([100.0, 80.0, 300.0, 300.0]), 0.6)
+    centre, scale_point = alignment_points(person)
+    # one torso (1.3 shoulder widths = 208 px) straight below the mid-shoulder (200, 200)
+    np.testing.assert_allclose(centre, [200.0, 200.0 + 1.3 * 160.0], atol=1e-6)
+    up = (scale_point - centre) / np.hypot(*(scale_point - centre))
+    np.testing.assert_allclose(up, [0.0, -1.0], atol=1e-6)
+    # the crop reaches above the head, like the BlazePose detector's ROI for such a view
+    roi = alignment_roi(centre, scale_point)
+    assert roi.center_px[1] - roi.size_px / 2 < 90.0

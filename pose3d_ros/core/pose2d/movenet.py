@@ -39,6 +39,11 @@ KEYPOINT_MIN_SCORE = 0.2  # a keypoint this confident places the landmark ROI
 # the eyes and the soles beyond the ankles); the ROI side is then 2 x radius x ROI_SCALE, as
 # MediaPipe's detector ROI
 RADIUS_MARGIN = 1.15
+# a body whose hips are out of view: mid-shoulder -> mid-hip is about 1.3 shoulder widths
+# (COCO shoulder keypoints ~0.35 m apart, ~0.5 m above the hip centre) or about 3 head widths
+# (ear to ear ~0.15 m)
+TORSO_PER_SHOULDER_WIDTH = 1.3
+TORSO_PER_HEAD_WIDTH = 3.0
 DUPLICATE_IOU = 0.5  # a tile person whose box overlaps a whole-frame one this much is the same
 
 
@@ -83,26 +88,53 @@ def decode_people(
     return people
 
 
+def hips_below_shoulders(kp: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """(2,) the mid-hip of a body whose shoulders are confident (ok) and hips are not: one torso
+    length below the mid-shoulder, away from the head (the image's down when no head keypoint is
+    confident). Torso length: the larger of TORSO_PER_SHOULDER_WIDTH x the shoulder width and
+    TORSO_PER_HEAD_WIDTH x the confident head keypoints' spread, so a body seen from the side
+    (shoulders overlapping) still gets a full torso."""
+    shoulders = kp[[L_SHOULDER, R_SHOULDER]]
+    mid = shoulders.mean(axis=0)
+    head_ok = ok[list(HEAD)]
+    down = np.array([0.0, 1.0])
+    head_spread = 0.0
+    if head_ok.any():
+        head = kp[list(HEAD)][head_ok]
+        v = mid - head.mean(axis=0)
+        if float(np.hypot(*v)) > 1e-6:
+            down = v / float(np.hypot(*v))
+        head_spread = float(np.hypot(*(head.max(axis=0) - head.min(axis=0))))
+    width = float(np.hypot(*(shoulders[0] - shoulders[1])))
+    torso = max(TORSO_PER_SHOULDER_WIDTH * width, TORSO_PER_HEAD_WIDTH * head_spread)
+    return mid + torso * down
+
+
 def alignment_points(person: MovenetPerson) -> tuple[np.ndarray, np.ndarray]:
     """(centre, scale point) in image px for geometry.alignment_roi: the BlazePose detector's
     keypoints 0 (mid-hip) and 1 (|1 - 0| = body radius, 0 -> 1 = the body's up direction).
 
-    Centre: the mid-hip when both hips are confident, else the centre of the confident
-    keypoints' box (else of the person box). Up: mid-hip -> mid-shoulder when both pairs are
-    confident, else centre -> head keypoints, else the image's up. Radius: the farthest
-    confident keypoint from the centre x RADIUS_MARGIN (at least half the person box's height).
+    Centre: the mid-hip when both hips are confident; else, with both shoulders confident (a
+    head-and-shoulders view, hips out of the frame), the mid-hip extrapolated one torso below the
+    mid-shoulder (`hips_below_shoulders`), as the BlazePose detector places it; else the centre
+    of the confident keypoints' box (else of the person box). Up: mid-hip -> mid-shoulder when
+    both pairs are known, else centre -> head keypoints, else the image's up. Radius: the
+    farthest confident keypoint from the centre x RADIUS_MARGIN (at least half the person box's
+    height).
     """
     kp, ok = person.keypoints_px, person.keypoint_scores >= KEYPOINT_MIN_SCORE
     box = person.box_px
     if ok[L_HIP] and ok[R_HIP]:
         centre = kp[[L_HIP, R_HIP]].mean(axis=0)
+    elif ok[L_SHOULDER] and ok[R_SHOULDER]:
+        centre = hips_below_shoulders(kp, ok)
     elif ok.sum() >= 2:
         pts = kp[ok]
         centre = 0.5 * (pts.min(axis=0) + pts.max(axis=0))
     else:
         centre = 0.5 * (box[:2] + box[2:])
     up = np.array([0.0, -1.0])
-    if ok[L_HIP] and ok[R_HIP] and ok[L_SHOULDER] and ok[R_SHOULDER]:
+    if ok[L_SHOULDER] and ok[R_SHOULDER]:
         v = kp[[L_SHOULDER, R_SHOULDER]].mean(axis=0) - centre
     elif ok[list(HEAD)].any():
         v = kp[list(HEAD)][ok[list(HEAD)]].mean(axis=0) - centre
