@@ -10,6 +10,13 @@ Methods (each on <shared>/data/real_images/coco and coco_mini):
   crops (person_finder "both");
 - `movenet`: MoveNet MultiPose alone, its 17 COCO keypoints as the prediction (score: mean
   keypoint score, as eval2d scores BlazePose people).
+`--landmark-models full heavy thunder thunder_rotated` runs each method that uses the stage with
+that Pose2DConfig.landmark_model: the product path (assembly.open_pose2d; `thunder`: MoveNet
+Thunder as the keypoint model, core/pose2d/thunder.py; `thunder_rotated`: the same with each crop
+turned by its ROI's rotation, a measurement only). The `*+thunder` methods are the earlier
+research path: Thunder on each found person's crop with their own selection (ThunderPeople).
+`--thunder-score-fit` instead fits the logistic of thunder.person_score: Thunder's crops of the
+annotated people against crops of their background.
 Scores come from dev/eval2d.score_coco (found = GT people with >= 5 labelled keypoints matched at
 OKS >= 0.5; AP; PCK@0.2 on found people; phantoms = predictions matching no annotated person even
 at OKS 0.1) plus: people predicted on photos where nobody is
@@ -35,7 +42,7 @@ import numpy as np
 
 from dev.doc_sections import write_section
 from dev.eval2d import Predictions, load_coco, score_coco
-from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
+from pose3d_ros.core.pose2d.config import LANDMARK_MODELS
 
 SECTION = "finders"
 SETS = ("coco", "coco_mini")
@@ -50,6 +57,7 @@ THUNDER = {
     "duplicate_iou": 0.6,
     "crop_scale": 1.0,
     "min_keypoints": 0,  # plausibility: at least this many keypoints scored >= 0.3
+    "rotated": False,  # landmark model thunder_rotated: the stage's Thunder crops follow the ROI
 }
 
 
@@ -59,15 +67,20 @@ def _shared() -> Path:
     return shared_dir()
 
 
+# landmark models this evaluation can run: Pose2DConfig's, and thunder with ROI-rotated crops
+EVAL_LANDMARK_MODELS = (*LANDMARK_MODELS, "thunder_rotated")
+
+
 def coco17_as_33(people: list) -> tuple[np.ndarray, np.ndarray]:
     """MoveNet people (COCO-17 keypoints_px, keypoint_scores) placed in the 33-landmark slots
-    eval2d scores: ((P, 33, 2) px, (P, 33) scores; the other slots stay 0)."""
-    kp = np.zeros((len(people), 33, 2))
-    vis = np.zeros((len(people), 33))
-    for i, p in enumerate(people):
-        kp[i, BLAZEPOSE_TO_COCO17] = p.keypoints_px
-        vis[i, BLAZEPOSE_TO_COCO17] = p.keypoint_scores
-    return kp, vis
+    eval2d scores (thunder.coco17_to_blazepose): ((P, 33, 2) px, (P, 33) scores)."""
+    from pose3d_ros.core.pose2d.thunder import coco17_to_blazepose
+
+    if not people:
+        return np.zeros((0, 33, 2)), np.zeros((0, 33))
+    return coco17_to_blazepose(
+        np.stack([p.keypoints_px for p in people]), np.stack([p.keypoint_scores for p in people])
+    )
 
 
 def clip_frames(n_frames: int) -> dict[str, list[np.ndarray]]:
@@ -192,37 +205,38 @@ class GroundTruthFinder:
 
 
 class ThunderPeople:
-    """MoveNet Thunder on each finder Detection's crop (the ROI's centre and side, upright):
-    COCO-17 keypoints in image px; a person's score is its mean keypoint score; people below
-    THUNDER['min_score'] and repeats (keypoint-box IoU > THUNDER['duplicate_iou'] with a better
-    one) are dropped. Returns eval2d's 33-slot arrays (coco17_as_33)."""
+    """MoveNet Thunder (the package's thunder.ThunderModel) on each finder Detection's crop (the
+    ROI's centre and side x THUNDER['crop_scale'], upright): COCO-17 keypoints in image px; here a
+    person's score is its mean keypoint score; people below THUNDER['min_score'] and repeats
+    (keypoint-box IoU > THUNDER['duplicate_iou'] with a better one) are dropped. Returns eval2d's
+    33-slot arrays (coco17_as_33)."""
 
     def __init__(self, onnx_path: Path, finder):
         from pose3d_ros.assembly import open_backend
+        from pose3d_ros.core.pose2d.thunder import ThunderModel
 
         self.finder = finder
-        self.model = open_backend(Path(onnx_path), "onnxruntime", 1)
-        self.input = next(iter(self.model.input_shapes))
-        self.side_px = int(self.model.input_shapes[self.input][1])
+        self.model = ThunderModel(open_backend(Path(onnx_path), "onnxruntime", 1))
 
     def __call__(self, frame: np.ndarray, tiles: list) -> tuple[np.ndarray, np.ndarray]:
-        from pose3d_ros.core.geometry import box_iou, crop_to_image
-        from pose3d_ros.core.image import warp_roi
+        from pose3d_ros.core.geometry import box_iou
         from pose3d_ros.core.pose2d.movenet import MovenetPerson
+        from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
         from pose3d_ros.core.types import Roi
 
         people = []
-        for det in self.finder.find(frame, tiles):
-            side = float(det.roi.size_px) * THUNDER["crop_scale"]
-            roi = Roi(np.asarray(det.roi.center_px, float), side, 0.0)
-            x = warp_roi(frame, roi, self.side_px, replicate_border=False).astype(np.float32)
-            out = next(iter(self.model.run({self.input: x[None]}).values())).reshape(17, 3)
-            kp = crop_to_image(out[:, [1, 0]].astype(np.float64), roi)
-            score = float(out[:, 2].mean())
-            if score < THUNDER["min_score"] or (out[:, 2] >= 0.3).sum() < THUNDER["min_keypoints"]:
+        rois = [
+            Roi(np.asarray(d.roi.center_px, float), float(d.roi.size_px) * THUNDER["crop_scale"], 0)
+            for d in self.finder.find(frame, tiles)
+        ]
+        for pose in self.model.estimate(frame, rois):
+            kp = pose.keypoints_px[BLAZEPOSE_TO_COCO17]
+            scores = pose.visibility[BLAZEPOSE_TO_COCO17]
+            score = float(scores.mean())
+            if score < THUNDER["min_score"] or (scores >= 0.3).sum() < THUNDER["min_keypoints"]:
                 continue
             box = np.concatenate([kp.min(axis=0), kp.max(axis=0)])
-            people.append(MovenetPerson(kp, out[:, 2].astype(np.float64), box, score))
+            people.append(MovenetPerson(kp, scores, box, score))
         people.sort(key=lambda p: -p.score)
         kept = []
         for p in people:
@@ -302,10 +316,12 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
             return coco17_as_33(people)
 
         return run, finder.close
-    if method == "blazepose":
-        config = Pose2DConfig(tracking=False, **OVERRIDES)
+    if method == "blazepose":  # the finder named, whatever the default finder is
+        config = Pose2DConfig(**{**OVERRIDES, "tracking": False, "person_finder": "blazepose"})
     elif method == "blazepose_whole":
-        config = Pose2DConfig(tracking=False, detect_tiles=0, **OVERRIDES)
+        config = Pose2DConfig(
+            **{**OVERRIDES, "tracking": False, "detect_tiles": 0, "person_finder": "blazepose"}
+        )
     elif method == "both+landmarks":
         config = Pose2DConfig(
             **OVERRIDES, tracking=False, person_finder="both", movenet_min_score=min_movenet_score
@@ -319,6 +335,10 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
             movenet_min_score=min_movenet_score,
         )
     est = open_pose2d(engines_dir, "onnxruntime", 1, config)
+    if THUNDER["rotated"]:  # a measurement probe: the same model on ROI-rotated crops
+        from pose3d_ros.core.pose2d.thunder import ThunderModel
+
+        est._landmarks = ThunderModel(est._backends[1], upright=False)
 
     def run(frame):
         est.reset()
@@ -374,7 +394,8 @@ def evaluate(
             methods, list(sides), list(tiles), list(landmark_models)
         ):
             engines = engines_dir if side is None else movenet_engines(engines_dir, side, work_dir)
-            OVERRIDES["landmark_model"] = lm
+            THUNDER["rotated"] = lm == "thunder_rotated"
+            OVERRIDES["landmark_model"] = "thunder" if THUNDER["rotated"] else lm
             run, close = _open(method, engines, min_movenet_score, grids)
             if not method.startswith("gt+") and not method.endswith("+thunder"):
                 run = (lambda f: lambda frame, image: f(frame))(run)
@@ -499,9 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--landmark-models",
         nargs="+",
         default=["full"],
-        choices=["full", "heavy"],
+        choices=EVAL_LANDMARK_MODELS,
         help="landmark model(s) for the methods that use one (heavy: pose3d_models "
-        "--blazepose-heavy)",
+        "--blazepose-heavy; thunder: --movenet-thunder; thunder_rotated: thunder on crops turned "
+        "by the ROI's rotation)",
     )
     p.add_argument(
         "--set",

@@ -123,8 +123,10 @@ SPECS = (
     ParamSpec(
         "landmark_model",
         Pose2DConfig.landmark_model,
-        "BlazePose landmark model: full (default) or heavy (more people found on crowded photos, "
-        "~4x the CPU per person; made by `make setup`; docs/pose2d.md)",
+        "keypoint model on each person: BlazePose full (default) or heavy (more people found on "
+        "crowded photos, ~4x the CPU per person), or thunder (MoveNet Thunder, 17 COCO keypoints, "
+        "no 3D of its own: source3d direct/fused use the lifter); heavy and thunder are made by "
+        "`make setup`; docs/pose2d.md",
         LANDMARK_MODELS,
         read_only=True,
     ),

@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--movenet-thunder",
         action="store_true",
-        help="also convert MoveNet Thunder (single person, 256x256 crop; not used by the node)",
+        help="also convert MoveNet Thunder (single person, 256x256 crop) to "
+        "engines/movenet_thunder.onnx, for landmark_model 'thunder'",
     )
     ap.add_argument(
         "--blazepose-heavy",

@@ -106,16 +106,22 @@ def aux_points(keypoints_px: np.ndarray, keypoint_scores: np.ndarray) -> np.ndar
     return np.stack([centre, scale_point])
 
 
-def crop_roi(roi: Roi) -> Roi:
-    """The square Thunder sees for `roi`: its centre and side, upright."""
+def crop_roi(roi: Roi, upright: bool = True) -> Roi:
+    """The square Thunder sees for `roi`: its centre and side, upright (else `roi` itself)."""
+    if not upright:
+        return roi
     return Roi(np.asarray(roi.center_px, dtype=np.float64), float(roi.size_px), 0.0)
 
 
 class ThunderModel:
     """The LandmarkModel contract (estimate(frame_rgb, rois) -> list[Pose2D], calls, close())
-    over MoveNet Thunder: one model run per ROI (the converted model takes batch 1)."""
+    over MoveNet Thunder: one model run per ROI (the converted model takes batch 1).
 
-    def __init__(self, backend: InferenceBackend):
+    upright: crop each ROI upright (the stage's choice, docs/pose2d.md "Thunder keypoints");
+    False turns the crop by the ROI's rotation, as the BlazePose landmark model's.
+    """
+
+    def __init__(self, backend: InferenceBackend, upright: bool = True):
         if len(backend.input_shapes) != 1 or len(backend.output_shapes) != 1:
             raise ModelError("MoveNet Thunder must have one input and one output")
         (self._input, shape), (self._output, out_shape) = (
@@ -138,13 +144,14 @@ class ThunderModel:
             )
         self._backend = backend
         self._side_px = int(shape[1])
+        self._upright = bool(upright)
         self.calls = 0  # number of model runs (one per ROI)
 
     def estimate(self, frame_rgb: np.ndarray, rois: list[Roi]) -> list[Pose2D]:
         """One Pose2D per ROI, in the same order (frame already validated)."""
         poses = []
         for roi in rois:
-            square = crop_roi(roi)
+            square = crop_roi(roi, self._upright)
             x = warp_roi(frame_rgb, square, self._side_px, replicate_border=False)
             out = self._backend.run({self._input: x.astype(np.float32)[None]})[self._output]
             self.calls += 1

@@ -1,0 +1,51 @@
+"""The landmark_model parameter: its choices are Pose2DConfig's (thunder among them), it reaches
+Pose2DConfig, it is read-only, and a bad value is refused naming the parameter."""
+
+import pytest
+import yaml
+
+from factories import REPO_ROOT
+from pose3d_ros.core.pose2d.config import LANDMARK_MODELS
+from pose3d_ros.errors import ConfigError
+from pose3d_ros.ros import params
+
+
+def _defaults() -> dict:
+    raw = yaml.safe_load((REPO_ROOT / "config" / "pose3d.yaml").read_text())
+    out = {}
+
+    def walk(d, prefix=""):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{k}.")
+            else:
+                out[prefix + k] = v
+
+    walk(raw["/**"]["ros__parameters"])
+    return out
+
+
+def test_choices_are_the_config_models_with_thunder():
+    spec = params.SPEC_BY_NAME["landmark_model"]
+    assert tuple(spec.range) == LANDMARK_MODELS and "thunder" in spec.range
+    assert spec.read_only and spec.default == "full"
+
+
+@pytest.mark.parametrize("model", ["full", "heavy", "thunder"])
+def test_landmark_model_reaches_the_2d_config(model):
+    values = _defaults() | {"landmark_model": model}
+    assert params.settings_from(values).pipeline.pose2d.landmark_model == model
+
+
+def test_thunder_with_a_direct_3d_source_is_accepted():
+    """thunder has no world landmarks; source3d direct/fused then lift those people (the
+    documented fallback, core/pose3d/source3d.py), so the combination is valid."""
+    values = _defaults() | {"landmark_model": "thunder", "source3d": "direct"}
+    assert params.settings_from(values).pipeline.source3d == "direct"
+
+
+def test_unknown_landmark_model_is_refused():
+    with pytest.raises(ConfigError, match="landmark_model"):
+        params.settings_from(_defaults() | {"landmark_model": "lite"})
+    with pytest.raises(ConfigError, match="landmark_model"):
+        params.validate_overrides({"landmark_model": "lite"})
