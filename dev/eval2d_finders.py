@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import json
 import os
 import platform
@@ -252,6 +253,82 @@ class ThunderPeople:
     def close(self) -> None:
         self.model.close()
         self.finder.close()
+
+
+def background_rois(image, n: int, rng: np.random.Generator) -> list:
+    """Up to n random upright squares (side 0.2..0.8 of the photo's shorter side) that overlap no
+    annotated person's box by more than 5 % of that box: crops with nobody in them."""
+    from pose3d_ros.core.types import Roi
+
+    h, w = image.rgb.shape[:2]
+    boxes = image.bbox.copy()
+    boxes[:, 2:] += boxes[:, :2]
+    area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1.0)
+    out = []
+    for _ in range(50 * n):
+        if len(out) >= n:
+            break
+        side = rng.uniform(0.2, 0.8) * min(h, w)
+        c = rng.uniform([side / 2, side / 2], [w - side / 2, h - side / 2])
+        lo, hi = c - side / 2, c + side / 2
+        ix = np.clip(np.minimum(hi[0], boxes[:, 2]) - np.maximum(lo[0], boxes[:, 0]), 0, None)
+        iy = np.clip(np.minimum(hi[1], boxes[:, 3]) - np.maximum(lo[1], boxes[:, 1]), 0, None)
+        if len(boxes) and float((ix * iy / area).max()) > 0.05:
+            continue
+        out.append(Roi(c, float(side), 0.0))
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, float]:
+    """(mid, slope) of p = sigmoid(slope * (x - mid)) fitted to labels y (0/1) by Newton's method
+    (maximum likelihood)."""
+    w = np.zeros(2)
+    a = np.stack([np.ones_like(x), x], axis=1)
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(a @ w)))
+        hess = a.T @ (a * (p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
+        w -= np.linalg.solve(hess, a.T @ (p - y))
+    return float(-w[0] / w[1]), float(w[1])
+
+
+def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict:
+    """thunder.person_score's calibration: Thunder's top_k_mean on the crop of every annotated
+    person with >= 5 labelled keypoints (GroundTruthFinder's ROIs) and on background_rois (4 per
+    photo), the logistic fitted to tell them apart, and the share of each that the package's
+    score puts at >= 0.5 (keeps a track) and >= 0.8 (starts a person)."""
+    from pose3d_ros.assembly import LANDMARK_FILES, open_backend
+    from pose3d_ros.core.pose2d import thunder
+
+    model = thunder.ThunderModel(
+        open_backend(engines_dir / LANDMARK_FILES["thunder"], "onnxruntime", 1)
+    )
+    rng = np.random.default_rng(seed)
+    gt, x, y = GroundTruthFinder(), [], []
+    try:
+        for name in sets:
+            for img in load_coco(_shared() / "data" / "real_images" / name):
+                counted = img.counted  # people with >= 5 labelled keypoints: the ones scored
+                gt.image = dataclasses.replace(
+                    img, kp=img.kp[counted], bbox=img.bbox[counted], area_px2=img.area_px2[counted]
+                )
+                for label, rois in (
+                    (1.0, [d.roi for d in gt.find(img.rgb)]),
+                    (0.0, background_rois(img, 4, rng)),
+                ):
+                    for pose in model.estimate(img.rgb, rois):
+                        x.append(thunder.top_k_mean(pose.visibility[thunder.DIRECT_SLOTS]))
+                        y.append(label)
+    finally:
+        model.close()
+    x, y = np.asarray(x), np.asarray(y)
+    mid, slope = fit_logistic(x, y)
+    score = np.array([thunder.person_score(np.full(17, v)) for v in x])
+    out = {"people": int(y.sum()), "background": int((1 - y).sum()), "mid": mid, "slope": slope}
+    for cls, m in (("people", y == 1), ("background", y == 0)):
+        out[f"{cls}_top_k_mean_p5_p50_p95"] = np.percentile(x[m], [5, 50, 95]).round(3).tolist()
+        out[f"{cls}_score_ge_0.5"] = float(np.mean(score[m] >= 0.5))
+        out[f"{cls}_score_ge_0.8"] = float(np.mean(score[m] >= 0.8))
+    return out
 
 
 def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple[int, ...]):
@@ -538,6 +615,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="instead: time tracking mode per finder on the street clip and the skier, N frames",
     )
+    p.add_argument(
+        "--thunder-score-fit",
+        action="store_true",
+        help="instead: fit thunder.person_score's logistic on the --sets (people vs background)",
+    )
     p.add_argument("--write-docs", type=Path, default=None, help="e.g. docs/pose2d.md")
     p.add_argument(
         "--section", default=SECTION, help="the docs markers to write between (default finders)"
@@ -566,6 +648,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     argv_txt = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     command = f"python -m dev.eval2d_finders {argv_txt}".strip()
+    if args.thunder_score_fit:
+        fit = thunder_score_fit(engines, args.sets)
+        print(json.dumps(fit, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(fit, indent=2))
+        return 0
     if args.tracking_frames:
         rows = tracking_timing(engines, ["blazepose", "movenet", "both"], args.tracking_frames)
         md = render_tracking(command, rows)

@@ -52,13 +52,14 @@ BLAZEPOSE_FROM_COCO17 = np.array(
 DIRECT_SLOTS = np.zeros(NUM_BLAZEPOSE, dtype=bool)
 DIRECT_SLOTS[BLAZEPOSE_TO_COCO17] = True
 # person_score = sigmoid(SCORE_SLOPE * (mean of the SCORE_TOP_K best keypoint scores - SCORE_MID)):
-# a logistic fitted on Thunder's crops of the annotated COCO people (coco + coco_mini) against crops
-# of their background (`python -m dev.eval2d_finders --thunder-score-fit`), so that the stage's
-# presence thresholds (min_presence 0.5, min_new_presence 0.8) mean for Thunder what they mean for
-# BlazePose's presence probability
+# the logistic fitted (maximum likelihood, rounded) on Thunder's crops of the 141 annotated people
+# with >= 5 labelled keypoints on coco + coco_mini against 224 crops of their background
+# (`python -m dev.eval2d_finders --thunder-score-fit`: mid 0.366, slope 18.1), so that the
+# stage's presence thresholds (min_presence 0.5, min_new_presence 0.8) mean for Thunder about
+# what they mean for BlazePose's presence probability
 SCORE_TOP_K = 5
-SCORE_MID = 0.4
-SCORE_SLOPE = 20.0
+SCORE_MID = 0.37
+SCORE_SLOPE = 18.0
 
 
 def coco17_to_blazepose(
