@@ -293,7 +293,13 @@ class Loaded:
             self.models = assembly.Models(engines_dir, kind, threads, config)
         self.timers = timers
         self.pipeline = self.models.pipeline
-        self.detector = timers[assembly.DETECTOR_FILE]
+        # the person finder's model: the BlazePose detector or MoveNet MultiPose (the default)
+        finder_file = (
+            assembly.DETECTOR_FILE
+            if config.pose2d.person_finder == "blazepose"
+            else assembly.MOVENET_FILE
+        )
+        self.detector = timers[finder_file]
         self.landmarks = timers[assembly.LANDMARK_FILE]
         self._stamp_ns = 1_000_000_000
 

@@ -334,7 +334,8 @@ def test_missing_models_stop_the_node_with_the_fix(launch, ros_domain, tmp_path)
     )
     assert proc.wait(60.0) == 2
     out = proc.output()
-    assert "pose_detection.onnx" in out and "make models" in out
+    # the default person finder (MoveNet MultiPose) is the first model opened
+    assert "movenet_multipose.onnx" in out and "make models" in out
 
 
 def test_aligned_depth_sets_the_distance(launch, ros_node, engines_dir, skier):

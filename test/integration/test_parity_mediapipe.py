@@ -54,7 +54,11 @@ def estimator():
         ENGINES,
         "onnxruntime",
         1,
-        Pose2DConfig(tracking=False, detect_tiles=0, decoder=PARITY_DECODER),
+        # MediaPipe's person finder is the BlazePose detector (the default finder is MoveNet:
+        # other crops, so other landmarks within the landmark model's own crop tolerance)
+        Pose2DConfig(
+            tracking=False, detect_tiles=0, decoder=PARITY_DECODER, person_finder="blazepose"
+        ),
     )
     yield est
     est.close()

