@@ -44,6 +44,7 @@ import numpy as np
 from dev.doc_sections import write_section
 from dev.eval2d import Predictions, load_coco, score_coco
 from pose3d_ros.core.pose2d.config import LANDMARK_MODELS
+from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17
 
 SECTION = "finders"
 SETS = ("coco", "coco_mini")
@@ -292,7 +293,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, 
 
 
 def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict:
-    """thunder.person_score's calibration: Thunder's top_k_mean on the crop of every annotated
+    """thunder.person_score's and thunder.keypoint_visibility's calibration (kp_mid, kp_slope: a
+    keypoint is right when labelled and within keypoint OKS 0.5 of its label, on the people's
+    crops). Person: Thunder's top_k_mean on the crop of every annotated
     person with >= 5 labelled keypoints (GroundTruthFinder's ROIs) and on background_rois (4 per
     photo), the logistic fitted to tell them apart, and the share of each that the package's
     score puts at >= 0.5 (keeps a track) and >= 0.8 (starts a person)."""
@@ -302,8 +305,10 @@ def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict
     model = thunder.ThunderModel(
         open_backend(engines_dir / LANDMARK_FILES["thunder"], "onnxruntime", 1)
     )
+    from dev.metrics2d import COCO_SIGMAS
+
     rng = np.random.default_rng(seed)
-    gt, x, y = GroundTruthFinder(), [], []
+    gt, x, y, kx, ky = GroundTruthFinder(), [], [], [], []
     try:
         for name in sets:
             for img in load_coco(_shared() / "data" / "real_images" / name):
@@ -315,15 +320,24 @@ def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict
                     (1.0, [d.roi for d in gt.find(img.rgb)]),
                     (0.0, background_rois(img, 4, rng)),
                 ):
-                    for pose in model.estimate(img.rgb, rois):
+                    for k, pose in enumerate(model.estimate(img.rgb, rois)):
                         x.append(thunder.top_k_mean(pose.visibility[thunder.DIRECT_SLOTS]))
                         y.append(label)
+                        if label:  # keypoint level: labelled and within OKS 0.5 of the label
+                            g = gt.image.kp[k]
+                            d2 = np.sum((pose.keypoints_px[BLAZEPOSE_TO_COCO17] - g[:, :2]) ** 2, 1)
+                            var = (2.0 * COCO_SIGMAS) ** 2 * gt.image.area_px2[k]
+                            kx.extend(pose.visibility[BLAZEPOSE_TO_COCO17])
+                            ky.extend((g[:, 2] > 0) & (np.exp(-d2 / var / 2.0) >= 0.5))
     finally:
         model.close()
     x, y = np.asarray(x), np.asarray(y)
     mid, slope = fit_logistic(x, y)
+    kx, ky = np.asarray(kx), np.asarray(ky, dtype=float)
+    kmid, kslope = fit_logistic(kx, ky)
     score = np.array([thunder.person_score(np.full(17, v)) for v in x])
     out = {"people": int(y.sum()), "background": int((1 - y).sum()), "mid": mid, "slope": slope}
+    out.update(keypoints=len(kx), keypoints_right=int(ky.sum()), kp_mid=kmid, kp_slope=kslope)
     for cls, m in (("people", y == 1), ("background", y == 0)):
         out[f"{cls}_top_k_mean_p5_p50_p95"] = np.percentile(x[m], [5, 50, 95]).round(3).tolist()
         out[f"{cls}_score_ge_0.5"] = float(np.mean(score[m] >= 0.5))

@@ -14,9 +14,11 @@ from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.pose2d.thunder import (
     BLAZEPOSE_FROM_COCO17,
     DIRECT_SLOTS,
+    VIS_MID,
     ThunderModel,
     aux_points,
     coco17_to_blazepose,
+    keypoint_visibility,
     person_score,
 )
 from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17, blazepose_to_h36m
@@ -90,6 +92,13 @@ def test_person_score_is_a_presence_probability_from_the_best_keypoints():
     assert all(0.0 <= a < b <= 1.0 for a, b in zip(s, s[1:]))
 
 
+def test_keypoint_visibility_is_a_probability_half_at_its_midpoint():
+    v = keypoint_visibility(np.linspace(0.0, 1.0, 21))
+    assert np.all(np.diff(v) > 0) and np.all((v > 0) & (v < 1))
+    assert keypoint_visibility(np.array([VIS_MID]))[0] == pytest.approx(0.5)
+    assert keypoint_visibility(np.array([0.7]))[0] > 0.8  # a clearly seen Thunder keypoint
+
+
 def test_aux_points_give_an_upright_roi_around_the_body():
     kp = standing(300.0, 100.0, 200.0)
     aux = aux_points(kp, np.full(17, 0.9))
@@ -151,6 +160,9 @@ def test_model_maps_the_upright_crop_back_to_image_px():
         assert pose.roi is roi and pose.world_m is None
         assert pose.score == pytest.approx(person_score(np.full(17, 0.8)))
         np.testing.assert_array_equal(pose.visibility, pose.presence)
+        np.testing.assert_allclose(
+            pose.visibility[BLAZEPOSE_TO_COCO17], keypoint_visibility(np.full(17, 0.8)), rtol=1e-6
+        )
         assert pose.aux_px.shape == (2, 2) and pose.keypoints_px.shape == (33, 2)
     assert model.estimate(frame, []) == []
 

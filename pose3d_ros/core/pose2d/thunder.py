@@ -60,6 +60,12 @@ DIRECT_SLOTS[BLAZEPOSE_TO_COCO17] = True
 SCORE_TOP_K = 5
 SCORE_MID = 0.37
 SCORE_SLOPE = 18.0
+# keypoint_visibility = sigmoid(VIS_SLOPE * (keypoint score - VIS_MID)): the logistic fitted (the
+# same command: kp_mid 0.407, kp_slope 7.0) to whether each keypoint of those 141 people lies
+# within keypoint OKS 0.5 of its label, so that people.py's "visible" (>= 0.5) means for Thunder
+# what it means for BlazePose's visibility
+VIS_MID = 0.41
+VIS_SLOPE = 7.0
 
 
 def coco17_to_blazepose(
@@ -79,6 +85,17 @@ def coco17_to_blazepose(
     )
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -80.0, 80.0)))
+
+
+def keypoint_visibility(keypoint_scores: np.ndarray) -> np.ndarray:
+    """(..., 17) Thunder keypoint scores -> (...,17) probabilities that each keypoint is seen
+    where it is (see VIS_MID): Thunder scores a clearly seen keypoint 0.5-0.8, BlazePose's
+    visibility is >= 0.9 there, and the stage reads >= 0.5 as seen."""
+    return _sigmoid(VIS_SLOPE * (np.asarray(keypoint_scores, dtype=np.float64) - VIS_MID))
+
+
 def top_k_mean(keypoint_scores: np.ndarray, k: int = SCORE_TOP_K) -> float:
     """The mean of the k best of a person's keypoint scores."""
     s = np.sort(np.asarray(keypoint_scores, dtype=np.float64).reshape(-1))[::-1]
@@ -92,8 +109,7 @@ def person_score(keypoint_scores: np.ndarray) -> float:
     confident keypoints and low scores on the rest. Rescaled, not raw: Thunder scores a clearly
     seen keypoint 0.5-0.8, so a raw mean would fail min_new_presence 0.8 on nearly every person.
     """
-    z = SCORE_SLOPE * (top_k_mean(keypoint_scores) - SCORE_MID)
-    return float(1.0 / (1.0 + np.exp(-np.clip(z, -80.0, 80.0))))
+    return float(_sigmoid(SCORE_SLOPE * (top_k_mean(keypoint_scores) - SCORE_MID)))
 
 
 def aux_points(keypoints_px: np.ndarray, keypoint_scores: np.ndarray) -> np.ndarray:
@@ -159,7 +175,7 @@ class ThunderModel:
             yxs = np.asarray(out, dtype=np.float64).reshape(NUM_COCO, 3)
             kp = crop_to_image(yxs[:, [1, 0]], square)
             scores = np.clip(yxs[:, 2], 0.0, 1.0)
-            kp33, vis33 = coco17_to_blazepose(kp, scores)
+            kp33, vis33 = coco17_to_blazepose(kp, keypoint_visibility(scores))
             poses.append(
                 Pose2D(
                     keypoints_px=kp33,
