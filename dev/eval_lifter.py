@@ -33,6 +33,22 @@ from pose3d_ros.core.skeleton import H36M_JOINTS
 NAMES = ("MPJPE", "P-MPJPE", "N-MPJPE", "PCK3D@150", "AUC")
 
 
+def machine() -> str:
+    """The CPU the figures were measured on, for the docs: '<model name>, <n> cores'."""
+    import os
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"
+
+
 def build_library(stride: int, views: int, seed: int, conf_min: float) -> NNBaseline:
     """NN library: every `stride`-th train frame under `views` virtual cameras each."""
     tr = ld.load_split("train")
@@ -126,7 +142,7 @@ def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
         "## 2D -> 3D lifter (CMU mocap, held-out subjects)",
         "",
         f"Command: `{cmd.strip()}`  ",
-        f"Run {info['date']} UTC; {info['seconds']:.0f} s on this machine's CPU.",
+        f"Run {info['date']} UTC; {info['seconds']:.0f} s on {machine()} (CPU, 1 thread).",
         "",
         f"Test subjects 2 and 13 ({info['frames']} frames x {args.views} fixed-seed virtual "
         f"cameras = {info['samples']} samples, seed {args.seed}). Root-relative 3D in the camera "
@@ -280,7 +296,7 @@ def extra_sections(args: argparse.Namespace) -> dict:
         for lf in lifters:
             lf.close()
         info = f"Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; " + (
-            f"{time.perf_counter() - start:.0f} s on this machine's CPU (2 shared cores)."
+            f"{time.perf_counter() - start:.0f} s on {machine()} (CPU, 1 thread)."
         )
         out["lifter_conditions"] = eval_conditions.markdown(
             res, paths, cmd, info, args.condition_views
@@ -297,7 +313,7 @@ def extra_sections(args: argparse.Namespace) -> dict:
         backend.close()
         single.close()
         info = f"Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; " + (
-            f"{time.perf_counter() - start:.0f} s on this machine's CPU (2 shared cores)."
+            f"{time.perf_counter() - start:.0f} s on {machine()} (CPU, 1 thread)."
         )
         out["lifter_temporal"] = eval_temporal.markdown(
             res, args.segment_frames, args.temporal, cmd, info

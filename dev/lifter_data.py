@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose3d_ros.core.skeleton import H36M_LEFT, H36M_RIGHT, cmu_to_h36m
+from pose3d_ros.core.skeleton import H36M_LEFT, H36M_PARENTS, H36M_RIGHT, cmu_to_h36m
 
 IMAGE_SIZES_PX = np.array(
     [[640, 480], [848, 480], [1024, 768], [1280, 720], [1280, 960], [1920, 1080]]
@@ -33,6 +33,29 @@ IMAGE_SIZES_PX = np.array(
 _SWAP = np.arange(17)
 _SWAP[list(H36M_LEFT)] = H36M_RIGHT
 _SWAP[list(H36M_RIGHT)] = H36M_LEFT
+
+
+# bone (named by its child joint) -> proportion group; left and right share a group
+_BONE_GROUP = np.array([-1, 0, 1, 2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 7, 8, 9])
+_N_BONE_GROUPS = (
+    10  # hip width, thigh, shin, lower / upper spine, neck, head, shoulder, arm, forearm
+)
+
+
+def scale_bones(
+    world_m: np.ndarray, rng: np.random.Generator, sigma: float, max_rel: float = 0.15
+) -> np.ndarray:
+    """(B, 17, 3) poses -> the same poses with other body proportions: each bone group (thigh,
+    forearm, ...; left and right alike) of each sample lengthened by a factor N(1, sigma)
+    clipped to 1 +- max_rel, along the kinematic tree (pelvis fixed, joint angles kept)."""
+    b = world_m.shape[0]
+    k = np.clip(1.0 + sigma * rng.normal(size=(b, _N_BONE_GROUPS)), 1 - max_rel, 1 + max_rel)
+    out = world_m.copy()
+    for j in range(1, world_m.shape[1]):  # parents come before their children
+        par = H36M_PARENTS[j]
+        bone = world_m[:, j] - world_m[:, par]
+        out[:, j] = out[:, par] + bone * k[:, _BONE_GROUP[j], None]
+    return out
 
 
 def shared_dir() -> Path:

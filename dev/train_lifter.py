@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dev import lifter_data as ld
+from dev.lifter_onnx import mirror_matrices, onnx_layers
 from pose3d_ros.core.pose3d.lifting import N_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
 from pose3d_ros.files import sha256_file
@@ -43,6 +44,7 @@ class TrainMix:
     clean_fraction: float = 0.2
     synthetic_fraction: float = 0.2
     scale_range: tuple = (0.3, 1.5)
+    bone_sigma: float = 0.0  # lifter_data.scale_bones on the world poses (0: off)
 
 
 def noisy_2d(uv, in_frame, rng, mix: TrainMix, fitted: ld.FittedNoise):
@@ -84,6 +86,8 @@ def make_batch(
             conf = np.ones(uv.shape[:2])
     else:
         b = len(poses_m)
+        if mix.bone_sigma > 0:
+            poses_m = ld.scale_bones(poses_m, rng, mix.bone_sigma)
         room = rng.random(b) < mix.room_fraction
         cam3d = np.zeros((b, 17, 3))
         uv = np.zeros((b, 17, 2))
@@ -100,6 +104,18 @@ def make_batch(
             uv, conf = noisy_2d(uv, in_frame, rng, mix, fitted)
         else:
             conf = in_frame.astype(np.float64)
+    feats = normalise_2d(uv, conf, focal, center, conf_min)
+    target = (cam3d[:, 1:] - cam3d[:, :1]).reshape(len(cam3d), -1)
+    return feats, target.astype(np.float32)
+
+
+def fitted_val_batch(poses_m: np.ndarray, rng: np.random.Generator, conf_min: float):
+    """The evaluation's 'fitted noise 2D' condition on validation poses: protocol cameras (no
+    mirroring), the fitted 2D-stage noise at its measured scale on every sample."""
+    cam3d, uv, focal, center, _ = ld.sample_views(poses_m, rng, mirror=False)
+    uv, conf = ld.apply_fitted_noise(
+        uv, np.ones(uv.shape[:2], dtype=bool), rng, ld.FittedNoise.load()
+    )
     feats = normalise_2d(uv, conf, focal, center, conf_min)
     target = (cam3d[:, 1:] - cam3d[:, :1]).reshape(len(cam3d), -1)
     return feats, target.astype(np.float32)
@@ -130,16 +146,6 @@ def build_model(width: int, blocks: int, dropout: float):
             return self.head(self.blocks(self.stem(x)))
 
     return Martinez()
-
-
-def onnx_layers(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (W (out, in), b (out,)) Gemm layers of an exported lifter, in graph order."""
-    import onnx
-    from onnx import numpy_helper
-
-    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
-    n = sum(1 for k in init if k.startswith("w"))
-    return [(init[f"w{i}"].astype(np.float64), init[f"b{i}"].astype(np.float64)) for i in range(n)]
 
 
 def build_plain_model(layers: list, dropout: float):
@@ -239,12 +245,22 @@ def train(args: argparse.Namespace) -> dict:
     rng = np.random.default_rng(args.seed)
     tr, va = ld.load_split("train"), ld.load_split("val")
     p_frame = ld.subject_weights(tr.subject, args.subject_power)
-    mix = TrainMix(room_fraction=args.room_fraction) if args.noise == "fitted" else None
+    mix = (
+        TrainMix(
+            room_fraction=args.room_fraction,
+            clean_fraction=args.clean_fraction,
+            synthetic_fraction=args.synthetic_fraction,
+            bone_sigma=args.bone_sigma,
+        )
+        if args.noise == "fitted"
+        else None
+    )
     fitted = ld.FittedNoise.load() if mix else None
     vrng = np.random.default_rng(1234)
     vidx = vrng.choice(len(va.poses_m), min(4096, len(va.poses_m)), replace=False)
     val_gt = make_batch(va.poses_m[vidx], vrng, args.conf_min, noisy=False)
     val_noisy = make_batch(va.poses_m[vidx], vrng, args.conf_min, noisy=True)
+    val_fitted = fitted_val_batch(va.poses_m[vidx], vrng, args.conf_min)
     scale_rng = np.random.default_rng(7)
     _, t0 = make_batch(
         tr.poses_m[scale_rng.choice(len(tr.poses_m), 20000, p=p_frame)], scale_rng, args.conf_min
@@ -265,10 +281,20 @@ def train(args: argparse.Namespace) -> dict:
     scale_t = torch.from_numpy(out_scale.astype(np.float32))
     history, start = [], time.perf_counter()
 
+    m_in_t, m_out_t = (torch.from_numpy(m.astype(np.float32)) for m in mirror_matrices())
+
+    def forward(x_t, flip: bool):
+        """The network in metres; flip: averaged over the horizontal flip as the exported graph
+        with flip_average is (dev.lifter_onnx), one batch of 2N."""
+        if not flip:
+            return model(x_t) * scale_t
+        both = model(torch.cat([x_t, x_t @ m_in_t])) * scale_t
+        return 0.5 * (both[: len(x_t)] + both[len(x_t) :] @ m_out_t)
+
     def evaluate(feats_t):
         model.eval()
         with torch.no_grad():
-            pred = (model(torch.from_numpy(feats_t[0])) * scale_t).numpy()
+            pred = forward(torch.from_numpy(feats_t[0]), args.flip_average).numpy()
         model.train()
         return mpjpe_mm(pred, feats_t[1])
 
@@ -276,7 +302,7 @@ def train(args: argparse.Namespace) -> dict:
     for step in bar:
         idx = rng.choice(len(tr.poses_m), args.batch, p=p_frame)
         x, y = make_batch(tr.poses_m[idx], rng, args.conf_min, mix=mix, fitted=fitted)
-        pred = model(torch.from_numpy(x)) * scale_t
+        pred = forward(torch.from_numpy(x), args.flip_loss)
         diff = (pred - torch.from_numpy(y)).view(-1, 16, 3)
         loss = diff.norm(dim=-1).mean()
         opt.zero_grad()
@@ -289,6 +315,7 @@ def train(args: argparse.Namespace) -> dict:
                 "seconds": round(time.perf_counter() - start, 1),
                 "val_mpjpe_gt2d_mm": round(evaluate(val_gt), 1),
                 "val_mpjpe_noisy_mm": round(evaluate(val_noisy), 1),
+                "val_mpjpe_fitted_mm": round(evaluate(val_fitted), 1),
                 "train_loss_mm": round(float(loss) * 1000, 1),
             }
             history.append(rec)
@@ -309,7 +336,7 @@ def export(result: dict, args: argparse.Namespace) -> dict:
     import onnxruntime as ort
     import torch
 
-    from dev.lifter_onnx import write_mlp_onnx
+    from dev.lifter_onnx import mirror_features, mirror_output, write_mlp_onnx
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -319,13 +346,15 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         args.blocks,
         INPUT_NAME,
         OUTPUT_NAME,
+        flip_average=args.flip_average,
     )
     x = result["val_check"][0][:256]
+    scale_t = torch.from_numpy(result["out_scale"].astype(np.float32))
     with torch.no_grad():
-        ref = (
-            result["model"](torch.from_numpy(x))
-            * torch.from_numpy(result["out_scale"].astype(np.float32))
-        ).numpy()
+        ref = (result["model"](torch.from_numpy(x)) * scale_t).numpy()
+        if args.flip_average:
+            flipped = (result["model"](torch.from_numpy(mirror_features(x))) * scale_t).numpy()
+            ref = 0.5 * (ref + mirror_output(flipped))
     got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
         None, {INPUT_NAME: x}
     )[0]
@@ -345,6 +374,7 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "/ RMS radius of kept joints; dropped (conf < conf_min) joints zeroed; + conf, pelvis ray, "
         "log(scale)",
         "conf_min": args.conf_min,
+        "test_time_flip": bool(args.flip_average),
         "onnx_vs_torch_max_abs_m": max_diff_m,
         "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},
         "command": "nice -n 10 python -m dev.train_lifter " + " ".join(args.argv),
@@ -394,6 +424,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--pct-start", type=float, default=0.05, help="one-cycle warm-up fraction")
     p.add_argument("--room-fraction", type=float, default=0.5, help="TrainMix.room_fraction")
+    p.add_argument("--clean-fraction", type=float, default=0.2, help="TrainMix.clean_fraction")
+    p.add_argument(
+        "--synthetic-fraction", type=float, default=0.2, help="TrainMix.synthetic_fraction"
+    )
+    p.add_argument("--bone-sigma", type=float, default=0.0, help="TrainMix.bone_sigma")
+    p.add_argument(
+        "--flip-loss",
+        action="store_true",
+        help="train the flip-averaged prediction (what the exported graph computes; 2x compute)",
+    )
+    p.add_argument(
+        "--no-flip-average",
+        dest="flip_average",
+        action="store_false",
+        help="export the plain network (default: the graph averages it over the horizontal flip, "
+        "dev.lifter_onnx)",
+    )
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return args

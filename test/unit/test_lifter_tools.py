@@ -154,3 +154,22 @@ def test_cmu_split_is_subject_wise():
     te = ld.load_split("test")
     assert set(np.unique(te.subject)) == {2, 13}
     assert te.poses_m.shape == (5153, 17, 3) and len(te.descriptions) == len(te.clip_names)
+
+
+def test_scale_bones_changes_proportions_along_the_tree_alike_left_and_right():
+    from pose3d_ros.core.skeleton import H36M_PARENTS
+
+    world = standing_world(32)
+    out = ld.scale_bones(world, np.random.default_rng(4), sigma=0.1, max_rel=0.15)
+    np.testing.assert_array_equal(out[:, 0], world[:, 0])  # the pelvis stays
+    child = np.arange(1, 17)
+    bone = lambda p: p[:, child] - p[:, H36M_PARENTS[child]]  # noqa: E731
+    ratio = np.linalg.norm(bone(out), axis=-1) / np.linalg.norm(bone(world), axis=-1)
+    assert np.all((ratio >= 0.85 - 1e-9) & (ratio <= 1.15 + 1e-9))
+    assert ratio.std() > 0.02  # proportions do change
+    # direction of every bone kept (joint angles unchanged)
+    cos = (bone(out) * bone(world)).sum(-1) / np.linalg.norm(bone(out), axis=-1)
+    np.testing.assert_allclose(cos, np.linalg.norm(bone(world), axis=-1), rtol=1e-9)
+    # left and right limbs get the same factor: thigh (r 2, l 5), forearm (l 13, r 16)
+    np.testing.assert_allclose(ratio[:, 2 - 1], ratio[:, 5 - 1])
+    np.testing.assert_allclose(ratio[:, 13 - 1], ratio[:, 16 - 1])
