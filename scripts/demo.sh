@@ -42,8 +42,10 @@ cleanup() {
 trap cleanup EXIT
 
 remap=(-r image:=/camera/image -r camera_info:=/camera/camera_info)
+# the demo stream ends on purpose and the recorder stops 5 s after the last message: a no-input
+# warning after 5 s of silence (the default) would race it, so the demo allows 30 s
 "$venv/bin/pose3d_node" --ros-args --params-file config/pose3d.yaml "${remap[@]}" \
-    -p detect_every_n:=3 >"$out/node.log" 2>&1 &
+    -p detect_every_n:=3 -p no_input_warn_s:=30.0 >"$out/node.log" 2>&1 &
 node_pid=$!
 pids+=("$node_pid")
 "$py" -m dev.record_demo --out "$out" --idle-s 5 --max-s 200 >"$out/record.log" 2>&1 &
