@@ -73,6 +73,15 @@ def _shared() -> Path:
 EVAL_LANDMARK_MODELS = (*LANDMARK_MODELS, "thunder_rotated")
 
 
+def thunder_scores(pose) -> np.ndarray:
+    """(17,) Thunder's own keypoint scores of a ThunderModel pose (its visibility is
+    thunder.keypoint_visibility of them: inverted here)."""
+    from pose3d_ros.core.pose2d import thunder
+
+    v = np.clip(pose.visibility[BLAZEPOSE_TO_COCO17], 1e-12, 1.0 - 1e-12)
+    return thunder.VIS_MID + np.log(v / (1.0 - v)) / thunder.VIS_SLOPE
+
+
 def coco17_as_33(people: list) -> tuple[np.ndarray, np.ndarray]:
     """MoveNet people (COCO-17 keypoints_px, keypoint_scores) placed in the 33-landmark slots
     eval2d scores (thunder.coco17_to_blazepose): ((P, 33, 2) px, (P, 33) scores)."""
@@ -109,23 +118,27 @@ def clip_frames(n_frames: int) -> dict[str, list[np.ndarray]]:
 
 
 def tracking_timing(engines_dir: Path, finders: list[str], n_frames: int) -> dict:
-    """Tracking mode (the default config but for person_finder): per clip and finder, wall ms per
-    frame p50 / p95 and people per frame (mean), one ONNX Runtime thread."""
+    """Tracking mode (the default config but for person_finder and the --set overrides): per clip
+    and finder, wall ms per frame p50 / p95, people per frame (mean) and the number of distinct
+    2D track keys (people ids) over the clip, one ONNX Runtime thread."""
     from pose3d_ros.assembly import open_pose2d
     from pose3d_ros.core.pose2d import Pose2DConfig
 
     out: dict = {}
     for clip, frames in clip_frames(n_frames).items():
         for finder in finders:
-            est = open_pose2d(engines_dir, "onnxruntime", 1, Pose2DConfig(person_finder=finder))
-            times, people = [], []
+            config = Pose2DConfig(**{**OVERRIDES, "person_finder": finder})
+            est = open_pose2d(engines_dir, "onnxruntime", 1, config)
+            times, people, keys = [], [], set()
             try:
                 est.process(frames[0])
                 est.reset()
                 for frame in frames:
                     t0 = time.perf_counter()
-                    people.append(len(est.process(frame)))
+                    poses = est.process(frame)
                     times.append(time.perf_counter() - t0)
+                    people.append(len(poses))
+                    keys.update(p.track_key for p in poses)
             finally:
                 est.close()
             ms = 1e3 * np.asarray(times)
@@ -133,11 +146,12 @@ def tracking_timing(engines_dir: Path, finders: list[str], n_frames: int) -> dic
                 "p50_ms": float(np.percentile(ms, 50)),
                 "p95_ms": float(np.percentile(ms, 95)),
                 "people": float(np.mean(people)),
+                "ids": len(keys),
             }
             r = out[f"{clip} {finder}"]
             print(
                 f"tracking {clip:6s} {finder:9s} p50 {r['p50_ms']:.1f} ms p95 {r['p95_ms']:.1f} ms "
-                f"people/frame {r['people']:.2f}",
+                f"people/frame {r['people']:.2f} ids {r['ids']}",
                 flush=True,
             )
     return out
@@ -233,7 +247,7 @@ class ThunderPeople:
         ]
         for pose in self.model.estimate(frame, rois):
             kp = pose.keypoints_px[BLAZEPOSE_TO_COCO17]
-            scores = pose.visibility[BLAZEPOSE_TO_COCO17]
+            scores = thunder_scores(pose)
             score = float(scores.mean())
             if score < THUNDER["min_score"] or (scores >= 0.3).sum() < THUNDER["min_keypoints"]:
                 continue
@@ -321,13 +335,13 @@ def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict
                     (0.0, background_rois(img, 4, rng)),
                 ):
                     for k, pose in enumerate(model.estimate(img.rgb, rois)):
-                        x.append(thunder.top_k_mean(pose.visibility[thunder.DIRECT_SLOTS]))
+                        x.append(thunder.top_k_mean(thunder_scores(pose)))
                         y.append(label)
                         if label:  # keypoint level: labelled and within OKS 0.5 of the label
                             g = gt.image.kp[k]
                             d2 = np.sum((pose.keypoints_px[BLAZEPOSE_TO_COCO17] - g[:, :2]) ** 2, 1)
                             var = (2.0 * COCO_SIGMAS) ** 2 * gt.image.area_px2[k]
-                            kx.extend(pose.visibility[BLAZEPOSE_TO_COCO17])
+                            kx.extend(thunder_scores(pose))
                             ky.extend((g[:, 2] > 0) & (np.exp(-d2 / var / 2.0) >= 0.5))
     finally:
         model.close()
@@ -554,16 +568,16 @@ def render_markdown(command: str, results: dict) -> str:
 def render_tracking(command: str, rows: dict) -> str:
     lines = [
         f"Command: `{command}` ({machine()}, ONNX Runtime 1 thread, tracking on, default config "
-        "but for person_finder).",
+        "but for person_finder and --set; ids = distinct 2D track keys over the clip).",
         "",
-        "| clip | person_finder | p50 ms | p95 ms | p95 / p50 | people per frame |",
-        "|---|---|---|---|---|---|",
+        "| clip | person_finder | p50 ms | p95 ms | p95 / p50 | people per frame | ids |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, r in rows.items():
         clip, finder = key.split(" ", 1)
         lines.append(
             f"| {clip} | {finder} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-            f"{r['p95_ms'] / r['p50_ms']:.2f} | {r['people']:.2f} |"
+            f"{r['p95_ms'] / r['p50_ms']:.2f} | {r['people']:.2f} | {r.get('ids', '-')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -630,6 +644,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: time tracking mode per finder on the street clip and the skier, N frames",
     )
     p.add_argument(
+        "--tracking-finders",
+        nargs="+",
+        default=["blazepose", "movenet", "both"],
+        choices=["blazepose", "movenet", "both"],
+        help="person finders for --tracking-frames",
+    )
+    p.add_argument(
         "--thunder-score-fit",
         action="store_true",
         help="instead: fit thunder.person_score's logistic on the --sets (people vs background)",
@@ -669,7 +690,8 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps(fit, indent=2))
         return 0
     if args.tracking_frames:
-        rows = tracking_timing(engines, ["blazepose", "movenet", "both"], args.tracking_frames)
+        finders = args.tracking_finders
+        rows = tracking_timing(engines, finders, args.tracking_frames)
         md = render_tracking(command, rows)
         print(md)
         if args.json:

@@ -180,3 +180,12 @@ def test_thunder_is_a_landmark_model_choice_with_the_built_file(tmp_path):
     assert LANDMARK_FILES["thunder"] == onnx_file_name(MOVENET_THUNDER.name)
     with pytest.raises(ModelError, match="--movenet-thunder"):
         open_pose2d(tmp_path, config=Pose2DConfig(landmark_model="thunder"))
+
+
+def test_dev_recovers_thunder_scores_from_visibility():
+    from dev.eval2d_finders import thunder_scores
+
+    scores = np.linspace(0.05, 0.95, 17)
+    _, vis33 = coco17_to_blazepose(np.zeros((17, 2)), keypoint_visibility(scores))
+    pose = type("P", (), {"visibility": vis33})()
+    np.testing.assert_allclose(thunder_scores(pose), scores, atol=1e-9)
