@@ -10,13 +10,14 @@ Methods (each on <shared>/data/real_images/coco and coco_mini):
   crops (person_finder "both");
 - `movenet`: MoveNet MultiPose alone, its 17 COCO keypoints as the prediction (score: mean
   keypoint score, as eval2d scores BlazePose people).
-`--landmark-models full heavy thunder thunder_rotated` runs each method that uses the stage with
-that Pose2DConfig.landmark_model: the product path (assembly.open_pose2d; `thunder`: MoveNet
-Thunder as the keypoint model, core/pose2d/thunder.py; `thunder_rotated`: the same with each crop
-turned by its ROI's rotation, a measurement only). The `*+thunder` methods are the earlier
-research path: Thunder on each found person's crop with their own selection (ThunderPeople).
-`--thunder-score-fit` instead fits the logistic of thunder.person_score: Thunder's crops of the
-annotated people against crops of their background.
+`--landmark-models full heavy thunder lightning thunder_rotated` runs each method that uses the
+stage with that Pose2DConfig.landmark_model: the product path (assembly.open_pose2d; `thunder` /
+`lightning`: MoveNet Thunder / Lightning as the keypoint model, core/pose2d/movenet_single.py;
+`thunder_rotated`: thunder with each crop turned by its ROI's rotation, a measurement only). The
+`*+thunder` methods are the earlier research path: Thunder on each found person's crop with their
+own selection (ThunderPeople). `--movenet-score-fit MODEL` (`--thunder-score-fit` = thunder)
+instead fits that model's ScoreCalibration: its crops of the annotated people against crops of
+their background (person score), and its keypoints against their labels (visibility).
 Scores come from dev/eval2d.score_coco (found = GT people with >= 5 labelled keypoints matched at
 OKS >= 0.5; AP; PCK@0.2 on found people; phantoms = predictions matching no annotated person even
 at OKS 0.1) plus: people predicted on photos where nobody is
@@ -73,19 +74,21 @@ def _shared() -> Path:
 EVAL_LANDMARK_MODELS = (*LANDMARK_MODELS, "thunder_rotated")
 
 
-def thunder_scores(pose) -> np.ndarray:
-    """(17,) Thunder's own keypoint scores of a ThunderModel pose (its visibility is
-    thunder.keypoint_visibility of them: inverted here)."""
-    from pose3d_ros.core.pose2d import thunder
+def model_scores(pose, calibration=None) -> np.ndarray:
+    """(17,) the model's own keypoint scores of a MovenetSingleModel pose (its visibility is
+    movenet_single.keypoint_visibility of them with `calibration`, default Thunder's: inverted
+    here)."""
+    from pose3d_ros.core.pose2d import movenet_single
 
-    v = np.clip(pose.visibility[BLAZEPOSE_TO_COCO17], 1e-12, 1.0 - 1e-12)
-    return thunder.VIS_MID + np.log(v / (1.0 - v)) / thunder.VIS_SLOPE
+    return movenet_single.keypoint_scores(
+        pose.visibility[BLAZEPOSE_TO_COCO17], calibration or movenet_single.THUNDER
+    )
 
 
 def coco17_as_33(people: list) -> tuple[np.ndarray, np.ndarray]:
     """MoveNet people (COCO-17 keypoints_px, keypoint_scores) placed in the 33-landmark slots
-    eval2d scores (thunder.coco17_to_blazepose): ((P, 33, 2) px, (P, 33) scores)."""
-    from pose3d_ros.core.pose2d.thunder import coco17_to_blazepose
+    eval2d scores (movenet_single.coco17_to_blazepose): ((P, 33, 2) px, (P, 33) scores)."""
+    from pose3d_ros.core.pose2d.movenet_single import coco17_to_blazepose
 
     if not people:
         return np.zeros((0, 33, 2)), np.zeros((0, 33))
@@ -221,18 +224,18 @@ class GroundTruthFinder:
 
 
 class ThunderPeople:
-    """MoveNet Thunder (the package's thunder.ThunderModel) on each finder Detection's crop (the
-    ROI's centre and side x THUNDER['crop_scale'], upright): COCO-17 keypoints in image px; here a
-    person's score is its mean keypoint score; people below THUNDER['min_score'] and repeats
-    (keypoint-box IoU > THUNDER['duplicate_iou'] with a better one) are dropped. Returns eval2d's
-    33-slot arrays (coco17_as_33)."""
+    """MoveNet Thunder (the package's movenet_single.MovenetSingleModel) on each finder
+    Detection's crop (the ROI's centre and side x THUNDER['crop_scale'], upright): COCO-17
+    keypoints in image px; here a person's score is its mean keypoint score; people below
+    THUNDER['min_score'] and repeats (keypoint-box IoU > THUNDER['duplicate_iou'] with a better
+    one) are dropped. Returns eval2d's 33-slot arrays (coco17_as_33)."""
 
     def __init__(self, onnx_path: Path, finder):
         from pose3d_ros.assembly import open_backend
-        from pose3d_ros.core.pose2d.thunder import ThunderModel
+        from pose3d_ros.core.pose2d.movenet_single import MovenetSingleModel
 
         self.finder = finder
-        self.model = ThunderModel(open_backend(Path(onnx_path), "onnxruntime", 1))
+        self.model = MovenetSingleModel(open_backend(Path(onnx_path), "onnxruntime", 1))
 
     def __call__(self, frame: np.ndarray, tiles: list) -> tuple[np.ndarray, np.ndarray]:
         from pose3d_ros.core.geometry import box_iou
@@ -247,7 +250,7 @@ class ThunderPeople:
         ]
         for pose in self.model.estimate(frame, rois):
             kp = pose.keypoints_px[BLAZEPOSE_TO_COCO17]
-            scores = thunder_scores(pose)
+            scores = model_scores(pose, self.model.calibration)
             score = float(scores.mean())
             if score < THUNDER["min_score"] or (scores >= 0.3).sum() < THUNDER["min_keypoints"]:
                 continue
@@ -306,19 +309,23 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, 
     return float(-w[0] / w[1]), float(w[1])
 
 
-def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict:
-    """thunder.person_score's and thunder.keypoint_visibility's calibration (kp_mid, kp_slope: a
-    keypoint is right when labelled and within keypoint OKS 0.5 of its label, on the people's
-    crops). Person: Thunder's top_k_mean on the crop of every annotated
-    person with >= 5 labelled keypoints (GroundTruthFinder's ROIs) and on background_rois (4 per
-    photo), the logistic fitted to tell them apart, and the share of each that the package's
-    score puts at >= 0.5 (keeps a track) and >= 0.8 (starts a person)."""
+def movenet_score_fit(
+    engines_dir: Path, sets: list[str], landmark_model: str = "thunder", seed: int = 0
+) -> dict:
+    """A MoveNet single-pose model's ScoreCalibration (movenet_single.py; landmark_model thunder
+    or lightning). Visibility (kp_mid, kp_slope): a keypoint is right when labelled and within
+    keypoint OKS 0.5 of its label, on the people's crops. Person (mid, slope): the model's
+    top_k_mean on the crop of every annotated person with >= 5 labelled keypoints
+    (GroundTruthFinder's ROIs) and on background_rois (4 per photo), the logistic fitted to tell
+    them apart, and the share of each that the package's current calibration puts at >= 0.5
+    (keeps a track) and >= 0.8 (starts a person)."""
     from pose3d_ros.assembly import LANDMARK_FILES, open_backend
-    from pose3d_ros.core.pose2d import thunder
+    from pose3d_ros.core.pose2d import movenet_single
 
-    model = thunder.ThunderModel(
-        open_backend(engines_dir / LANDMARK_FILES["thunder"], "onnxruntime", 1)
+    model = movenet_single.MovenetSingleModel(
+        open_backend(engines_dir / LANDMARK_FILES[landmark_model], "onnxruntime", 1)
     )
+    cal = model.calibration
     from dev.metrics2d import COCO_SIGMAS
 
     rng = np.random.default_rng(seed)
@@ -335,13 +342,13 @@ def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict
                     (0.0, background_rois(img, 4, rng)),
                 ):
                     for k, pose in enumerate(model.estimate(img.rgb, rois)):
-                        x.append(thunder.top_k_mean(thunder_scores(pose)))
+                        x.append(movenet_single.top_k_mean(model_scores(pose, cal), cal.top_k))
                         y.append(label)
                         if label:  # keypoint level: labelled and within OKS 0.5 of the label
                             g = gt.image.kp[k]
                             d2 = np.sum((pose.keypoints_px[BLAZEPOSE_TO_COCO17] - g[:, :2]) ** 2, 1)
                             var = (2.0 * COCO_SIGMAS) ** 2 * gt.image.area_px2[k]
-                            kx.extend(thunder_scores(pose))
+                            kx.extend(model_scores(pose, cal))
                             ky.extend((g[:, 2] > 0) & (np.exp(-d2 / var / 2.0) >= 0.5))
     finally:
         model.close()
@@ -349,8 +356,14 @@ def thunder_score_fit(engines_dir: Path, sets: list[str], seed: int = 0) -> dict
     mid, slope = fit_logistic(x, y)
     kx, ky = np.asarray(kx), np.asarray(ky, dtype=float)
     kmid, kslope = fit_logistic(kx, ky)
-    score = np.array([thunder.person_score(np.full(17, v)) for v in x])
-    out = {"people": int(y.sum()), "background": int((1 - y).sum()), "mid": mid, "slope": slope}
+    score = np.array([movenet_single.person_score(np.full(17, v), cal) for v in x])
+    out = {
+        "model": landmark_model,
+        "people": int(y.sum()),
+        "background": int((1 - y).sum()),
+        "mid": mid,
+        "slope": slope,
+    }
     out.update(keypoints=len(kx), keypoints_right=int(ky.sum()), kp_mid=kmid, kp_slope=kslope)
     for cls, m in (("people", y == 1), ("background", y == 0)):
         out[f"{cls}_top_k_mean_p5_p50_p95"] = np.percentile(x[m], [5, 50, 95]).round(3).tolist()
@@ -441,9 +454,9 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
         )
     est = open_pose2d(engines_dir, "onnxruntime", 1, config)
     if THUNDER["rotated"]:  # a measurement probe: the same model on ROI-rotated crops
-        from pose3d_ros.core.pose2d.thunder import ThunderModel
+        from pose3d_ros.core.pose2d.movenet_single import MovenetSingleModel
 
-        est._landmarks = ThunderModel(est._backends[1], upright=False)
+        est._landmarks = MovenetSingleModel(est._backends[1], upright=False)
 
     def run(frame):
         est.reset()
@@ -627,7 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=["full"],
         choices=EVAL_LANDMARK_MODELS,
         help="landmark model(s) for the methods that use one (heavy: pose3d_models "
-        "--blazepose-heavy; thunder: --movenet-thunder; thunder_rotated: thunder on crops turned "
+        "--blazepose-heavy; thunder: --movenet-thunder; lightning: --movenet-lightning; "
+        "thunder_rotated: thunder on crops turned "
         "by the ROI's rotation)",
     )
     p.add_argument(
@@ -651,9 +665,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="person finders for --tracking-frames",
     )
     p.add_argument(
+        "--movenet-score-fit",
+        choices=["thunder", "lightning"],
+        default=None,
+        help="instead: fit that model's score and visibility logistics (movenet_single."
+        "ScoreCalibration) on the --sets (people vs background, keypoints vs labels)",
+    )
+    p.add_argument(
         "--thunder-score-fit",
         action="store_true",
-        help="instead: fit thunder.person_score's logistic on the --sets (people vs background)",
+        help="the same as --movenet-score-fit thunder",
     )
     p.add_argument("--write-docs", type=Path, default=None, help="e.g. docs/pose2d.md")
     p.add_argument(
@@ -683,8 +704,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     argv_txt = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     command = f"python -m dev.eval2d_finders {argv_txt}".strip()
-    if args.thunder_score_fit:
-        fit = thunder_score_fit(engines, args.sets)
+    fit_model = "thunder" if args.thunder_score_fit else args.movenet_score_fit
+    if fit_model:
+        fit = movenet_score_fit(engines, args.sets, fit_model)
         print(json.dumps(fit, indent=2))
         if args.json:
             args.json.write_text(json.dumps(fit, indent=2))

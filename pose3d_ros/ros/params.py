@@ -124,8 +124,9 @@ SPECS = (
         "landmark_model",
         Pose2DConfig.landmark_model,
         "keypoint model on each person: BlazePose full (default) or heavy (more people found on "
-        "crowded photos, ~4x the CPU per person), or thunder (MoveNet Thunder, 17 COCO keypoints, "
-        "no 3D of its own: source3d direct/fused use the lifter); heavy and thunder are made by "
+        "crowded photos, ~4x the CPU per person), thunder (MoveNet Thunder, 17 COCO keypoints, "
+        "no 3D of its own: source3d direct/fused use the lifter) or lightning (MoveNet Lightning, "
+        "the same, ~3x cheaper, less accurate); heavy, thunder and lightning are made by "
         "`make setup`; docs/pose2d.md",
         LANDMARK_MODELS,
         read_only=True,

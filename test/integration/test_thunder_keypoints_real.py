@@ -1,8 +1,9 @@
-"""landmark_model "thunder" (MoveNet Thunder as the keypoint model, core/pose2d/thunder.py) on the
-sample photos (.cache/samples/*.png) through the pipeline (assembly.Models), and pose3d_node with
-landmark_model:=thunder over DDS: each photo's one person is found, tracked under one key, lifted
-to a finite body; source3d "direct" falls back to the lifter (no world landmarks). Needs the
-models incl. engines/movenet_thunder.onnx (make setup) and, for the node, scripts/isolated.sh."""
+"""landmark_model "thunder" (MoveNet Thunder as the keypoint model, core/pose2d/movenet_single.py)
+on the sample photos (.cache/samples/*.png) through the pipeline (assembly.Models), and
+pose3d_node with landmark_model:=thunder over DDS: each photo's one person is found, tracked
+under one key, lifted to a finite body; source3d "direct" falls back to the lifter (no world
+landmarks). Needs the models incl. engines/movenet_thunder.onnx (make setup) and, for the
+node, scripts/isolated.sh."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def test_choices_are_the_config_models_with_thunder():
     assert spec.read_only and spec.default == "full"
 
 
-@pytest.mark.parametrize("model", ["full", "heavy", "thunder"])
+@pytest.mark.parametrize("model", ["full", "heavy", "thunder", "lightning"])
 def test_landmark_model_reaches_the_2d_config(model):
     values = _defaults() | {"landmark_model": model}
     assert params.settings_from(values).pipeline.pose2d.landmark_model == model

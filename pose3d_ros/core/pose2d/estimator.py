@@ -25,9 +25,10 @@ import numpy as np
 from pose3d_ros.backends.base import InferenceBackend
 from pose3d_ros.core.geometry import alignment_roi, point_in_box, roi_is_valid
 from pose3d_ros.core.image import validate_frame
-from pose3d_ros.core.pose2d.config import Pose2DConfig
+from pose3d_ros.core.pose2d.config import MOVENET_LANDMARK_MODELS, Pose2DConfig
 from pose3d_ros.core.pose2d.finder import Detection, PersonFinder, TileCycle, regions_around
 from pose3d_ros.core.pose2d.landmarks import LandmarkModel
+from pose3d_ros.core.pose2d.movenet_single import MovenetSingleModel
 from pose3d_ros.core.pose2d.people import (
     Candidate,
     body_size_px,
@@ -40,7 +41,6 @@ from pose3d_ros.core.pose2d.people import (
 from pose3d_ros.core.pose2d.roi_tracker import RoiTracker
 from pose3d_ros.core.pose2d.scan import NewcomerScan
 from pose3d_ros.core.pose2d.scene import SceneCutDetector
-from pose3d_ros.core.pose2d.thunder import ThunderModel
 from pose3d_ros.core.types import Pose2D, Roi
 
 HIP_MATCH = 0.2  # a detection is a tracked person's when its hip lies this close (x body size)
@@ -84,8 +84,8 @@ class Pose2DEstimator:
         params = inspect.signature(self._finder.find).parameters
         self._finds_in_regions = "whole_frame" in params  # PersonFinder.find(..., whole_frame)
         self._landmarks = (
-            ThunderModel(lm)
-            if c.landmark_model == "thunder"
+            MovenetSingleModel(lm)
+            if c.landmark_model in MOVENET_LANDMARK_MODELS
             else LandmarkModel(
                 lm, c.decoder, c.refine_kernel, c.heatmap_min_confidence, c.softargmax_beta
             )

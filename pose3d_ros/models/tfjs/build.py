@@ -22,6 +22,7 @@ from pose3d_ros.models.tfjs import convert as convert_mod
 from pose3d_ros.models.tfjs.blazepose import convert_landmark_file
 from pose3d_ros.models.tfjs.npm_package import (
     BLAZEPOSE_HEAVY,
+    MOVENET_LIGHTNING,
     MOVENET_MULTIPOSE,
     MOVENET_THUNDER,
     NPM_PACKAGE,
@@ -39,6 +40,7 @@ MANIFEST_FORMAT = 1
 DEFAULT_SIZES = {
     MOVENET_MULTIPOSE.name: (256, 256),
     MOVENET_THUNDER.name: (256, 256),
+    MOVENET_LIGHTNING.name: (192, 192),
     BLAZEPOSE_HEAVY.name: (256, 256),  # fixed by the model (the landmark crop)
 }
 # BlazePose landmark models are named like the wheel's (assembly.LANDMARK_FILES reads them)

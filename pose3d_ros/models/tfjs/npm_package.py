@@ -52,6 +52,12 @@ MOVENET_THUNDER = TfjsSource(
     "7ac4e2a8449fc279f71b8b0ba52f7c5daafc124ce9b6bf7549289ca432e342b6",
     "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c",
 )
+# MoveNet Lightning: the single-person model of Thunder's design at 192 x 192 (about 3x cheaper)
+MOVENET_LIGHTNING = TfjsSource(
+    "movenet-lightning",
+    "df8cbde44d00f533ccc4916a7c6ebc17316532fb3fadad114ec667fef22872e9",
+    "bf97bc10d9c8a11200b0190ed64ce039b6252f1aff7cb552aca99b3d191c2f34",
+)
 # The BlazePose landmark models' TF.js export (Google's BlazePose GHUM 3D, Apache-2.0): heavy is
 # not in the mediapipe wheel; full is the wheel's pose_landmark_full in another format (the parity
 # reference of the TF.js path, models/tfjs/blazepose.py).
