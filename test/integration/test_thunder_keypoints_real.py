@@ -1,9 +1,9 @@
-"""landmark_model "thunder" (MoveNet Thunder as the keypoint model, core/pose2d/movenet_single.py)
-on the sample photos (.cache/samples/*.png) through the pipeline (assembly.Models), and
-pose3d_node with landmark_model:=thunder over DDS: each photo's one person is found, tracked
-under one key, lifted to a finite body; source3d "direct" falls back to the lifter (no world
-landmarks). Needs the models incl. engines/movenet_thunder.onnx (make setup) and, for the
-node, scripts/isolated.sh."""
+"""landmark_model "thunder" / "lightning" (MoveNet single-pose as the keypoint model,
+core/pose2d/movenet_single.py) on the sample photos (.cache/samples/*.png) through the pipeline
+(assembly.Models), and pose3d_node with landmark_model:=thunder over DDS: each photo's one person
+is found (both models), tracked under one key, lifted to a finite body; source3d "direct" falls
+back to the lifter (no world landmarks). Needs the models incl. engines/movenet_thunder.onnx and
+movenet_lightning.onnx (make setup) and, for the node, scripts/isolated.sh."""
 
 from __future__ import annotations
 
@@ -31,34 +31,33 @@ def _photo(name: str) -> np.ndarray:
     return np.ascontiguousarray(cv2.imread(str(path))[:, :, ::-1])
 
 
-def _need_thunder(engines_dir: Path) -> None:
-    for f in (LANDMARK_FILES["thunder"], MOVENET_FILE):
+def _need_thunder(engines_dir: Path, model: str = "thunder") -> None:
+    for f in (LANDMARK_FILES[model], MOVENET_FILE):
         if not (engines_dir / f).is_file():
-            pytest.skip(f"no {engines_dir / f}: make setup (pose3d_models --movenet-thunder)")
+            pytest.skip(f"no {engines_dir / f}: make setup (pose3d_models --movenet-{model})")
 
 
-def _models(engines_dir: Path, source3d: str = "lifter", **pose2d):
+def _models(engines_dir: Path, source3d: str = "lifter", model: str = "thunder", **pose2d):
     from pose3d_ros.assembly import Models
     from pose3d_ros.core.pipeline import PipelineConfig
 
-    config = PipelineConfig(
-        pose2d=Pose2DConfig(landmark_model="thunder", **pose2d), source3d=source3d
-    )
+    config = PipelineConfig(pose2d=Pose2DConfig(landmark_model=model, **pose2d), source3d=source3d)
     return Models(engines_dir, "onnxruntime", 1, config)
 
 
 @pytest.mark.parametrize("photo", PHOTOS)
 @pytest.mark.parametrize("finder", ["movenet", "blazepose"])
-def test_thunder_finds_and_tracks_the_one_person(engines_dir, photo, finder):
-    _need_thunder(engines_dir)
+@pytest.mark.parametrize("model", ["thunder", "lightning"])
+def test_movenet_keypoints_find_and_track_the_one_person(engines_dir, photo, finder, model):
+    _need_thunder(engines_dir, model)
     rgb = _photo(photo)
     h, w = rgb.shape[:2]
     intr = CameraIntrinsics.default_for(w, h)
-    with _models(engines_dir, person_finder=finder) as models:
+    with _models(engines_dir, model=model, person_finder=finder) as models:
         keys = []
         for k in range(4):  # a detection frame, then tracked frames
             people = models.pipeline.process(rgb, intr, (k + 1) * 100_000_000).people
-            assert len(people) == 1, (photo, finder, k)
+            assert len(people) == 1, (photo, finder, model, k)
             pose = people[0].pose2d
             keys.append(pose.track_key)
             assert pose.world_m is None and pose.score >= 0.8
