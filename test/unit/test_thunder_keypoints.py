@@ -222,3 +222,16 @@ def test_dev_recovers_model_scores_from_visibility(cal):
     _, vis33 = coco17_to_blazepose(np.zeros((17, 2)), keypoint_visibility(scores, cal))
     pose = type("P", (), {"visibility": vis33})()
     np.testing.assert_allclose(model_scores(pose, cal), scores, atol=1e-9)
+
+
+def test_pose3d_models_converts_lightning_at_its_192_px_side():
+    from pose3d_ros.models.tfjs.build import DEFAULT_SIZES
+    from pose3d_ros.tools.models import _parser
+
+    assert DEFAULT_SIZES[MOVENET_LIGHTNING.name] == (192, 192)
+    assert _parser().parse_args(["--movenet-lightning"]).movenet_lightning
+    assert not _parser().parse_args([]).movenet_lightning
+    assert set(MOVENET_LIGHTNING.members) == {
+        "package/models/movenet-lightning.json",
+        "package/models/movenet-lightning.bin",
+    }
