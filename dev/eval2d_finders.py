@@ -372,6 +372,22 @@ def movenet_score_fit(
     return out
 
 
+def _probe_crops(est):
+    """Measurement probes on the stage's MoveNet single-pose keypoint model (thunder, lightning):
+    ROI-rotated crops (landmark model thunder_rotated) and the crop side x
+    THUNDER['crop_scale'] (--thunder-crop-scale); `est` unchanged otherwise."""
+    from pose3d_ros.core.pose2d.config import MOVENET_LANDMARK_MODELS
+    from pose3d_ros.core.pose2d.movenet_single import MovenetSingleModel
+
+    if est.config.landmark_model in MOVENET_LANDMARK_MODELS and (
+        THUNDER["rotated"] or THUNDER["crop_scale"] != 1.0
+    ):
+        est._landmarks = MovenetSingleModel(
+            est._backends[1], upright=not THUNDER["rotated"], crop_scale=THUNDER["crop_scale"]
+        )
+    return est
+
+
 def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple[int, ...]):
     """(callable frame -> (kp33, vis33), closer) for one method; `tiles`: MoveNet's extra
     zoomed regions (grid sizes, finder.tile_regions)."""
@@ -413,7 +429,7 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
         landmarks = open_backend(
             engines_dir / LANDMARK_FILES[config.landmark_model], "onnxruntime", 1
         )
-        est = Pose2DEstimator(None, landmarks, config, finder=gt)
+        est = _probe_crops(Pose2DEstimator(None, landmarks, config, finder=gt))
 
         def run_gt(frame, image):
             gt.image = image
@@ -452,11 +468,7 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
             person_finder="movenet",
             movenet_min_score=min_movenet_score,
         )
-    est = open_pose2d(engines_dir, "onnxruntime", 1, config)
-    if THUNDER["rotated"]:  # a measurement probe: the same model on ROI-rotated crops
-        from pose3d_ros.core.pose2d.movenet_single import MovenetSingleModel
-
-        est._landmarks = MovenetSingleModel(est._backends[1], upright=False)
+    est = _probe_crops(open_pose2d(engines_dir, "onnxruntime", 1, config))
 
     def run(frame):
         est.reset()
@@ -632,7 +644,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--thunder-crop-scale",
         type=float,
         default=THUNDER["crop_scale"],
-        help="Thunder's crop side / the landmark ROI's side",
+        help="Thunder's crop side / the landmark ROI's side (the *+thunder methods; also a probe "
+        "of the stage's thunder / lightning keypoint crops)",
     )
     p.add_argument(
         "--landmark-models",

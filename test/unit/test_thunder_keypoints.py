@@ -235,3 +235,15 @@ def test_pose3d_models_converts_lightning_at_its_192_px_side():
         "package/models/movenet-lightning.json",
         "package/models/movenet-lightning.bin",
     }
+
+
+def test_crop_scale_shrinks_the_crop_around_the_roi_centre():
+    yx = np.stack([0.1 + 0.8 * STANDING_Y, np.full(17, 0.5)], axis=-1)
+    roi = Roi(np.array([320.0, 240.0]), 200.0, 0.0)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    (pose,) = MovenetSingleModel(FakeThunder(yx), crop_scale=0.8).estimate(frame, [roi])
+    np.testing.assert_allclose(
+        pose.keypoints_px[0], roi.center_px + 0.8 * roi.size_px * (yx[0, ::-1] - 0.5), atol=1e-4
+    )
+    with pytest.raises(ValueError, match="crop_scale"):
+        MovenetSingleModel(FakeThunder(yx), crop_scale=0.0)

@@ -151,11 +151,13 @@ def aux_points(keypoints_px: np.ndarray, keypoint_scores: np.ndarray) -> np.ndar
     return np.stack([centre, scale_point])
 
 
-def crop_roi(roi: Roi, upright: bool = True) -> Roi:
-    """The square the model sees for `roi`: its centre and side, upright (else `roi` itself)."""
-    if not upright:
-        return roi
-    return Roi(np.asarray(roi.center_px, dtype=np.float64), float(roi.size_px), 0.0)
+def crop_roi(roi: Roi, upright: bool = True, scale: float = 1.0) -> Roi:
+    """The square the model sees for `roi`: its centre and side x scale, upright (else turned by
+    the ROI's rotation)."""
+    rotation_rad = 0.0 if upright else float(roi.rotation_rad)
+    return Roi(
+        np.asarray(roi.center_px, dtype=np.float64), float(roi.size_px) * scale, rotation_rad
+    )
 
 
 class MovenetSingleModel:
@@ -166,6 +168,8 @@ class MovenetSingleModel:
 
     upright: crop each ROI upright (the stage's choice, docs/pose2d.md "Thunder keypoints");
     False turns the crop by the ROI's rotation, as the BlazePose landmark model's.
+    crop_scale: the crop's side / the ROI's side (1: the stage's choice; other values are a
+    measurement probe of dev/eval2d_finders, docs/pose2d.md "Lightning keypoints").
     """
 
     def __init__(
@@ -173,6 +177,7 @@ class MovenetSingleModel:
         backend: InferenceBackend,
         upright: bool = True,
         calibration: ScoreCalibration | None = None,
+        crop_scale: float = 1.0,
     ):
         if len(backend.input_shapes) != 1 or len(backend.output_shapes) != 1:
             raise ModelError("MoveNet single-pose must have one input and one output")
@@ -199,6 +204,9 @@ class MovenetSingleModel:
         self._backend = backend
         self.calibration = calibration or CALIBRATIONS[self._side_px]
         self._upright = bool(upright)
+        if not crop_scale > 0.0:
+            raise ValueError(f"crop_scale must be > 0, got {crop_scale}")
+        self._crop_scale = float(crop_scale)
         self.calls = 0  # number of model runs (one per ROI)
 
     @property
@@ -210,7 +218,7 @@ class MovenetSingleModel:
         """One Pose2D per ROI, in the same order (frame already validated)."""
         cal, poses = self.calibration, []
         for roi in rois:
-            square = crop_roi(roi, self._upright)
+            square = crop_roi(roi, self._upright, self._crop_scale)
             x = warp_roi(frame_rgb, square, self._side_px, replicate_border=False)
             out = self._backend.run({self._input: x.astype(np.float32)[None]})[self._output]
             self.calls += 1
