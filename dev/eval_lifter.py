@@ -58,9 +58,9 @@ def build_library(stride: int, views: int, seed: int, conf_min: float) -> NNBase
     return NNBaseline(feats[:, :34], cam3d - cam3d[:, :1], conf_min)
 
 
-def test_samples(views: int, seed: int, conf_min: float):
+def test_samples(views: int, seed: int, conf_min: float, split: str = "test"):
     """Fixed-seed test set: dict with gt (M, 17, 3), clip (M,), feats for 'GT 2D' and 'noisy 2D'."""
-    te = ld.load_split("test")
+    te = ld.load_split(split)
     rng = np.random.default_rng(seed)
     poses = np.repeat(te.poses_m, views, axis=0)
     cam3d, uv, focal, center, _ = ld.sample_views(poses, rng, mirror=False)
@@ -136,6 +136,20 @@ def plot_per_joint(per_joint: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def engine_provenance(engine: str) -> str:
+    """One paragraph from the engine's JSON: whether its graph averages over the horizontal flip
+    and the training commands that made it, oldest first."""
+    path = Path(engine).with_suffix(".json")
+    meta = json.loads(path.read_text()) if path.is_file() else {}
+    steps = list(meta.get("provenance", [])) + ([meta["command"]] if "command" in meta else [])
+    flip = "yes" if meta.get("test_time_flip") else "no"
+    made = "; then ".join(f"`{c}`" for c in steps) if steps else "(not recorded)"
+    return (
+        f"Engine `{engine}`: horizontal-flip average in the graph (test-time augmentation, "
+        f"dev/lifter_onnx.py): {flip}. Trained by: {made}."
+    )
+
+
 def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
     cmd = ".venv/bin/python -m dev.eval_lifter " + " ".join(shlex.quote(a) for a in info["argv"])
     lines = [
@@ -144,7 +158,9 @@ def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
         f"Command: `{cmd.strip()}`  ",
         f"Run {info['date']} UTC; {info['seconds']:.0f} s on {machine()} (CPU, 1 thread).",
         "",
-        f"Test subjects 2 and 13 ({info['frames']} frames x {args.views} fixed-seed virtual "
+        f"{'Test' if args.split == 'test' else 'Validation'} subjects "
+        f"{' and '.join(str(k) for k in info['subjects'])} ({info['frames']} frames x "
+        f"{args.views} fixed-seed virtual "
         f"cameras = {info['samples']} samples, seed {args.seed}). Root-relative 3D in the camera "
         "optical frame; errors over all 17 H36M joints (pelvis included, error 0). GT 2D: exact "
         "projections; noisy 2D: the synthetic noise model of the first lifter with every sample "
@@ -153,6 +169,8 @@ def markdown(res: dict, args: argparse.Namespace, info: dict) -> str:
         "photos (`dev/noise_fit.py` -> `dev/noise2d_fit.json`; the realistic condition). NN "
         f"baseline: {info['library']} library entries (every {args.library_stride}th train frame x "
         f"{args.library_views} cameras). Lifter: `{args.engine}` via the {args.backend} backend.",
+        "",
+        engine_provenance(args.engine),
         "",
         "| method | 2D | MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK3D@150 % | AUC % |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -207,7 +225,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
     start = time.perf_counter()
     lifter = open_lifter(args.engine, args.backend, args.threads)
     conf_min = lifter.conf_min
-    data = test_samples(args.views, args.seed, conf_min)
+    data = test_samples(args.views, args.seed, conf_min, args.split)
     baseline = build_library(args.library_stride, args.library_views, args.seed + 1, conf_min)
     gt = data["gt"]
     res = {"summary": {}, "per_joint": {}, "per_motion": {}}
@@ -228,6 +246,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "seconds": time.perf_counter() - start,
         "frames": len(data["split"].poses_m),
+        "subjects": [int(k) for k in np.unique(data["split"].subject)],
         "samples": len(gt),
         "library": len(baseline),
     }
@@ -271,8 +290,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--skip-main", action="store_true", help="only the --conditions/--temporal parts"
     )
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=("test", "val"),
+        help="subjects to evaluate on; val (for choosing between trained models) implies "
+        "--no-write and --skip of the --conditions/--temporal parts",
+    )
     args = p.parse_args(argv)
     args.argv = argv
+    if args.split != "test":
+        args.no_write, args.conditions, args.temporal = True, False, None
     return args
 
 

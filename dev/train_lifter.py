@@ -378,6 +378,7 @@ def export(result: dict, args: argparse.Namespace) -> dict:
         "onnx_vs_torch_max_abs_m": max_diff_m,
         "training": {k: v for k, v in vars(args).items() if k not in ("out", "argv")},
         "command": "nice -n 10 python -m dev.train_lifter " + " ".join(args.argv),
+        "provenance": init_provenance(args.init),
         "torch": torch.__version__,
         "train_seconds": round(result["train_s"], 1),
         "history": result["history"],
@@ -390,6 +391,18 @@ def export(result: dict, args: argparse.Namespace) -> dict:
     }
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
     return meta
+
+
+def init_provenance(init: str | None) -> list:
+    """The commands that made the --init model (its JSON's provenance, then its command), oldest
+    first: with this run's command they rebuild the exported model."""
+    if not init:
+        return []
+    path = Path(init).with_suffix(".json")
+    if not path.is_file():
+        return [f"(initial weights {init}: no JSON)"]
+    meta = json.loads(path.read_text())
+    return list(meta.get("provenance", [])) + [meta.get("command", f"(no command in {path})")]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
