@@ -202,7 +202,7 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
     lines = [
         "## 2D keypoints: COCO human annotations and MediaPipe parity",
         "",
-        f"Made by `{command}` (static: detector on every image, no tracking).",
+        f"Made by `{command}` (static: the person finder on every image, no tracking).",
         "",
         f"Definitions: a person counts when it has >= {MIN_LABELLED} labelled keypoints; it is "
         "*found* when greedy matching (by score) pairs it with a prediction at OKS >= "
@@ -244,9 +244,9 @@ def render_markdown(command: str, results: dict, default_decoder: str) -> str:
         "or soft-argmax integral regression)",
         "",
         "px to MediaPipe: mean distance of the 33 landmarks from MediaPipe's on the same person, "
-        "with our detector on the whole frame only (MediaPipe's path, `detect_tiles=0`), so the "
-        "decoder is the only difference. found / PCK / AP: the default 2D config (with "
-        "detector tiles), per decoder.",
+        "with the BlazePose detector on the whole frame only (MediaPipe's path, "
+        "`person_finder=blazepose`, `detect_tiles=0`), so the decoder is the only difference. "
+        "found / PCK / AP: the default 2D config (person finder and tiles), per decoder.",
         "",
         "| decoder | px to MediaPipe, 3 photos (mean of per-photo means / worst photo) | px to "
         "MediaPipe, COCO people it found | found | PCK@0.2 | mean error, % "
@@ -355,7 +355,9 @@ def evaluate(
                 engines_dir,
                 "onnxruntime",
                 threads,
-                Pose2DConfig(tracking=False, decoder=dec, detect_tiles=0),
+                Pose2DConfig(
+                    tracking=False, decoder=dec, detect_tiles=0, person_finder="blazepose"
+                ),
             )
             try:
                 s["px_coco"] = px_to_reference(run_ours(est, frames, None), mp_coco)
@@ -387,7 +389,13 @@ def tracking_parity(engines_dir: Path, threads: int = 1) -> dict[str, list[float
             engines_dir,
             "onnxruntime",
             threads,
-            Pose2DConfig(tracking=True, detect_every_n=0, detect_tiles=0, decoder="refine"),
+            Pose2DConfig(
+                tracking=True,
+                detect_every_n=0,
+                detect_tiles=0,
+                decoder="refine",
+                person_finder="blazepose",
+            ),
         )
         try:
             ours = Predictions()
