@@ -34,6 +34,24 @@ VGA_INTRINSICS = CameraIntrinsics(500.0, 500.0, 319.5, 239.5, 640, 480)
 STAMP_NS = 1_700_000_000_000_000_000  # an image stamp in 2023, ns since the epoch
 
 
+def config_yaml_values() -> dict:
+    """config/pose3d.yaml's node parameters as a flat {"name": value} dict (nested keys joined
+    with "."), the values the node starts with."""
+    import yaml
+
+    def flat(d: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[prefix + k] = v
+        return out
+
+    raw = yaml.safe_load((REPO_ROOT / "config" / "pose3d.yaml").read_text())
+    return flat(raw["/**"]["ros__parameters"])
+
+
 def blank_frame_rgb(width_px: int = 640, height_px: int = 480) -> np.ndarray:
     """(height_px, width_px, 3) uint8 black RGB frame."""
     return np.zeros((height_px, width_px, 3), np.uint8)

@@ -65,3 +65,11 @@ class InferenceBackend(abc.ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def single_io(backend: InferenceBackend, model: str) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
+    """((input name, shape), (output name, shape)) of a model that has exactly one input and one
+    output; a ModelError naming `model` otherwise."""
+    if len(backend.input_shapes) != 1 or len(backend.output_shapes) != 1:
+        raise ModelError(f"{model} must have one input and one output")
+    return next(iter(backend.input_shapes.items())), next(iter(backend.output_shapes.items()))

@@ -1,31 +1,14 @@
 """Parameters: the YAML defaults equal the declared ones, validation refuses bad values."""
 
 import pytest
-import yaml
 
-from factories import REPO_ROOT
+from factories import config_yaml_values
 from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros import params
 
-YAML = REPO_ROOT / "config" / "pose3d.yaml"
-
-
-def flat(d, prefix=""):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flat(v, f"{prefix}{k}."))
-        else:
-            out[prefix + k] = v
-    return out
-
-
-def yaml_values():
-    return flat(yaml.safe_load(YAML.read_text())["/**"]["ros__parameters"])
-
 
 def test_yaml_and_declarations_agree():
-    values = yaml_values()
+    values = config_yaml_values()
     assert set(values) == set(params.SPEC_BY_NAME)
     for name, v in values.items():
         default = params.SPEC_BY_NAME[name].default
@@ -34,7 +17,7 @@ def test_yaml_and_declarations_agree():
 
 def test_every_spec_has_description_and_defaults_validate():
     assert all(s.description for s in params.SPECS)
-    st = params.settings_from(yaml_values())
+    st = params.settings_from(config_yaml_values())
     pipe = st.pipeline
     assert (
         pipe.tracker.timeout_s == 1.0
@@ -50,7 +33,7 @@ def test_every_spec_has_description_and_defaults_validate():
 
 
 def test_unknown_parameters_are_refused():
-    values = yaml_values()
+    values = config_yaml_values()
     values["max_peple"] = 2
     with pytest.raises(ConfigError, match="max_peple"):
         params.settings_from(values)
@@ -59,7 +42,7 @@ def test_unknown_parameters_are_refused():
 def test_mailbox_keeps_every_accepted_change():
     """Two changes accepted before the worker takes them are both applied; a bad one changes
     nothing."""
-    box = params.SettingsMailbox(params.settings_from(yaml_values()))
+    box = params.SettingsMailbox(params.settings_from(config_yaml_values()))
     box.propose({"max_people": 3})
     box.propose({"track_timeout_s": 2.5})
     with pytest.raises(ConfigError):
@@ -84,7 +67,7 @@ def test_mailbox_keeps_every_accepted_change():
     ],
 )
 def test_bad_values_are_refused(name, bad):
-    values = yaml_values()
+    values = config_yaml_values()
     values[name] = bad
     with pytest.raises(ConfigError, match=name.split(".")[-1]):
         params.settings_from(values)

@@ -2,27 +2,11 @@
 Pose2DConfig, it is read-only, and a bad value is refused naming the parameter."""
 
 import pytest
-import yaml
 
-from factories import REPO_ROOT
+from factories import config_yaml_values
 from pose3d_ros.core.pose2d.config import LANDMARK_MODELS
 from pose3d_ros.errors import ConfigError
 from pose3d_ros.ros import params
-
-
-def _defaults() -> dict:
-    raw = yaml.safe_load((REPO_ROOT / "config" / "pose3d.yaml").read_text())
-    out = {}
-
-    def walk(d, prefix=""):
-        for k, v in d.items():
-            if isinstance(v, dict):
-                walk(v, f"{prefix}{k}.")
-            else:
-                out[prefix + k] = v
-
-    walk(raw["/**"]["ros__parameters"])
-    return out
 
 
 def test_choices_are_the_config_models_with_thunder():
@@ -33,19 +17,19 @@ def test_choices_are_the_config_models_with_thunder():
 
 @pytest.mark.parametrize("model", ["full", "heavy", "thunder", "lightning"])
 def test_landmark_model_reaches_the_2d_config(model):
-    values = _defaults() | {"landmark_model": model}
+    values = config_yaml_values() | {"landmark_model": model}
     assert params.settings_from(values).pipeline.pose2d.landmark_model == model
 
 
 def test_thunder_with_a_direct_3d_source_is_accepted():
     """thunder has no world landmarks; source3d direct/fused then lift those people (the
     documented fallback, core/pose3d/source3d.py), so the combination is valid."""
-    values = _defaults() | {"landmark_model": "thunder", "source3d": "direct"}
+    values = config_yaml_values() | {"landmark_model": "thunder", "source3d": "direct"}
     assert params.settings_from(values).pipeline.source3d == "direct"
 
 
 def test_unknown_landmark_model_is_refused():
     with pytest.raises(ConfigError, match="landmark_model"):
-        params.settings_from(_defaults() | {"landmark_model": "lite"})
+        params.settings_from(config_yaml_values() | {"landmark_model": "lite"})
     with pytest.raises(ConfigError, match="landmark_model"):
         params.validate_overrides({"landmark_model": "lite"})

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.backends.base import InferenceBackend, single_io
 from pose3d_ros.core.geometry import alignment_roi, box_iou, crop_to_image, square_around
 from pose3d_ros.core.image import warp_roi
 from pose3d_ros.core.pose2d.finder import Detection
@@ -186,12 +186,7 @@ class MovenetFinder:
     PersonFinder (runs take turns unless the backend declares `concurrent_runs`)."""
 
     def __init__(self, backend: InferenceBackend, min_score: float):
-        if len(backend.input_shapes) != 1 or len(backend.output_shapes) != 1:
-            raise ModelError("MoveNet MultiPose must have one input and one output")
-        (self._input, shape), (self._output, out_shape) = (
-            next(iter(backend.input_shapes.items())),
-            next(iter(backend.output_shapes.items())),
-        )
+        (self._input, shape), (self._output, out_shape) = single_io(backend, "MoveNet MultiPose")
         if (
             len(shape) != 4
             or shape[1] != shape[2]

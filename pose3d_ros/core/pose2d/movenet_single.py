@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose3d_ros.backends.base import InferenceBackend
+from pose3d_ros.backends.base import InferenceBackend, single_io
 from pose3d_ros.core.geometry import crop_to_image, points_box
 from pose3d_ros.core.image import warp_roi
 from pose3d_ros.core.pose2d.movenet import KEYPOINT_MIN_SCORE, MovenetPerson, alignment_points
@@ -179,12 +179,7 @@ class MovenetSingleModel:
         calibration: ScoreCalibration | None = None,
         crop_scale: float = 1.0,
     ):
-        if len(backend.input_shapes) != 1 or len(backend.output_shapes) != 1:
-            raise ModelError("MoveNet single-pose must have one input and one output")
-        (self._input, shape), (self._output, out_shape) = (
-            next(iter(backend.input_shapes.items())),
-            next(iter(backend.output_shapes.items())),
-        )
+        (self._input, shape), (self._output, out_shape) = single_io(backend, "MoveNet single-pose")
         if (
             len(shape) != 4
             or shape[1] != shape[2]
