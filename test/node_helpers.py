@@ -101,6 +101,19 @@ def until_body(ros_node, proc, tf, publish, start_ns: int = BASE_NS, timeout_s: 
     )
 
 
+def bodies_from_photo(launch, ros_node, engines_dir, rgb, intr, *param_values: str):
+    """pose3d_node started with param_values (tracks end after 0.6 s), sent the photo rgb
+    (intrinsics intr) about once a second until a body comes out: (the body TFs at that stamp,
+    every /tf message received, the node process)."""
+    from tf2_msgs.msg import TFMessage
+
+    tf = ros_node.collect(TFMessage, "/tf")
+    proc = start_node(launch, engines_dir, *param_values, track_timeout_s=0.6)
+    wait_node_ready(ros_node, proc)
+    stamp = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))[-1]
+    return body_tfs(tf.msgs, stamp), tf.msgs, proc
+
+
 def all_finite(tf_msgs) -> bool:
     """Every translation (m) and rotation component of every transform in tf_msgs is finite."""
     return all(

@@ -6,29 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from node_helpers import (
-    all_finite,
-    body_tfs,
-    frame_sender,
-    start_node,
-    until_body,
-    wait_node_ready,
-)
+from node_helpers import all_finite, bodies_from_photo
 from pose3d_ros.assembly import LANDMARK_FILES
 
 
 def test_heavy_landmark_model_gives_a_finite_body(launch, ros_node, engines_dir, skier):
-    from tf2_msgs.msg import TFMessage
-
     if not (engines_dir / LANDMARK_FILES["heavy"]).is_file():
         pytest.skip(f"no {LANDMARK_FILES['heavy']} in {engines_dir}: make setup")
-    tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir, "landmark_model:=heavy", track_timeout_s=0.6)
-    wait_node_ready(ros_node, proc)
     rgb, intr = skier
-    stamp = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))[-1]
-    bodies = body_tfs(tf.msgs, stamp)
+    bodies, tf_msgs, proc = bodies_from_photo(
+        launch, ros_node, engines_dir, rgb, intr, "landmark_model:=heavy"
+    )
     assert len(bodies) == 1, proc.output()
-    assert all_finite(tf.msgs)
+    assert all_finite(tf_msgs)
     assert 0.5 < bodies[0].transform.translation.z < 30.0
     assert proc.returncode is None

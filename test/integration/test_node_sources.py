@@ -4,34 +4,23 @@ Needs .venv, the models (make models) and scripts/isolated.sh; skips with the re
 
 from __future__ import annotations
 
-from node_helpers import (
-    all_finite,
-    body_tfs,
-    frame_sender,
-    start_node,
-    until_body,
-    wait_node_ready,
-)
+from node_helpers import all_finite, bodies_from_photo
 
 
 def test_direct_source_with_a_floor_gives_finite_bodies(launch, ros_node, engines_dir, skier):
-    from tf2_msgs.msg import TFMessage
-
-    tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(
+    rgb, intr = skier
+    bodies, tf_msgs, proc = bodies_from_photo(
         launch,
+        ros_node,
         engines_dir,
+        rgb,
+        intr,
         "source3d:=direct",
         "camera_height_m:=1.6",
         "camera_pitch_deg:=10.0",
-        track_timeout_s=0.6,
     )
-    wait_node_ready(ros_node, proc)
-    rgb, intr = skier
-    stamp = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))[-1]
-    bodies = body_tfs(tf.msgs, stamp)
     assert bodies, proc.output()
-    assert all_finite(tf.msgs)
+    assert all_finite(tf_msgs)
     for body in bodies:
         assert 0.5 < body.transform.translation.z < 30.0, body.transform.translation
     assert proc.returncode is None

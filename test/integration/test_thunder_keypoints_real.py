@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from factories import REPO_ROOT
-from node_helpers import all_finite, body_tfs, frame_sender, start_node, until_body, wait_node_ready
+from node_helpers import all_finite, bodies_from_photo
 from pose3d_ros.assembly import LANDMARK_FILES, MOVENET_FILE
 from pose3d_ros.core.pose2d import Pose2DConfig
 from pose3d_ros.core.types import CameraIntrinsics
@@ -83,17 +83,13 @@ def test_direct_3d_source_falls_back_to_the_lifter(engines_dir):
 
 
 def test_node_with_thunder_gives_a_finite_body(launch, ros_node, engines_dir):
-    from tf2_msgs.msg import TFMessage
-
     _need_thunder(engines_dir)
     rgb = _photo("astronaut")
     intr = CameraIntrinsics.default_for(rgb.shape[1], rgb.shape[0])
-    tf = ros_node.collect(TFMessage, "/tf")
-    proc = start_node(launch, engines_dir, "landmark_model:=thunder", track_timeout_s=0.6)
-    wait_node_ready(ros_node, proc)
-    stamp = until_body(ros_node, proc, tf, frame_sender(ros_node, rgb, intr))[-1]
-    bodies = body_tfs(tf.msgs, stamp)
+    bodies, tf_msgs, proc = bodies_from_photo(
+        launch, ros_node, engines_dir, rgb, intr, "landmark_model:=thunder"
+    )
     assert len(bodies) == 1, proc.output()
-    assert all_finite(tf.msgs)
+    assert all_finite(tf_msgs)
     assert 0.3 < bodies[0].transform.translation.z < 30.0
     assert proc.returncode is None
