@@ -388,6 +388,16 @@ def _probe_crops(est):
     return est
 
 
+def _static_people(est, frame) -> tuple[np.ndarray, np.ndarray]:
+    """The estimator on one frame as a still (tracking reset first): ((P, 33, 2) keypoints px,
+    (P, 33) visibility)."""
+    est.reset()
+    poses = est.process(frame)
+    kp = np.stack([p.keypoints_px for p in poses]) if poses else np.zeros((0, 33, 2))
+    vis = np.stack([p.visibility for p in poses]) if poses else np.zeros((0, 33))
+    return kp, vis
+
+
 def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple[int, ...]):
     """(callable frame -> (kp33, vis33), closer) for one method; `tiles`: MoveNet's extra
     zoomed regions (grid sizes, finder.tile_regions)."""
@@ -433,11 +443,7 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
 
         def run_gt(frame, image):
             gt.image = image
-            est.reset()
-            poses = est.process(frame)
-            kp = np.stack([p.keypoints_px for p in poses]) if poses else np.zeros((0, 33, 2))
-            vis = np.stack([p.visibility for p in poses]) if poses else np.zeros((0, 33))
-            return kp, vis
+            return _static_people(est, frame)
 
         return run_gt, est.close
     if method == "movenet":
@@ -470,14 +476,7 @@ def _open(method: str, engines_dir: Path, min_movenet_score: float, tiles: tuple
         )
     est = _probe_crops(open_pose2d(engines_dir, "onnxruntime", 1, config))
 
-    def run(frame):
-        est.reset()
-        poses = est.process(frame)
-        kp = np.stack([p.keypoints_px for p in poses]) if poses else np.zeros((0, 33, 2))
-        vis = np.stack([p.visibility for p in poses]) if poses else np.zeros((0, 33))
-        return kp, vis
-
-    return run, est.close
+    return (lambda frame: _static_people(est, frame)), est.close
 
 
 def variants(
