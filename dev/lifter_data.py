@@ -58,6 +58,63 @@ def scale_bones(
     return out
 
 
+# Body-part recombination (crossover of parts between two poses, as in the evolutionary
+# augmentation of Li et al., CVPR 2020): a part's bone directions are expressed in a local body
+# frame of the donor and re-expressed in the same frame of the recipient, with the recipient's
+# bone lengths. Frame = (left joint, right joint, base joint, up joint): x from right to left,
+# y the base -> up direction made orthogonal to x, z = x cross y.
+_PELVIS_FRAME = (4, 1, 0, 7)  # hips; pelvis -> spine
+_THORAX_FRAME = (11, 14, 8, 9)  # shoulders; thorax -> neck
+RECOMBINE_PARTS = {  # part -> (frame, joints moved, parents first)
+    "upper_body": (_PELVIS_FRAME, (7, 8, 9, 10, 11, 12, 13, 14, 15, 16)),
+    "l_arm": (_THORAX_FRAME, (12, 13)),
+    "r_arm": (_THORAX_FRAME, (15, 16)),
+    "l_leg": (_PELVIS_FRAME, (5, 6)),
+    "r_leg": (_PELVIS_FRAME, (2, 3)),
+}
+
+
+def body_frames(world_m: np.ndarray, frame: tuple) -> np.ndarray:
+    """(B, 17, 3) poses -> (B, 3, 3) rotations whose columns are the local frame's axes."""
+    left, right, base, up = frame
+    x = world_m[:, left] - world_m[:, right]
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    y = world_m[:, up] - world_m[:, base]
+    y -= (y * x).sum(-1, keepdims=True) * x
+    y /= np.linalg.norm(y, axis=-1, keepdims=True)
+    return np.stack([x, y, np.cross(x, y)], axis=-1)
+
+
+def recombine_parts(
+    world_m: np.ndarray, rng: np.random.Generator, fraction: float, part_p: float = 0.5
+) -> np.ndarray:
+    """(B, 17, 3) poses -> poses of which `fraction` take each part of RECOMBINE_PARTS (with
+    probability part_p) from another pose of the batch: new combinations of arms, legs and
+    torso lean that the few motions of the training subjects lack. Bone lengths, the pelvis and
+    the hips are kept."""
+    b = world_m.shape[0]
+    donor = world_m[rng.permutation(b)]
+    chosen = rng.random(b) < fraction
+    out = world_m.copy()
+    for frame, joints in RECOMBINE_PARTS.values():
+        swap = chosen & (rng.random(b) < part_p)
+        if not swap.any():
+            continue
+        r_rec, r_don = body_frames(out[swap], frame), body_frames(donor[swap], frame)
+        rec, don = out[swap], donor[swap]
+        new = rec.copy()
+        for j in joints:
+            par = H36M_PARENTS[j]
+            d_bone = don[:, j] - don[:, par]
+            local = np.einsum("bji,bj->bi", r_don, d_bone)
+            direction = np.einsum("bij,bj->bi", r_rec, local)
+            direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
+            length = np.linalg.norm(rec[:, j] - rec[:, par], axis=-1, keepdims=True)
+            new[:, j] = new[:, par] + direction * length
+        out[swap] = new
+    return out
+
+
 def shared_dir() -> Path:
     """../shared beside the repository root, or $POSE3D_SHARED."""
     default = Path(__file__).resolve().parents[1] / ".." / "shared"

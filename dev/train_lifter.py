@@ -45,6 +45,7 @@ class TrainMix:
     synthetic_fraction: float = 0.2
     scale_range: tuple = (0.3, 1.5)
     bone_sigma: float = 0.0  # lifter_data.scale_bones on the world poses (0: off)
+    recombine: float = 0.0  # share of poses given parts of others (lifter_data.recombine_parts)
 
 
 def noisy_2d(uv, in_frame, rng, mix: TrainMix, fitted: ld.FittedNoise):
@@ -86,6 +87,8 @@ def make_batch(
             conf = np.ones(uv.shape[:2])
     else:
         b = len(poses_m)
+        if mix.recombine > 0:
+            poses_m = ld.recombine_parts(poses_m, rng, mix.recombine)
         if mix.bone_sigma > 0:
             poses_m = ld.scale_bones(poses_m, rng, mix.bone_sigma)
         room = rng.random(b) < mix.room_fraction
@@ -251,6 +254,7 @@ def train(args: argparse.Namespace) -> dict:
             clean_fraction=args.clean_fraction,
             synthetic_fraction=args.synthetic_fraction,
             bone_sigma=args.bone_sigma,
+            recombine=args.recombine,
         )
         if args.noise == "fitted"
         else None
@@ -442,6 +446,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--synthetic-fraction", type=float, default=0.2, help="TrainMix.synthetic_fraction"
     )
     p.add_argument("--bone-sigma", type=float, default=0.0, help="TrainMix.bone_sigma")
+    p.add_argument("--recombine", type=float, default=0.0, help="TrainMix.recombine")
     p.add_argument(
         "--flip-loss",
         action="store_true",

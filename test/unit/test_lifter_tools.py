@@ -173,3 +173,37 @@ def test_scale_bones_changes_proportions_along_the_tree_alike_left_and_right():
     # left and right limbs get the same factor: thigh (r 2, l 5), forearm (l 13, r 16)
     np.testing.assert_allclose(ratio[:, 2 - 1], ratio[:, 5 - 1])
     np.testing.assert_allclose(ratio[:, 13 - 1], ratio[:, 16 - 1])
+
+
+def _bone_unit(world_m, j):
+    """(B, 3) unit vectors of the bone that ends at joint j."""
+    from pose3d_ros.core.skeleton import H36M_PARENTS
+
+    bone = world_m[:, j] - world_m[:, H36M_PARENTS[j]]
+    return bone / np.linalg.norm(bone, axis=-1, keepdims=True)
+
+
+def test_recombine_parts_moves_whole_parts_in_body_frames_and_keeps_bone_lengths():
+    from pose3d_ros.core.skeleton import H36M_PARENTS
+
+    rng = np.random.default_rng(3)
+    world = standing_world(48)
+    # give every pose its own arm and leg angles so that parts differ between poses
+    for j in (12, 13, 15, 16, 2, 3, 5, 6):
+        world[:, j] += rng.normal(0, 0.08, (48, 3))
+    child = np.arange(1, 17)
+    bone = lambda p: np.linalg.norm(p[:, child] - p[:, H36M_PARENTS[child]], axis=-1)  # noqa: E731
+
+    np.testing.assert_array_equal(ld.recombine_parts(world, rng, fraction=0.0), world)
+    out = ld.recombine_parts(world, np.random.default_rng(5), fraction=1.0, part_p=1.0)
+    np.testing.assert_allclose(bone(out), bone(world), atol=1e-12)  # lengths are the recipient's
+    np.testing.assert_array_equal(out[:, [0, 1, 4]], world[:, [0, 1, 4]])  # pelvis, hips stay
+    assert np.abs(out - world).max() > 0.05  # parts did move
+    # every part swapped: each pose's limbs, seen in its own body frames, are another pose's
+    donor = world[np.random.default_rng(5).permutation(48)]
+    for frame, joints in ld.RECOMBINE_PARTS.values():
+        r_out, r_don = ld.body_frames(out, frame), ld.body_frames(donor, frame)
+        for j in joints:
+            local_out = np.einsum("bji,bj->bi", r_out, _bone_unit(out, j))
+            local_don = np.einsum("bji,bj->bi", r_don, _bone_unit(donor, j))
+            np.testing.assert_allclose(local_out, local_don, atol=1e-9)
