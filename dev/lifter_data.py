@@ -115,6 +115,53 @@ def recombine_parts(
     return out
 
 
+# bones (named by their child joint) whose angle perturb_joint_angles changes: thighs, shins,
+# upper spine (lean), head, upper arms, forearms
+PERTURBED_BONES = (2, 3, 5, 6, 8, 10, 12, 13, 15, 16)
+
+
+def _subtree(j: int) -> list[int]:
+    """Joint j and every joint below it in the H36M-17 tree."""
+    out = [j]
+    for k in range(j + 1, len(H36M_PARENTS)):  # parents come before their children
+        if H36M_PARENTS[k] in out:
+            out.append(k)
+    return out
+
+
+def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """(B, 3) unit axes, (B,) radians -> (B, 3, 3) rotations (Rodrigues)."""
+    k = np.zeros(axis.shape[:1] + (3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k -= k.transpose(0, 2, 1)
+    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
+    return np.eye(3) + s * k + (1 - c) * k @ k
+
+
+def perturb_joint_angles(
+    world_m: np.ndarray, rng: np.random.Generator, fraction: float, sigma_deg: float
+) -> np.ndarray:
+    """(B, 17, 3) poses -> poses of which `fraction` have each bone of PERTURBED_BONES turned
+    about its parent joint (with everything below it) by N(0, sigma_deg) about a random axis:
+    joint angles near the recorded ones that the training subjects never held. Bone lengths
+    and the pelvis are kept."""
+    b = world_m.shape[0]
+    chosen = np.flatnonzero(rng.random(b) < fraction)
+    out = world_m.copy()
+    if len(chosen) == 0:
+        return out
+    sub = out[chosen]
+    for j in PERTURBED_BONES:
+        axis = rng.normal(size=(len(chosen), 3))
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        rot = _axis_angle(axis, np.radians(sigma_deg) * rng.normal(size=len(chosen)))
+        pivot = sub[:, H36M_PARENTS[j], None]
+        moved = _subtree(j)
+        sub[:, moved] = pivot + np.einsum("bij,bkj->bki", rot, sub[:, moved] - pivot)
+    out[chosen] = sub
+    return out
+
+
 def shared_dir() -> Path:
     """../shared beside the repository root, or $POSE3D_SHARED."""
     default = Path(__file__).resolve().parents[1] / ".." / "shared"

@@ -46,6 +46,8 @@ class TrainMix:
     scale_range: tuple = (0.3, 1.5)
     bone_sigma: float = 0.0  # lifter_data.scale_bones on the world poses (0: off)
     recombine: float = 0.0  # share of poses given parts of others (lifter_data.recombine_parts)
+    perturb: float = 0.0  # share of poses with turned joints (lifter_data.perturb_joint_angles)
+    perturb_deg: float = 15.0  # their angle's sigma
 
 
 def noisy_2d(uv, in_frame, rng, mix: TrainMix, fitted: ld.FittedNoise):
@@ -89,6 +91,8 @@ def make_batch(
         b = len(poses_m)
         if mix.recombine > 0:
             poses_m = ld.recombine_parts(poses_m, rng, mix.recombine)
+        if mix.perturb > 0:
+            poses_m = ld.perturb_joint_angles(poses_m, rng, mix.perturb, mix.perturb_deg)
         if mix.bone_sigma > 0:
             poses_m = ld.scale_bones(poses_m, rng, mix.bone_sigma)
         room = rng.random(b) < mix.room_fraction
@@ -255,6 +259,8 @@ def train(args: argparse.Namespace) -> dict:
             synthetic_fraction=args.synthetic_fraction,
             bone_sigma=args.bone_sigma,
             recombine=args.recombine,
+            perturb=args.perturb,
+            perturb_deg=args.perturb_deg,
         )
         if args.noise == "fitted"
         else None
@@ -447,6 +453,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--bone-sigma", type=float, default=0.0, help="TrainMix.bone_sigma")
     p.add_argument("--recombine", type=float, default=0.0, help="TrainMix.recombine")
+    p.add_argument("--perturb", type=float, default=0.0, help="TrainMix.perturb")
+    p.add_argument("--perturb-deg", type=float, default=15.0, help="TrainMix.perturb_deg")
     p.add_argument(
         "--flip-loss",
         action="store_true",

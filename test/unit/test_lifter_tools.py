@@ -207,3 +207,22 @@ def test_recombine_parts_moves_whole_parts_in_body_frames_and_keeps_bone_lengths
             local_out = np.einsum("bji,bj->bi", r_out, _bone_unit(out, j))
             local_don = np.einsum("bji,bj->bi", r_don, _bone_unit(donor, j))
             np.testing.assert_allclose(local_out, local_don, atol=1e-9)
+
+
+def test_perturb_joint_angles_turns_bones_about_their_parents_and_keeps_lengths():
+    from pose3d_ros.core.skeleton import H36M_PARENTS
+
+    world = standing_world(40)
+    child = np.arange(1, 17)
+    bone = lambda p: np.linalg.norm(p[:, child] - p[:, H36M_PARENTS[child]], axis=-1)  # noqa: E731
+
+    np.testing.assert_array_equal(
+        ld.perturb_joint_angles(world, np.random.default_rng(1), 0.0, 20.0), world
+    )
+    out = ld.perturb_joint_angles(world, np.random.default_rng(1), 1.0, 20.0)
+    np.testing.assert_allclose(bone(out), bone(world), atol=1e-12)
+    np.testing.assert_array_equal(out[:, [0, 1, 4, 7]], world[:, [0, 1, 4, 7]])  # not perturbed
+    for j in ld.PERTURBED_BONES:  # each perturbed bone changed direction, by a plausible angle
+        cos = (_bone_unit(out, j) * _bone_unit(world, j)).sum(-1)
+        angle_deg = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+        assert np.median(angle_deg) > 3 and np.median(angle_deg) < 60
