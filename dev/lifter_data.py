@@ -88,16 +88,18 @@ def body_frames(world_m: np.ndarray, frame: tuple) -> np.ndarray:
 def recombine_parts(
     world_m: np.ndarray, rng: np.random.Generator, fraction: float, part_p: float = 0.5
 ) -> np.ndarray:
-    """(B, 17, 3) poses -> poses of which `fraction` take each part of RECOMBINE_PARTS (with
-    probability part_p) from another pose of the batch: new combinations of arms, legs and
-    torso lean that the few motions of the training subjects lack. Bone lengths, the pelvis and
-    the hips are kept."""
+    """(B, 17, 3) poses or (B, T, 17, 3) windows (one donor and choice per window) -> poses
+    of which `fraction` take each part of RECOMBINE_PARTS (with probability part_p) from
+    another pose of the batch: new combinations of arms, legs and torso lean that the few
+    motions of the training subjects lack. Bone lengths, the pelvis and the hips are kept."""
     b = world_m.shape[0]
-    donor = world_m[rng.permutation(b)]
+    per = world_m[0, ..., 0, 0].size  # frames per sample: (B, T, 17, 3) windows keep one choice
+    flat = world_m.reshape(-1, 17, 3)
+    donor = world_m[rng.permutation(b)].reshape(-1, 17, 3)
     chosen = rng.random(b) < fraction
-    out = world_m.copy()
+    out = flat.copy()
     for frame, joints in RECOMBINE_PARTS.values():
-        swap = chosen & (rng.random(b) < part_p)
+        swap = np.repeat(chosen & (rng.random(b) < part_p), per)
         if not swap.any():
             continue
         r_rec, r_don = body_frames(out[swap], frame), body_frames(donor[swap], frame)
@@ -112,7 +114,7 @@ def recombine_parts(
             length = np.linalg.norm(rec[:, j] - rec[:, par], axis=-1, keepdims=True)
             new[:, j] = new[:, par] + direction * length
         out[swap] = new
-    return out
+    return out.reshape(world_m.shape)
 
 
 # bones (named by their child joint) whose angle perturb_joint_angles changes: thighs, shins,
@@ -141,25 +143,29 @@ def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
 def perturb_joint_angles(
     world_m: np.ndarray, rng: np.random.Generator, fraction: float, sigma_deg: float
 ) -> np.ndarray:
-    """(B, 17, 3) poses -> poses of which `fraction` have each bone of PERTURBED_BONES turned
+    """(B, 17, 3) poses or (B, T, 17, 3) windows (one turn per window) -> poses of which
+    `fraction` have each bone of PERTURBED_BONES turned
     about its parent joint (with everything below it) by N(0, sigma_deg) about a random axis:
     joint angles near the recorded ones that the training subjects never held. Bone lengths
     and the pelvis are kept."""
     b = world_m.shape[0]
+    per = world_m[0, ..., 0, 0].size  # frames per sample: (B, T, 17, 3) windows keep one turn
     chosen = np.flatnonzero(rng.random(b) < fraction)
-    out = world_m.copy()
+    out = world_m.reshape(-1, 17, 3).copy()
     if len(chosen) == 0:
-        return out
-    sub = out[chosen]
+        return out.reshape(world_m.shape)
+    rows = (chosen[:, None] * per + np.arange(per)).ravel()
+    sub = out[rows]
     for j in PERTURBED_BONES:
         axis = rng.normal(size=(len(chosen), 3))
         axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
         rot = _axis_angle(axis, np.radians(sigma_deg) * rng.normal(size=len(chosen)))
+        rot = np.repeat(rot, per, axis=0)
         pivot = sub[:, H36M_PARENTS[j], None]
         moved = _subtree(j)
         sub[:, moved] = pivot + np.einsum("bij,bkj->bki", rot, sub[:, moved] - pivot)
-    out[chosen] = sub
-    return out
+    out[rows] = sub
+    return out.reshape(world_m.shape)
 
 
 def shared_dir() -> Path:

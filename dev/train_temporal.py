@@ -78,6 +78,10 @@ def make_windows(
     lifter's output sf_fn((M, 54)) -> (M, 48) m and the 54 features), targets (B, 48) m."""
     frames = window_frames(split.clip, ends, n_frames)
     world = ld.orient_world(split.poses_m[frames], rng)  # (B, T, 17, 3)
+    if mix.recombine > 0:
+        world = ld.recombine_parts(world, rng, mix.recombine)
+    if mix.perturb > 0:
+        world = ld.perturb_joint_angles(world, rng, mix.perturb, mix.perturb_deg)
     b = len(ends)
     room = rng.random(b) < mix.room_fraction
     pelvis = world[:, -1, 0]
@@ -181,7 +185,12 @@ def train(args: argparse.Namespace) -> dict:
     rng = np.random.default_rng(args.seed)
     widths = tuple(args.widths)
     n_frames = int(np.prod(widths))
-    mix = TrainMix(room_fraction=args.room_fraction)
+    mix = TrainMix(
+        room_fraction=args.room_fraction,
+        recombine=args.recombine,
+        perturb=args.perturb,
+        perturb_deg=args.perturb_deg,
+    )
     fitted = ld.FittedNoise.load()
     tr, va = ld.load_split("train"), ld.load_split("val")
     p_frame = ld.subject_weights(tr.subject, args.subject_power)
@@ -372,6 +381,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--conf-min", type=float, default=0.2)
     p.add_argument("--subject-power", type=float, default=0.5)
     p.add_argument("--room-fraction", type=float, default=0.5)
+    p.add_argument("--recombine", type=float, default=0.0, help="TrainMix.recombine")
+    p.add_argument("--perturb", type=float, default=0.0, help="TrainMix.perturb")
+    p.add_argument("--perturb-deg", type=float, default=15.0, help="TrainMix.perturb_deg")
     p.add_argument(
         "--vel-weight", type=float, default=0.0, help="loss weight of the velocity error"
     )

@@ -226,3 +226,18 @@ def test_perturb_joint_angles_turns_bones_about_their_parents_and_keeps_lengths(
         cos = (_bone_unit(out, j) * _bone_unit(world, j)).sum(-1)
         angle_deg = np.degrees(np.arccos(np.clip(cos, -1, 1)))
         assert np.median(angle_deg) > 3 and np.median(angle_deg) < 60
+
+
+def test_augmentations_of_windows_keep_one_choice_per_window():
+    """A window (B, T, 17, 3) of one pose repeated stays one repeated pose: the donor, the parts
+    and the turns are drawn per window, so motion is not broken up frame by frame."""
+    poses = standing_world(12)
+    for j in (12, 13, 15, 16, 2, 3, 5, 6):
+        poses[:, j] += np.random.default_rng(2).normal(0, 0.08, (12, 3))
+    windows = np.repeat(poses[:, None], 5, axis=1)
+    for out in (
+        ld.recombine_parts(windows, np.random.default_rng(0), 1.0),
+        ld.perturb_joint_angles(windows, np.random.default_rng(0), 1.0, 20.0),
+    ):
+        assert out.shape == windows.shape and np.abs(out - windows).max() > 0.05
+        np.testing.assert_allclose(out, np.repeat(out[:, :1], 5, axis=1), atol=1e-12)
