@@ -156,6 +156,19 @@ def _p_mpjpe_each(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return metrics.joint_errors(metrics.procrustes_align(pred, gt), gt).mean(axis=1)
 
 
+def targets(res: dict, label: str, cond: str = "GT 2D") -> dict:
+    """Issue 13's viewpoint targets for one lifter, from unrounded means: MPJPE with the camera
+    45-60 deg down over MPJPE with a level camera (-5..5 deg), and MPJPE at 15-20 m (mm)."""
+    e = res["err"][(label, cond)][0]
+    pitch = dict(res["rows"]["pitch of the line of sight (negative: camera looks down)"])
+    dist = dict(res["rows"]["distance to the pelvis"])
+    steep, level, far = pitch["-60 to -45 deg"], pitch["-5 to 5 deg"], dist["15-20.01 m"]
+    return {
+        "down_45_60_over_level": float(e[steep].mean() / e[level].mean()),
+        "mpjpe_15_20m_mm": float(e[far].mean()),
+    }
+
+
 def markdown(res: dict, labels: list[str], cmd: str, info: str, views: int) -> str:
     conds = ("GT 2D", "fitted noise 2D")
     head = " | ".join(f"{lab}, {c}" for c in conds for lab in labels)
@@ -171,6 +184,13 @@ def markdown(res: dict, labels: list[str], cmd: str, info: str, views: int) -> s
         + ", ".join(f"`{lab}`" for lab in labels)
         + ".",
     ]
+    for lab in labels:
+        t = targets(res, lab)
+        lines.append(
+            f"\nIssue 13 targets, `{lab}`, GT 2D, MPJPE: camera 45-60 deg down / level "
+            f"(-5..5 deg) **{t['down_45_60_over_level']:.3f}x** (target <= 1.3); 15-20 m "
+            f"**{t['mpjpe_15_20m_mm']:.0f} mm** (target <= 80)."
+        )
     all_mask = np.ones(res["samples"], dtype=bool)
     tables = {"all": [("all samples", all_mask)], **res["rows"]}
     for name, rows in tables.items():
