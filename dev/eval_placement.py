@@ -274,8 +274,8 @@ def markdown(res: dict, info: dict, args) -> str:
         "the model's own size). On these CMU subjects (1.60 m by the same measure) 1.70 m places "
         f"people {prior:+.1f} % too far where the model's own, CMU-trained size gives "
         f"{own:+.1f} %; the default is meant for real adults: on COCO photos the lifter's "
-        "skeletons measure 1.51 m (sources section below) and the issue's real-image test found "
-        "people placed 8 % too close. Camera ranges are those of `lifter_data."
+        "skeletons measure about 1.5 m (sources section below) and the issue's real-image test "
+        "found people placed 8 % too close. Camera ranges are those of `lifter_data."
         + ("sample_room_views" if room else "sample_views")
         + "` at the time of the run.",
     ]
