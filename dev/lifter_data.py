@@ -131,11 +131,16 @@ def _subtree(j: int) -> list[int]:
     return out
 
 
+def _skew(v: np.ndarray) -> np.ndarray:
+    """(B, 3) -> (B, 3, 3) cross-product matrices: _skew(v) @ u == cross(v, u)."""
+    k = np.zeros(v.shape[:1] + (3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
+    return k - k.transpose(0, 2, 1)
+
+
 def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     """(B, 3) unit axes, (B,) radians -> (B, 3, 3) rotations (Rodrigues)."""
-    k = np.zeros(axis.shape[:1] + (3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
-    k -= k.transpose(0, 2, 1)
+    k = _skew(axis)
     s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
     return np.eye(3) + s * k + (1 - c) * k @ k
 
@@ -267,11 +272,8 @@ def _rot_y(yaw: np.ndarray) -> np.ndarray:
 def _rot_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(B, 3, 3) smallest rotations taking unit vectors a (B, 3) onto b (B, 3)
     (never opposite here)."""
-    v = np.cross(a, b)
+    vx = _skew(np.cross(a, b))
     c = (a * b).sum(-1)
-    vx = np.zeros(a.shape[:1] + (3, 3))
-    vx[:, 0, 1], vx[:, 0, 2], vx[:, 1, 0] = -v[:, 2], v[:, 1], v[:, 2]
-    vx[:, 1, 2], vx[:, 2, 0], vx[:, 2, 1] = -v[:, 0], -v[:, 1], v[:, 0]
     return np.eye(3) + vx + vx @ vx / (1.0 + c)[:, None, None]
 
 
