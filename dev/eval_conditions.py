@@ -169,7 +169,40 @@ def targets(res: dict, label: str, cond: str = "GT 2D") -> dict:
     }
 
 
-def markdown(res: dict, labels: list[str], cmd: str, info: str, views: int) -> str:
+def plot(res: dict, labels: list[str], path) -> None:
+    """MPJPE against the camera's pitch and distance, one line per lifter and 2D condition."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (
+        ("pitch of the line of sight (negative: camera looks down)", PITCH_BINS_DEG, "deg"),
+        ("distance to the pelvis", DIST_BINS_M, "m"),
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, (name, edges, unit) in zip(axes, panels):
+        centres = 0.5 * (np.asarray(edges[:-1]) + np.asarray(edges[1:]))
+        masks = [m for _, m in res["rows"][name]]
+        for k, lab in enumerate(labels):
+            for cond, style in (("GT 2D", "-"), ("fitted noise 2D", "--")):
+                e = res["err"][(lab, cond)][0]
+                ys = [e[m].mean() if m.any() else np.nan for m in masks]
+                ax.plot(centres, ys, style, marker="o", color=f"C{k}", label=f"{lab}, {cond}")
+        ax.set_xlabel(f"{name} ({unit}, bin centres)")
+        ax.set_ylabel("MPJPE, root-relative (mm)")
+        ax.grid(alpha=0.3)
+    axes[0].axvspan(-60, -45, color="0.9", zorder=0)  # the issue-13 steep band
+    axes[1].legend(fontsize=7)
+    fig.suptitle("Lifter error under robot and room cameras (CMU test subjects)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(
+    res: dict, labels: list[str], cmd: str, info: str, views: int, plot_path: str | None = None
+) -> str:
     conds = ("GT 2D", "fitted noise 2D")
     head = " | ".join(f"{lab}, {c}" for c in conds for lab in labels)
     lines = [
@@ -182,7 +215,8 @@ def markdown(res: dict, labels: list[str], cmd: str, info: str, views: int) -> s
         "`lifter_data.RoomRanges`; definitions in `dev/eval_conditions.py`). Cells: MPJPE / "
         "P-MPJPE mm, root-relative, all 17 joints (joints out of the image included). Lifters: "
         + ", ".join(f"`{lab}`" for lab in labels)
-        + ".",
+        + "."
+        + (f" Plot of the pitch and distance tables: `{plot_path}`." if plot_path else ""),
     ]
     for lab in labels:
         t = targets(res, lab)

@@ -267,6 +267,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--docs", default="docs/accuracy.md")
     p.add_argument("--plot", default="docs/lifter_per_joint.png")
     p.add_argument(
+        "--conditions-plot",
+        default="docs/lifter_conditions.png",
+        help="with --conditions: MPJPE against pitch and distance",
+    )
+    p.add_argument(
         "--no-write", action="store_true", help="print only; leave docs/ and the JSON alone"
     )
     p.add_argument(
@@ -327,8 +332,10 @@ def extra_sections(args: argparse.Namespace) -> dict:
             f"{time.perf_counter() - start:.0f} s on {machine()} (CPU, 1 thread)."
         )
         out["lifter_conditions"] = eval_conditions.markdown(
-            res, paths, cmd, info, args.condition_views
+            res, paths, cmd, info, args.condition_views, args.conditions_plot
         )
+        if not args.no_write:
+            eval_conditions.plot(res, paths, Path(args.conditions_plot))
     if args.temporal:
         from pose3d_ros.backends.factory import create_backend
 
