@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dev import lifter_data as ld
+from dev import pose_augment as pa
 from dev.lifter_onnx import mirror_matrices, onnx_layers
 from pose3d_ros.core.pose3d.lifting import N_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
@@ -44,9 +45,9 @@ class TrainMix:
     clean_fraction: float = 0.2
     synthetic_fraction: float = 0.2
     scale_range: tuple = (0.3, 1.5)
-    bone_sigma: float = 0.0  # lifter_data.scale_bones on the world poses (0: off)
-    recombine: float = 0.0  # share of poses given parts of others (lifter_data.recombine_parts)
-    perturb: float = 0.0  # share of poses with turned joints (lifter_data.perturb_joint_angles)
+    bone_sigma: float = 0.0  # pose_augment.scale_bones on the world poses (0: off)
+    recombine: float = 0.0  # share of poses given parts of others (pose_augment.recombine_parts)
+    perturb: float = 0.0  # share of poses with turned joints (pose_augment.perturb_joint_angles)
     perturb_deg: float = 15.0  # their angle's sigma
 
 
@@ -90,11 +91,11 @@ def make_batch(
     else:
         b = len(poses_m)
         if mix.recombine > 0:
-            poses_m = ld.recombine_parts(poses_m, rng, mix.recombine)
+            poses_m = pa.recombine_parts(poses_m, rng, mix.recombine)
         if mix.perturb > 0:
-            poses_m = ld.perturb_joint_angles(poses_m, rng, mix.perturb, mix.perturb_deg)
+            poses_m = pa.perturb_joint_angles(poses_m, rng, mix.perturb, mix.perturb_deg)
         if mix.bone_sigma > 0:
-            poses_m = ld.scale_bones(poses_m, rng, mix.bone_sigma)
+            poses_m = pa.scale_bones(poses_m, rng, mix.bone_sigma)
         room = rng.random(b) < mix.room_fraction
         cam3d = np.zeros((b, 17, 3))
         uv = np.zeros((b, 17, 2))

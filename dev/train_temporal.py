@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from dev import lifter_data as ld
+from dev import pose_augment as pa
 from dev.train_lifter import TrainMix, fold_residual_mlp, mpjpe_mm, noisy_2d
 from pose3d_ros.core.pose3d.lifting import N_TEMPORAL_FEATURES, normalise_2d
 from pose3d_ros.core.skeleton import H36M_JOINTS
@@ -79,9 +80,9 @@ def make_windows(
     frames = window_frames(split.clip, ends, n_frames)
     world = ld.orient_world(split.poses_m[frames], rng)  # (B, T, 17, 3)
     if mix.recombine > 0:
-        world = ld.recombine_parts(world, rng, mix.recombine)
+        world = pa.recombine_parts(world, rng, mix.recombine)
     if mix.perturb > 0:
-        world = ld.perturb_joint_angles(world, rng, mix.perturb, mix.perturb_deg)
+        world = pa.perturb_joint_angles(world, rng, mix.perturb, mix.perturb_deg)
     b = len(ends)
     room = rng.random(b) < mix.room_fraction
     pelvis = world[:, -1, 0]

@@ -1,5 +1,5 @@
-"""Training-side helpers of the lifter: virtual cameras, noise, BN folding + ONNX writing, doc
-sections."""
+"""Training-side helpers of the lifter: virtual cameras, noise, pose augmentation, BN folding +
+ONNX writing, doc sections."""
 
 import subprocess
 import sys
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dev import lifter_data as ld
+from dev import pose_augment as pa
 from dev.doc_sections import write_section
 from dev.lifter_onnx import fold_bn, write_mlp_onnx
 from factories import REPO_ROOT
@@ -160,7 +161,7 @@ def test_scale_bones_changes_proportions_along_the_tree_alike_left_and_right():
     from pose3d_ros.core.skeleton import H36M_PARENTS
 
     world = standing_world(32)
-    out = ld.scale_bones(world, np.random.default_rng(4), sigma=0.1, max_rel=0.15)
+    out = pa.scale_bones(world, np.random.default_rng(4), sigma=0.1, max_rel=0.15)
     np.testing.assert_array_equal(out[:, 0], world[:, 0])  # the pelvis stays
     child = np.arange(1, 17)
     bone = lambda p: p[:, child] - p[:, H36M_PARENTS[child]]  # noqa: E731
@@ -194,15 +195,15 @@ def test_recombine_parts_moves_whole_parts_in_body_frames_and_keeps_bone_lengths
     child = np.arange(1, 17)
     bone = lambda p: np.linalg.norm(p[:, child] - p[:, H36M_PARENTS[child]], axis=-1)  # noqa: E731
 
-    np.testing.assert_array_equal(ld.recombine_parts(world, rng, fraction=0.0), world)
-    out = ld.recombine_parts(world, np.random.default_rng(5), fraction=1.0, part_p=1.0)
+    np.testing.assert_array_equal(pa.recombine_parts(world, rng, fraction=0.0), world)
+    out = pa.recombine_parts(world, np.random.default_rng(5), fraction=1.0, part_p=1.0)
     np.testing.assert_allclose(bone(out), bone(world), atol=1e-12)  # lengths are the recipient's
     np.testing.assert_array_equal(out[:, [0, 1, 4]], world[:, [0, 1, 4]])  # pelvis, hips stay
     assert np.abs(out - world).max() > 0.05  # parts did move
     # every part swapped: each pose's limbs, seen in its own body frames, are another pose's
     donor = world[np.random.default_rng(5).permutation(48)]
-    for frame, joints in ld.RECOMBINE_PARTS.values():
-        r_out, r_don = ld.body_frames(out, frame), ld.body_frames(donor, frame)
+    for frame, joints in pa.RECOMBINE_PARTS.values():
+        r_out, r_don = pa.body_frames(out, frame), pa.body_frames(donor, frame)
         for j in joints:
             local_out = np.einsum("bji,bj->bi", r_out, _bone_unit(out, j))
             local_don = np.einsum("bji,bj->bi", r_don, _bone_unit(donor, j))
@@ -217,12 +218,12 @@ def test_perturb_joint_angles_turns_bones_about_their_parents_and_keeps_lengths(
     bone = lambda p: np.linalg.norm(p[:, child] - p[:, H36M_PARENTS[child]], axis=-1)  # noqa: E731
 
     np.testing.assert_array_equal(
-        ld.perturb_joint_angles(world, np.random.default_rng(1), 0.0, 20.0), world
+        pa.perturb_joint_angles(world, np.random.default_rng(1), 0.0, 20.0), world
     )
-    out = ld.perturb_joint_angles(world, np.random.default_rng(1), 1.0, 20.0)
+    out = pa.perturb_joint_angles(world, np.random.default_rng(1), 1.0, 20.0)
     np.testing.assert_allclose(bone(out), bone(world), atol=1e-12)
     np.testing.assert_array_equal(out[:, [0, 1, 4, 7]], world[:, [0, 1, 4, 7]])  # not perturbed
-    for j in ld.PERTURBED_BONES:  # each perturbed bone changed direction, by a plausible angle
+    for j in pa.PERTURBED_BONES:  # each perturbed bone changed direction, by a plausible angle
         cos = (_bone_unit(out, j) * _bone_unit(world, j)).sum(-1)
         angle_deg = np.degrees(np.arccos(np.clip(cos, -1, 1)))
         assert np.median(angle_deg) > 3 and np.median(angle_deg) < 60
@@ -236,8 +237,8 @@ def test_augmentations_of_windows_keep_one_choice_per_window():
         poses[:, j] += np.random.default_rng(2).normal(0, 0.08, (12, 3))
     windows = np.repeat(poses[:, None], 5, axis=1)
     for out in (
-        ld.recombine_parts(windows, np.random.default_rng(0), 1.0),
-        ld.perturb_joint_angles(windows, np.random.default_rng(0), 1.0, 20.0),
+        pa.recombine_parts(windows, np.random.default_rng(0), 1.0),
+        pa.perturb_joint_angles(windows, np.random.default_rng(0), 1.0, 20.0),
     ):
         assert out.shape == windows.shape and np.abs(out - windows).max() > 0.05
         np.testing.assert_allclose(out, np.repeat(out[:, :1], 5, axis=1), atol=1e-12)
