@@ -99,19 +99,24 @@ def test_multipose_matches_tfjs_on_coco_photos(models_dir, inputs):
     assert score_dev <= MAX_SCORE_DEV
 
 
-def test_thunder_matches_tfjs(models_dir, inputs):
-    model_json = models_dir / "movenet-thunder.json"
-    xs = inputs[:2]
-    want, _ = run_tfjs(model_json, [x.astype(np.int32) for x in xs])
-    got = _onnx_outputs(model_json, xs)
-    dev = max(float(np.abs(g[..., :2] - w[..., :2]).max()) for g, w in zip(got, want)) * SIDE_PX
+def _assert_single_pose_parity(name: str, got: list, want: list, side_px: int) -> None:
+    """Single-pose MoveNet outputs (1, 1, 17, 3) (y, x, score): keypoints within
+    MAX_KEYPOINT_DEV_PX in the side_px input, scores within MAX_SCORE_DEV."""
+    dev = max(float(np.abs(g[..., :2] - w[..., :2]).max()) for g, w in zip(got, want)) * side_px
     score_dev = max(float(np.abs(g[..., 2] - w[..., 2]).max()) for g, w in zip(got, want))
     print(
-        f"\nMoveNet Thunder ONNX vs TF.js: max keypoint deviation {dev:.2e} px, "
+        f"\nMoveNet {name} ONNX vs TF.js: max keypoint deviation {dev:.2e} px, "
         f"score {score_dev:.2e}"
     )
     assert dev <= MAX_KEYPOINT_DEV_PX
     assert score_dev <= MAX_SCORE_DEV
+
+
+def test_thunder_matches_tfjs(models_dir, inputs):
+    model_json = models_dir / "movenet-thunder.json"
+    xs = inputs[:2]
+    want, _ = run_tfjs(model_json, [x.astype(np.int32) for x in xs])
+    _assert_single_pose_parity("Thunder", _onnx_outputs(model_json, xs), want, SIDE_PX)
 
 
 def test_lightning_matches_tfjs(models_dir):
@@ -122,14 +127,7 @@ def test_lightning_matches_tfjs(models_dir):
     want, _ = run_tfjs(model_json, [x.astype(np.int32) for x in xs])
     got = _onnx_outputs(model_json, xs, side_px)
     assert all(g.shape == w.shape == (1, 1, 17, 3) for g, w in zip(got, want))
-    dev = max(float(np.abs(g[..., :2] - w[..., :2]).max()) for g, w in zip(got, want)) * side_px
-    score_dev = max(float(np.abs(g[..., 2] - w[..., 2]).max()) for g, w in zip(got, want))
-    print(
-        f"\nMoveNet Lightning ONNX vs TF.js: max keypoint deviation {dev:.2e} px, "
-        f"score {score_dev:.2e}"
-    )
-    assert dev <= MAX_KEYPOINT_DEV_PX
-    assert score_dev <= MAX_SCORE_DEV
+    _assert_single_pose_parity("Lightning", got, want, side_px)
     assert max(float(w[..., 2].max()) for w in want) > 0.3  # it sees the photo's person at all
 
 
